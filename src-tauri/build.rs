@@ -1,0 +1,4 @@
+fn main() {
+    #[cfg(feature = "gui")]
+    tauri_build::build();
+}

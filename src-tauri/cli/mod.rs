@@ -1,0 +1,435 @@
+//! `stackdrop image create|list|show|delete`, with openstackclient's flags and output formats.
+
+pub mod output;
+pub mod progress;
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use serde_json::{json, Map, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::openstack::image::{Image, CORE_FIELDS};
+use crate::openstack::{Error, Session};
+use crate::upload::{self, ImageSpec, UploadOptions};
+use output::OutputArgs;
+
+#[derive(Debug, Parser)]
+#[command(name = "stackdrop", version, about = "Put disk images into OpenStack Glance", long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The cloud to use: `--os-cloud` / `OS_CLOUD`, or the `OS_*` variables; flags override both.
+#[derive(Debug, Clone, Args, Default)]
+pub struct GlobalArgs {
+    /// Cloud name in clouds.yaml [env: OS_CLOUD]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub os_cloud: Option<String>,
+    #[arg(long, global = true, value_name = "URL")]
+    pub os_auth_url: Option<String>,
+    #[arg(long, global = true, value_name = "TYPE")]
+    pub os_auth_type: Option<String>,
+    #[arg(long, global = true)]
+    pub os_username: Option<String>,
+    #[arg(long, global = true)]
+    pub os_user_id: Option<String>,
+    #[arg(long, global = true, hide = true)]
+    pub os_password: Option<String>,
+    #[arg(long, global = true)]
+    pub os_project_name: Option<String>,
+    #[arg(long, global = true)]
+    pub os_project_id: Option<String>,
+    #[arg(long, global = true)]
+    pub os_user_domain_name: Option<String>,
+    #[arg(long, global = true)]
+    pub os_user_domain_id: Option<String>,
+    #[arg(long, global = true)]
+    pub os_project_domain_name: Option<String>,
+    #[arg(long, global = true)]
+    pub os_project_domain_id: Option<String>,
+    #[arg(long, global = true)]
+    pub os_application_credential_id: Option<String>,
+    #[arg(long, global = true, hide = true)]
+    pub os_application_credential_secret: Option<String>,
+    #[arg(long, global = true, hide = true)]
+    pub os_token: Option<String>,
+    #[arg(long, global = true)]
+    pub os_region_name: Option<String>,
+    /// public, internal or admin
+    #[arg(long, global = true)]
+    pub os_interface: Option<String>,
+    /// Use this image endpoint instead of the catalog's
+    #[arg(long, global = true, visible_alias = "os-image-url", value_name = "URL")]
+    pub os_image_endpoint_override: Option<String>,
+    /// CA bundle (PEM) to verify the cloud's certificates
+    #[arg(long, global = true, value_name = "FILE")]
+    pub os_cacert: Option<String>,
+    #[arg(long, global = true, value_name = "FILE")]
+    pub os_cert: Option<String>,
+    #[arg(long, global = true, value_name = "FILE")]
+    pub os_key: Option<String>,
+    /// Do not verify TLS certificates
+    #[arg(long, global = true)]
+    pub insecure: bool,
+    /// Log each request (never secrets) to stderr
+    #[arg(long, global = true)]
+    pub debug: bool,
+}
+
+impl GlobalArgs {
+    /// The flags as a clouds.yaml-shaped value, to lay over the chosen cloud.
+    pub fn overrides(&self) -> Value {
+        let mut auth = Map::new();
+        let mut top = Map::new();
+        let put = |m: &mut Map<String, Value>, k: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                m.insert(k.into(), json!(v));
+            }
+        };
+        put(&mut auth, "auth_url", &self.os_auth_url);
+        put(&mut auth, "username", &self.os_username);
+        put(&mut auth, "user_id", &self.os_user_id);
+        put(&mut auth, "password", &self.os_password);
+        put(&mut auth, "project_name", &self.os_project_name);
+        put(&mut auth, "project_id", &self.os_project_id);
+        put(&mut auth, "user_domain_name", &self.os_user_domain_name);
+        put(&mut auth, "user_domain_id", &self.os_user_domain_id);
+        put(&mut auth, "project_domain_name", &self.os_project_domain_name);
+        put(&mut auth, "project_domain_id", &self.os_project_domain_id);
+        put(&mut auth, "application_credential_id", &self.os_application_credential_id);
+        put(&mut auth, "application_credential_secret", &self.os_application_credential_secret);
+        put(&mut auth, "token", &self.os_token);
+        put(&mut top, "auth_type", &self.os_auth_type);
+        put(&mut top, "region_name", &self.os_region_name);
+        put(&mut top, "interface", &self.os_interface);
+        put(&mut top, "image_endpoint_override", &self.os_image_endpoint_override);
+        put(&mut top, "cacert", &self.os_cacert);
+        put(&mut top, "cert", &self.os_cert);
+        put(&mut top, "key", &self.os_key);
+        if self.insecure {
+            top.insert("verify".into(), json!(false));
+        }
+        if !auth.is_empty() {
+            top.insert("auth".into(), Value::Object(auth));
+        }
+        Value::Object(top)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Images in Glance
+    #[command(subcommand)]
+    Image(ImageCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Create an image and upload its data (like `openstack image create`)
+    Create(CreateArgs),
+    /// List images
+    List {
+        /// More columns
+        #[arg(long)]
+        long: bool,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Show one image
+    Show {
+        /// Image id or name
+        image: String,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Delete images
+    Delete {
+        /// Image ids or names
+        #[arg(required = true)]
+        images: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// New image name
+    pub name: String,
+    /// Local file with the image data
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Image id to reserve
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Disk format (raw, qcow2, vmdk, vhd, vhdx, vdi, iso, ploop, ami, ari, aki)
+    #[arg(long, default_value = "raw")]
+    pub disk_format: String,
+    /// Container format (bare, ovf, ova, docker, ami, ari, aki)
+    #[arg(long, default_value = "bare")]
+    pub container_format: String,
+    #[arg(long)]
+    pub min_disk: Option<u64>,
+    #[arg(long)]
+    pub min_ram: Option<u64>,
+    /// Everyone can see and use it (admin only by default policy)
+    #[arg(long, group = "visibility")]
+    pub public: bool,
+    #[arg(long, group = "visibility")]
+    pub private: bool,
+    #[arg(long, group = "visibility")]
+    pub community: bool,
+    #[arg(long, group = "visibility")]
+    pub shared: bool,
+    #[arg(long, conflicts_with = "unprotected")]
+    pub protected: bool,
+    #[arg(long)]
+    pub unprotected: bool,
+    /// Custom property KEY=VALUE (repeat)
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = parse_property, action = ArgAction::Append)]
+    pub properties: Vec<(String, String)>,
+    /// Tag (repeat)
+    #[arg(long = "tag", action = ArgAction::Append)]
+    pub tags: Vec<String>,
+    /// Owner project, by id or name (admin only)
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Domain of --project when given by name
+    #[arg(long)]
+    pub project_domain: Option<String>,
+    /// Draw a progress bar even when stderr is not a terminal
+    #[arg(long)]
+    pub progress: bool,
+    /// Keep the image when the upload fails or is cancelled (default: delete it)
+    #[arg(long)]
+    pub keep_on_failure: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+fn parse_property(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("'{s}' is not KEY=VALUE")),
+    }
+}
+
+impl CreateArgs {
+    pub fn spec(&self) -> ImageSpec {
+        let visibility = [("public", self.public), ("private", self.private), ("community", self.community), ("shared", self.shared)]
+            .into_iter()
+            .find(|(_, on)| *on)
+            .map(|(v, _)| v.to_owned());
+        ImageSpec {
+            name: self.name.clone(),
+            id: self.id.clone(),
+            disk_format: self.disk_format.clone(),
+            container_format: self.container_format.clone(),
+            visibility,
+            min_disk: self.min_disk,
+            min_ram: self.min_ram,
+            protected: if self.protected { Some(true) } else if self.unprotected { Some(false) } else { None },
+            tags: self.tags.clone(),
+            properties: self.properties.clone(),
+            owner: None,
+        }
+    }
+}
+
+/// The fields of an image in openstackclient's order, custom properties folded into `properties`.
+pub fn image_fields(img: &Image) -> Vec<(String, Value)> {
+    let mut props = Map::new();
+    for (k, v) in &img.0 {
+        if !CORE_FIELDS.contains(&k.as_str()) {
+            props.insert(k.clone(), v.clone());
+        }
+    }
+    let mut fields: Vec<(String, Value)> = CORE_FIELDS
+        .iter()
+        .filter(|k| **k != "self")
+        .map(|k| (k.to_string(), img.0.get(*k).cloned().unwrap_or(Value::Null)))
+        .collect();
+    let at = fields.iter().position(|(k, _)| k == "protected").unwrap_or(fields.len());
+    fields.insert(at, ("properties".into(), Value::Object(props)));
+    fields
+}
+
+/// Entry point of the CLI: parse, run, print one clear line on failure.
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    if cli.global.debug {
+        tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(tracing::Level::DEBUG).init();
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("stackdrop: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("stackdrop: {e}");
+            ExitCode::from(if e.is_cancelled() { 130 } else { 1 })
+        }
+    }
+}
+
+fn session(g: &GlobalArgs) -> Result<Session, Error> {
+    let env = |k: &str| std::env::var(k).ok();
+    let cloud = crate::config::resolve(g.os_cloud.as_deref(), &g.overrides(), &env)?;
+    Session::new(cloud)
+}
+
+pub async fn run(cli: Cli) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    let io = |e: std::io::Error| Error::Config(format!("cannot write the output: {e}"));
+    match cli.command {
+        Command::Image(ImageCommand::Create(args)) => {
+            let s = session(&cli.global)?;
+            let mut spec = args.spec();
+            if let Some(p) = &args.project {
+                spec.owner = Some(crate::openstack::identity::projects::resolve_id(&s, p, args.project_domain.as_deref()).await?);
+            }
+            let image = match &args.file {
+                Some(path) => {
+                    let cancel = CancellationToken::new();
+                    watch_ctrl_c(cancel.clone());
+                    let show = args.progress || std::io::stderr().is_terminal();
+                    let opts = UploadOptions {
+                        keep_on_failure: args.keep_on_failure,
+                        cancel,
+                        progress: show.then(progress::terminal_bar),
+                        ..Default::default()
+                    };
+                    let done = upload::create_and_upload(&s, &spec, path, &opts).await;
+                    if show {
+                        eprintln!();
+                    }
+                    done?.image
+                }
+                None => s.images().create(&spec.create_body()).await?,
+            };
+            output::show_one(&mut out, &image_fields(&image), &args.output).map_err(io)
+        }
+        Command::Image(ImageCommand::List { long, output }) => {
+            let s = session(&cli.global)?;
+            let mut images = s.images().list(&[]).await?;
+            images.sort_by(|a, b| a.name().unwrap_or_default().cmp(b.name().unwrap_or_default()));
+            let get = |i: &Image, k: &str| i.0.get(k).cloned().unwrap_or(Value::Null);
+            let (headers, rows): (Vec<&str>, Vec<Vec<Value>>) = if long {
+                (
+                    vec!["ID", "Name", "Disk Format", "Container Format", "Size", "Checksum", "Status", "Visibility", "Protected", "Project", "Tags"],
+                    images
+                        .iter()
+                        .map(|i| {
+                            ["id", "name", "disk_format", "container_format", "size", "checksum", "status", "visibility", "protected", "owner", "tags"]
+                                .iter()
+                                .map(|k| get(i, k))
+                                .collect()
+                        })
+                        .collect(),
+                )
+            } else {
+                (vec!["ID", "Name", "Status"], images.iter().map(|i| vec![get(i, "id"), get(i, "name"), get(i, "status")]).collect())
+            };
+            output::show_list(&mut out, &headers, &rows, &output).map_err(io)
+        }
+        Command::Image(ImageCommand::Show { image, output }) => {
+            let s = session(&cli.global)?;
+            let img = s.images().find(&image).await?;
+            output::show_one(&mut out, &image_fields(&img), &output).map_err(io)
+        }
+        Command::Image(ImageCommand::Delete { images }) => {
+            let s = session(&cli.global)?;
+            let mut failed = 0;
+            for name in &images {
+                let r = async {
+                    let img = s.images().find(name).await?;
+                    s.images().delete(img.id()).await
+                }
+                .await;
+                if let Err(e) = r {
+                    failed += 1;
+                    eprintln!("stackdrop: failed to delete image '{name}': {e}");
+                }
+            }
+            out.flush().map_err(io)?;
+            if failed > 0 {
+                return Err(Error::Config(format!("failed to delete {failed} of {} images", images.len())));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// First Ctrl-C: cancel (the engine deletes the half-made image). Second: leave at once.
+fn watch_ctrl_c(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nstackdrop: cancelling; removing the image (Ctrl-C again to quit at once)");
+            cancel.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openstack_image_create_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "stackdrop", "--os-cloud", "lab", "image", "create", "--disk-format", "qcow2", "--file", "c.qcow2",
+            "--public", "--property", "os_distro=cirros", "--property", "a=b=c", "--tag", "t1", "--min-disk", "1",
+            "--protected", "-f", "json", "-c", "id", "cirros",
+        ])
+        .unwrap();
+        let Command::Image(ImageCommand::Create(a)) = cli.command else { panic!() };
+        let spec = a.spec();
+        assert_eq!(cli.global.os_cloud.as_deref(), Some("lab"));
+        assert_eq!(spec.visibility.as_deref(), Some("public"));
+        assert_eq!(spec.container_format, "bare");
+        assert_eq!(spec.properties, vec![("os_distro".into(), "cirros".into()), ("a".into(), "b=c".into())]);
+        assert_eq!(spec.protected, Some(true));
+        assert_eq!(a.output.columns, vec!["id".to_string()]);
+    }
+
+    #[test]
+    fn visibility_flags_exclude_each_other() {
+        let r = Cli::try_parse_from(["stackdrop", "image", "create", "--public", "--private", "x"]);
+        assert!(r.is_err());
+        let r = Cli::try_parse_from(["stackdrop", "image", "create", "--property", "novalue", "x"]);
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn flags_become_overrides() {
+        let cli = Cli::try_parse_from(["stackdrop", "--os-region-name", "R2", "--insecure", "--os-username", "u", "image", "list"]).unwrap();
+        assert_eq!(cli.global.overrides(), json!({"region_name": "R2", "verify": false, "auth": {"username": "u"}}));
+    }
+
+    #[test]
+    fn fields_fold_properties() {
+        let img = Image(json!({"id": "i", "name": "n", "os_distro": "cirros", "self": "/v2/images/i"}).as_object().unwrap().clone());
+        let f = image_fields(&img);
+        let props = f.iter().find(|(k, _)| k == "properties").unwrap();
+        assert_eq!(props.1, json!({"os_distro": "cirros"}));
+        assert!(f.iter().all(|(k, _)| k != "self"));
+    }
+}

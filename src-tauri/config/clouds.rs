@@ -1,0 +1,434 @@
+//! Cloud settings as openstackclient finds them: `clouds.yaml` (+ `secure.yaml`) from the
+//! standard places, the `OS_*` variables of an openrc, and command-line overrides.
+//!
+//! Every source is first turned into the same clouds.yaml-shaped JSON value, then layered
+//! (file entry, then `OS_*` filling only what the entry leaves out, then flags on top) and
+//! converted once into a [`Cloud`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use reqwest::Url;
+use serde_json::{json, Map, Value};
+
+use crate::openstack::catalog::Interface;
+use crate::openstack::error::{Error, Result};
+use crate::openstack::http::{Timeouts, TlsOptions};
+use crate::openstack::identity::{AuthMethod, Credentials, Domain, Scope, User};
+use crate::openstack::{Cloud, Secret};
+
+/// Where clouds.yaml and secure.yaml were looked for, and what they hold.
+#[derive(Debug, Default, Clone)]
+pub struct CloudFiles {
+    pub clouds_file: Option<PathBuf>,
+    pub secure_file: Option<PathBuf>,
+    pub searched: Vec<PathBuf>,
+    pub clouds: BTreeMap<String, Value>,
+}
+
+/// The directories openstacksdk searches, in order: the current directory, the user's
+/// config directory, `~/.config/openstack`, `/etc/openstack`.
+pub fn search_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from(".")];
+    if let Some(c) = dirs::config_dir() {
+        dirs.push(c.join("openstack"));
+    }
+    if let Some(h) = dirs::home_dir() {
+        dirs.push(h.join(".config/openstack"));
+    }
+    dirs.push(PathBuf::from("/etc/openstack"));
+    dirs.dedup();
+    dirs
+}
+
+fn first_existing(env_var: Option<String>, stem: &str, dirs: &[PathBuf], searched: &mut Vec<PathBuf>) -> Option<PathBuf> {
+    if let Some(p) = env_var.filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        searched.push(p.clone());
+        return p.is_file().then_some(p);
+    }
+    for d in dirs {
+        for ext in ["yaml", "yml", "json"] {
+            let p = d.join(format!("{stem}.{ext}"));
+            searched.push(p.clone());
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// Read a clouds.yaml-shaped file (YAML or JSON) into its `clouds` map.
+pub fn read_clouds_file(path: &Path) -> Result<BTreeMap<String, Value>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
+    let doc: Value = serde_yaml_ng::from_str(&text).map_err(|e| Error::File {
+        path: path.display().to_string(),
+        detail: format!("not valid YAML: {e}"),
+    })?;
+    match doc.get("clouds") {
+        Some(Value::Object(m)) => Ok(m.clone().into_iter().collect()),
+        Some(_) => Err(Error::File { path: path.display().to_string(), detail: "'clouds' is not a mapping".into() }),
+        None => Ok(BTreeMap::new()),
+    }
+}
+
+impl CloudFiles {
+    /// Find and read clouds.yaml and secure.yaml (`OS_CLIENT_CONFIG_FILE` /
+    /// `OS_CLIENT_SECURE_FILE` first), merging secure.yaml into clouds.yaml as openstacksdk does.
+    pub fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<CloudFiles> {
+        let dirs = search_dirs();
+        let mut searched = Vec::new();
+        let clouds_file = first_existing(env("OS_CLIENT_CONFIG_FILE"), "clouds", &dirs, &mut searched);
+        let secure_file = first_existing(env("OS_CLIENT_SECURE_FILE"), "secure", &dirs, &mut Vec::new());
+        let mut clouds = match &clouds_file {
+            Some(p) => read_clouds_file(p)?,
+            None => BTreeMap::new(),
+        };
+        if let Some(p) = &secure_file {
+            for (name, secret) in read_clouds_file(p)? {
+                let entry = clouds.entry(name).or_insert_with(|| json!({}));
+                merge(entry, &secret);
+            }
+        }
+        Ok(CloudFiles { clouds_file, secure_file, searched, clouds })
+    }
+}
+
+/// Deep-merge `over` into `base` (maps merge, anything else replaces).
+pub fn merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                merge(b.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+/// Fill only what `base` lacks.
+fn fill(base: &mut Value, defaults: &Value) {
+    if let (Value::Object(b), Value::Object(d)) = (base, defaults) {
+        for (k, v) in d {
+            match b.get_mut(k) {
+                None | Some(Value::Null) => {
+                    b.insert(k.clone(), v.clone());
+                }
+                Some(existing) => fill(existing, v),
+            }
+        }
+    }
+}
+
+/// `OS_*` variables as a clouds.yaml entry (openstackclient's `envvars` cloud).
+pub fn env_cloud(env: &dyn Fn(&str) -> Option<String>) -> Value {
+    let get = |names: &[&str]| names.iter().find_map(|n| env(n).filter(|v| !v.is_empty()));
+    let mut auth = Map::new();
+    for (key, names) in [
+        ("auth_url", &["OS_AUTH_URL"][..]),
+        ("username", &["OS_USERNAME"]),
+        ("user_id", &["OS_USER_ID"]),
+        ("password", &["OS_PASSWORD"]),
+        ("project_name", &["OS_PROJECT_NAME", "OS_TENANT_NAME"]),
+        ("project_id", &["OS_PROJECT_ID", "OS_TENANT_ID"]),
+        ("user_domain_name", &["OS_USER_DOMAIN_NAME"]),
+        ("user_domain_id", &["OS_USER_DOMAIN_ID"]),
+        ("project_domain_name", &["OS_PROJECT_DOMAIN_NAME"]),
+        ("project_domain_id", &["OS_PROJECT_DOMAIN_ID"]),
+        ("default_domain_id", &["OS_DEFAULT_DOMAIN_ID", "OS_DEFAULT_DOMAIN"]),
+        ("default_domain_name", &["OS_DEFAULT_DOMAIN_NAME"]),
+        ("application_credential_id", &["OS_APPLICATION_CREDENTIAL_ID"]),
+        ("application_credential_name", &["OS_APPLICATION_CREDENTIAL_NAME"]),
+        ("application_credential_secret", &["OS_APPLICATION_CREDENTIAL_SECRET"]),
+        ("token", &["OS_TOKEN"]),
+    ] {
+        if let Some(v) = get(names) {
+            auth.insert(key.into(), json!(v));
+        }
+    }
+    let mut cloud = Map::new();
+    if !auth.is_empty() {
+        cloud.insert("auth".into(), Value::Object(auth));
+    }
+    for (key, names) in [
+        ("auth_type", &["OS_AUTH_TYPE"][..]),
+        ("region_name", &["OS_REGION_NAME"]),
+        ("interface", &["OS_INTERFACE", "OS_ENDPOINT_TYPE"]),
+        ("identity_api_version", &["OS_IDENTITY_API_VERSION"]),
+        ("cacert", &["OS_CACERT"]),
+        ("cert", &["OS_CERT"]),
+        ("key", &["OS_KEY"]),
+        ("image_endpoint_override", &["OS_IMAGE_ENDPOINT_OVERRIDE", "OS_IMAGE_URL"]),
+    ] {
+        if let Some(v) = get(names) {
+            cloud.insert(key.into(), json!(v));
+        }
+    }
+    if let Some(v) = get(&["OS_INSECURE"]) {
+        cloud.insert("verify".into(), json!(!matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes")));
+    }
+    Value::Object(cloud)
+}
+
+/// Pick and build the cloud: `name` (or `OS_CLOUD`) from the files, else the `OS_*` cloud;
+/// `overrides` (command-line flags, clouds.yaml-shaped) win over both.
+pub fn resolve(name: Option<&str>, overrides: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Cloud> {
+    let name = name.map(str::to_owned).or_else(|| env("OS_CLOUD").filter(|s| !s.is_empty()));
+    let from_env = env_cloud(env);
+    let (label, mut entry) = match &name {
+        Some(n) => {
+            let files = CloudFiles::load(env)?;
+            let mut entry = files.clouds.get(n).cloned().ok_or_else(|| {
+                let where_ = match &files.clouds_file {
+                    Some(p) => format!("{} has {}", p.display(), list_or_none(files.clouds.keys())),
+                    None => format!(
+                        "no clouds.yaml was found (looked in {})",
+                        files.searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                Error::Config(format!("cloud '{n}' is not configured: {where_}"))
+            })?;
+            // An openrc sourced on top of clouds.yaml often supplies just the password.
+            fill(&mut entry, &from_env);
+            (n.clone(), entry)
+        }
+        None => (String::from("envvars"), from_env),
+    };
+    merge(&mut entry, overrides);
+    if entry.pointer("/auth/auth_url").is_none() {
+        return Err(Error::Config(
+            "no cloud is configured: pass --os-cloud NAME (a cloud in clouds.yaml), or set OS_AUTH_URL and the other OS_* variables (source an openrc file)".into(),
+        ));
+    }
+    cloud_from_entry(&label, &entry)
+}
+
+fn list_or_none<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let v: Vec<&str> = names.map(String::as_str).collect();
+    if v.is_empty() {
+        "no clouds".into()
+    } else {
+        format!("only {}", v.join(", "))
+    }
+}
+
+/// Turn one clouds.yaml entry into a [`Cloud`].
+pub fn cloud_from_entry(name: &str, e: &Value) -> Result<Cloud> {
+    let s = |p: &str| -> Option<String> {
+        match e.pointer(p) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    let need = |p: &str, what: &str| {
+        s(p).ok_or_else(|| Error::Config(format!("cloud '{name}': {what} is missing (auth.{})", p.rsplit('/').next().unwrap_or(p))))
+    };
+    let auth_url_s = need("/auth/auth_url", "the auth URL")?;
+    let auth_url = Url::parse(&auth_url_s)
+        .map_err(|err| Error::Config(format!("cloud '{name}': auth_url {auth_url_s:?} is not a URL ({err})")))?;
+    if let Some(v) = s("/identity_api_version") {
+        if !v.starts_with('3') {
+            return Err(Error::Config(format!("cloud '{name}': identity_api_version {v} is not supported; Keystone v3 is required")));
+        }
+    }
+    let default_domain = s("/auth/default_domain_id")
+        .map(Domain::Id)
+        .or_else(|| s("/auth/default_domain_name").map(Domain::Name));
+    let domain = |id: &str, name_: &str| -> Option<Domain> {
+        s(id).map(Domain::Id).or_else(|| s(name_).map(Domain::Name)).or_else(|| default_domain.clone())
+    };
+    let user = || -> Result<Option<User>> {
+        if let Some(id) = s("/auth/user_id") {
+            return Ok(Some(User::Id(id)));
+        }
+        match s("/auth/username") {
+            Some(n) => {
+                let d = domain("/auth/user_domain_id", "/auth/user_domain_name").ok_or_else(|| {
+                    Error::Config(format!("cloud '{name}': user '{n}' needs a domain (user_domain_name or user_domain_id)"))
+                })?;
+                Ok(Some(User::Name { name: n, domain: d }))
+            }
+            None => Ok(None),
+        }
+    };
+    let auth_type = s("/auth_type").unwrap_or_else(|| {
+        if s("/auth/application_credential_secret").is_some() {
+            "v3applicationcredential".into()
+        } else if s("/auth/token").is_some() && s("/auth/password").is_none() {
+            "token".into()
+        } else {
+            "password".into()
+        }
+    });
+    let method = match auth_type.as_str() {
+        "password" | "v3password" => {
+            let user = user()?.ok_or_else(|| Error::Config(format!("cloud '{name}': no username or user_id")))?;
+            let password = need("/auth/password", "the password")?;
+            AuthMethod::Password { user, password: Secret::new(password) }
+        }
+        "v3applicationcredential" | "applicationcredential" | "application_credential" => {
+            let id = s("/auth/application_credential_id");
+            let cred_name = s("/auth/application_credential_name");
+            if id.is_none() && cred_name.is_none() {
+                return Err(Error::Config(format!(
+                    "cloud '{name}': an application credential needs application_credential_id, or its name and the user"
+                )));
+            }
+            let user = if id.is_none() { user()? } else { None };
+            if id.is_none() && user.is_none() {
+                return Err(Error::Config(format!(
+                    "cloud '{name}': an application credential given by name needs its user (username + user_domain_name, or user_id)"
+                )));
+            }
+            let secret = need("/auth/application_credential_secret", "the application credential secret")?;
+            AuthMethod::ApplicationCredential { id, name: cred_name, user, secret: Secret::new(secret) }
+        }
+        "token" | "v3token" => AuthMethod::Token { token: Secret::new(need("/auth/token", "the token")?) },
+        other => {
+            return Err(Error::Config(format!(
+                "cloud '{name}': auth_type '{other}' is not supported (use password, v3applicationcredential or token)"
+            )))
+        }
+    };
+    let scope = if let Some(id) = s("/auth/project_id").or_else(|| s("/auth/tenant_id")) {
+        Scope::ProjectId(id)
+    } else if let Some(p) = s("/auth/project_name").or_else(|| s("/auth/tenant_name")) {
+        let d = domain("/auth/project_domain_id", "/auth/project_domain_name").ok_or_else(|| {
+            Error::Config(format!("cloud '{name}': project '{p}' needs a domain (project_domain_name or project_domain_id)"))
+        })?;
+        Scope::ProjectName { name: p, domain: d }
+    } else {
+        Scope::Unscoped
+    };
+    let interface = match s("/interface").or_else(|| s("/endpoint_type")) {
+        Some(i) => i.parse::<Interface>()?,
+        None => Interface::Public,
+    };
+    let image_endpoint_override = match s("/image_endpoint_override") {
+        Some(u) => Some(Url::parse(&u).map_err(|err| {
+            Error::Config(format!("cloud '{name}': image_endpoint_override {u:?} is not a URL ({err})"))
+        })?),
+        None => None,
+    };
+    let verify = match e.get("verify") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(v)) => !matches!(v.to_ascii_lowercase().as_str(), "false" | "0" | "no"),
+        _ => true,
+    };
+    let insecure = !verify || matches!(e.get("insecure"), Some(Value::Bool(true)));
+    let tls = TlsOptions {
+        cacert: s("/cacert").map(PathBuf::from),
+        cert: s("/cert").map(PathBuf::from),
+        key: s("/key").map(PathBuf::from),
+        insecure,
+    };
+    Ok(Cloud {
+        name: name.to_owned(),
+        auth_url,
+        credentials: Credentials { method, scope },
+        interface,
+        region: s("/region_name"),
+        image_endpoint_override,
+        tls,
+        timeouts: Timeouts::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn openrc_variables_make_the_seed_cloud() {
+        let env = env_of(&[
+            ("OS_AUTH_URL", "http://devstack-debug/identity"),
+            ("OS_IDENTITY_API_VERSION", "3"),
+            ("OS_USERNAME", "admin"),
+            ("OS_PASSWORD", "asdf"),
+            ("OS_PROJECT_NAME", "admin"),
+            ("OS_USER_DOMAIN_NAME", "Default"),
+            ("OS_PROJECT_DOMAIN_NAME", "Default"),
+        ]);
+        let c = resolve(None, &json!({}), &env).unwrap();
+        assert_eq!(c.name, "envvars");
+        assert_eq!(c.auth_url.as_str(), "http://devstack-debug/identity");
+        assert_eq!(c.credentials.scope, Scope::ProjectName { name: "admin".into(), domain: Domain::Name("Default".into()) });
+        match &c.credentials.method {
+            AuthMethod::Password { user, password } => {
+                assert_eq!(*user, User::Name { name: "admin".into(), domain: Domain::Name("Default".into()) });
+                assert_eq!(password.expose(), "asdf");
+            }
+            m => panic!("{m:?}"),
+        }
+    }
+
+    #[test]
+    fn clouds_yaml_with_secure_yaml_and_password_from_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let clouds = dir.path().join("clouds.yaml");
+        let secure = dir.path().join("secure.yaml");
+        std::fs::write(&clouds, "clouds:\n  prod:\n    auth:\n      auth_url: https://keystone.example:5000/v3\n      username: bob\n      project_id: p1\n      user_domain_id: default\n    region_name: RegionTwo\n    interface: internalURL\n    image_endpoint_override: http://glance.example:9292\n").unwrap();
+        std::fs::write(&secure, "clouds:\n  prod:\n    auth:\n      password: from-secure\n").unwrap();
+        let (c, s) = (clouds.to_str().unwrap().to_owned(), secure.to_str().unwrap().to_owned());
+        let env = env_of(&[("OS_CLIENT_CONFIG_FILE", &c), ("OS_CLIENT_SECURE_FILE", &s), ("OS_PASSWORD", "from-env")]);
+        let cloud = resolve(Some("prod"), &json!({}), &env).unwrap();
+        assert_eq!(cloud.region.as_deref(), Some("RegionTwo"));
+        assert_eq!(cloud.interface, Interface::Internal);
+        assert_eq!(cloud.credentials.scope, Scope::ProjectId("p1".into()));
+        assert_eq!(cloud.image_endpoint_override.unwrap().as_str(), "http://glance.example:9292/");
+        match cloud.credentials.method {
+            // secure.yaml's password wins over OS_PASSWORD, which only fills gaps.
+            AuthMethod::Password { password, .. } => assert_eq!(password.expose(), "from-secure"),
+            m => panic!("{m:?}"),
+        }
+        // A flag overrides everything.
+        let cloud = resolve(Some("prod"), &json!({"region_name": "RegionOne"}), &env).unwrap();
+        assert_eq!(cloud.region.as_deref(), Some("RegionOne"));
+        // An unknown cloud names the file and what it has.
+        let e = resolve(Some("staging"), &json!({}), &env).unwrap_err().to_string();
+        assert!(e.contains("cloud 'staging' is not configured") && e.contains("only prod"), "{e}");
+    }
+
+    #[test]
+    fn application_credential_is_detected_and_unscoped() {
+        let entry = json!({"auth": {"auth_url": "http://k/v3", "application_credential_id": "ac",
+            "application_credential_secret": "s"}});
+        let c = cloud_from_entry("x", &entry).unwrap();
+        assert!(matches!(c.credentials.method, AuthMethod::ApplicationCredential { ref id, .. } if id.as_deref() == Some("ac")));
+        assert_eq!(c.credentials.scope, Scope::Unscoped);
+    }
+
+    #[test]
+    fn clear_errors_for_incomplete_settings() {
+        let e = resolve(None, &json!({}), &env_of(&[])).unwrap_err().to_string();
+        assert!(e.contains("no cloud is configured"), "{e}");
+        let e = cloud_from_entry("x", &json!({"auth": {"auth_url": "http://k/v3", "username": "u", "password": "p"}}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs a domain"), "{e}");
+        let e = cloud_from_entry("x", &json!({"auth_type": "v3oidcpassword", "auth": {"auth_url": "http://k"}}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not supported"), "{e}");
+        let e = cloud_from_entry("x", &json!({"identity_api_version": 2, "auth": {"auth_url": "http://k"}}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Keystone v3 is required"), "{e}");
+    }
+
+    #[test]
+    fn default_domain_fills_both_domains() {
+        let entry = json!({"auth": {"auth_url": "http://k/v3", "username": "u", "password": "p",
+            "project_name": "pr", "default_domain_id": "default"}});
+        let c = cloud_from_entry("x", &entry).unwrap();
+        assert_eq!(c.credentials.scope, Scope::ProjectName { name: "pr".into(), domain: Domain::Id("default".into()) });
+    }
+}

@@ -1,0 +1,12 @@
+//! Stackdrop's library: the OpenStack client and the upload engine that the CLI, the desktop
+//! app and the tests all use. Nothing here depends on Tauri.
+//!
+//! The tree follows `openstack image create`'s sequence:
+//! [`openstack::identity`] (discovery, token) -> [`openstack::catalog`] -> [`openstack::image`]
+//! (discovery, create, upload) -> [`upload`] (streaming, hashing, verification, cleanup).
+//! [`config`] turns clouds.yaml / `OS_*` into a [`openstack::Cloud`]; [`cli`] is the command line.
+
+pub mod cli;
+pub mod config;
+pub mod openstack;
+pub mod upload;

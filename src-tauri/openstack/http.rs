@@ -1,0 +1,194 @@
+//! The one HTTP client every call goes through: TLS settings, timeouts, `Accept: application/json`,
+//! and the mapping of transport failures and error statuses to [`Error`].
+
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, Response};
+
+use super::error::{clean_message, Error, Result, Service};
+
+/// TLS and network settings of a cloud (clouds.yaml `cacert`, `cert`, `key`, `verify`).
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    /// A PEM bundle of CA certificates to trust in addition to the system's.
+    pub cacert: Option<std::path::PathBuf>,
+    /// A PEM client certificate, and its key when it is in another file.
+    pub cert: Option<std::path::PathBuf>,
+    pub key: Option<std::path::PathBuf>,
+    /// `verify: false` / `--insecure`: accept any server certificate.
+    pub insecure: bool,
+}
+
+/// Timeouts. There is deliberately no total-time limit: a slow upload that keeps moving must
+/// not be killed. `idle` bounds how long a single read may wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { connect: Duration::from_secs(15), idle: Duration::from_secs(300) }
+    }
+}
+
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+}
+
+pub const USER_AGENT: &str = concat!("stackdrop/", env!("CARGO_PKG_VERSION"));
+
+impl Http {
+    pub fn new(tls: &TlsOptions, timeouts: Timeouts) -> Result<Http> {
+        let mut b = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(timeouts.connect)
+            .read_timeout(timeouts.idle)
+            .pool_idle_timeout(Duration::from_secs(30));
+        if let Some(path) = &tls.cacert {
+            let pem = read_file(path)?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::File {
+                path: path.display().to_string(),
+                detail: format!("not a PEM certificate bundle ({e})"),
+            })?;
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        if let Some(cert) = &tls.cert {
+            let mut pem = read_file(cert)?;
+            if let Some(key) = &tls.key {
+                pem.push(b'\n');
+                pem.extend(read_file(key)?);
+            }
+            let id = reqwest::Identity::from_pem(&pem).map_err(|e| Error::File {
+                path: cert.display().to_string(),
+                detail: format!("not a PEM client certificate with its key ({e})"),
+            })?;
+            b = b.identity(id);
+        }
+        if tls.insecure {
+            b = b.danger_accept_invalid_certs(true);
+        }
+        let client = b.build().map_err(|e| Error::Config(format!("cannot set up HTTP: {e}")))?;
+        Ok(Http { client })
+    }
+
+    /// A request that asks for JSON (so Glance's errors come back as JSON, not HTML).
+    pub fn request(&self, method: Method, url: &str) -> RequestBuilder {
+        self.client.request(method, url).header(reqwest::header::ACCEPT, "application/json")
+    }
+
+    /// Send, and turn transport failures and non-2xx/3xx statuses into [`Error`]s.
+    /// `ok_300` lets version discovery accept `300 Multiple Choices`.
+    pub async fn send(&self, service: Service, req: RequestBuilder) -> Result<Response> {
+        let req = req.build().map_err(|e| Error::Config(format!("cannot build the request: {e}")))?;
+        let (method, url) = (req.method().to_string(), redact_url(req.url()));
+        let resp = self.client.execute(req).await.map_err(|e| transport_error(&url, &e))?;
+        let status = resp.status();
+        if status.is_success() || status.as_u16() == 300 {
+            return Ok(resp);
+        }
+        let body = resp.text().await.unwrap_or_default();
+        Err(Error::Api { service, method, url, status: status.as_u16(), message: clean_message(&body) })
+    }
+
+    /// Send and decode a JSON body.
+    pub async fn json(&self, service: Service, req: RequestBuilder) -> Result<serde_json::Value> {
+        let resp = self.send(service, req).await?;
+        let url = redact_url(resp.url());
+        read_json(&url, resp).await
+    }
+}
+
+pub async fn read_json(url: &str, resp: Response) -> Result<serde_json::Value> {
+    let bytes = resp.bytes().await.map_err(|e| transport_error(url, &e))?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::BadResponse {
+        url: url.to_owned(),
+        detail: format!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes[..bytes.len().min(200)])),
+    })
+}
+
+/// URLs never carry secrets in this client, but user:password@host could come from a config.
+fn redact_url(u: &reqwest::Url) -> String {
+    let mut u = u.clone();
+    let _ = u.set_password(None);
+    let _ = u.set_username("");
+    u.to_string()
+}
+
+/// Map a reqwest failure to what a person can act on.
+pub fn transport_error(url: &str, e: &reqwest::Error) -> Error {
+    let chain = error_chain(e);
+    let url = url.to_owned();
+    if e.is_timeout() {
+        return Error::Timeout { url };
+    }
+    let lower = chain.to_ascii_lowercase();
+    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        return Error::Tls { url, detail: chain };
+    }
+    if e.is_connect() {
+        return Error::Unreachable { url, detail: chain };
+    }
+    Error::Connection { url, detail: chain }
+}
+
+/// "error sending request: client error (Connect): tcp connect error: Connection refused" ->
+/// the deepest, most specific part, without the URL reqwest repeats.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let s = err.to_string();
+        let s = s.split(" for url (").next().unwrap_or(&s).to_owned();
+        if !parts.iter().any(|p: &String| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = err.source();
+    }
+    // The innermost message is the specific one ("Connection refused (os error 111)").
+    parts.last().cloned().unwrap_or_default()
+}
+
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })
+}
+
+/// Join a path onto a base URL, keeping the base's own path prefix (`http://h/image` + `/v2/x`
+/// = `http://h/image/v2/x`). `Url::join` would drop the prefix for an absolute path.
+/// A query string in `path` (`/v2/images?marker=…`, as in Glance's `next` links) is kept.
+pub fn join(base: &reqwest::Url, path: &str) -> reqwest::Url {
+    let (path, query) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path, None),
+    };
+    let mut u = base.clone();
+    let prefix = base.path().trim_end_matches('/');
+    let rest = path.trim_start_matches('/');
+    u.set_path(&format!("{prefix}/{rest}"));
+    u.set_query(query);
+    u
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_keeps_the_endpoint_prefix() {
+        let base = reqwest::Url::parse("http://10.0.0.1/image").unwrap();
+        assert_eq!(join(&base, "/v2/images/x/file").as_str(), "http://10.0.0.1/image/v2/images/x/file");
+        let base = reqwest::Url::parse("http://10.0.0.1:9292/").unwrap();
+        assert_eq!(join(&base, "v2/images").as_str(), "http://10.0.0.1:9292/v2/images");
+        assert_eq!(join(&base, "/v2/images?marker=a&limit=2").as_str(), "http://10.0.0.1:9292/v2/images?marker=a&limit=2");
+    }
+
+    #[test]
+    fn redacts_userinfo() {
+        let u = reqwest::Url::parse("https://bob:hunter2@cloud.example/v3").unwrap();
+        assert_eq!(redact_url(&u), "https://cloud.example/v3");
+    }
+}

@@ -1,0 +1,10 @@
+//! Keystone v3: discovery, authentication, tokens.
+
+pub mod auth;
+pub mod discovery;
+pub mod projects;
+pub mod token;
+
+pub use auth::{authenticate, AuthMethod, Credentials, Domain, Scope, User};
+pub use discovery::discover_v3;
+pub use token::Token;

@@ -1,0 +1,181 @@
+//! Glance v2 image calls: steps (7)-(10) of the seed and their neighbours.
+
+use reqwest::{Method, Url};
+use serde_json::{json, Map, Value};
+
+use crate::openstack::error::{Error, Result, Service};
+use crate::openstack::http::{join, read_json};
+use crate::openstack::session::Session;
+
+/// A Glance image as Glance returned it. Known fields have accessors; everything else
+/// (custom properties) stays in the map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image(pub Map<String, Value>);
+
+impl Image {
+    pub fn from_value(v: Value, url: &str) -> Result<Image> {
+        match v {
+            Value::Object(m) if m.get("id").and_then(Value::as_str).is_some() => Ok(Image(m)),
+            other => Err(Error::BadResponse { url: url.to_owned(), detail: format!("not an image: {other}") }),
+        }
+    }
+
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(Value::as_str)
+    }
+
+    pub fn id(&self) -> &str {
+        self.str("id").unwrap_or_default()
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.str("name")
+    }
+
+    pub fn status(&self) -> &str {
+        self.str("status").unwrap_or("unknown")
+    }
+
+    pub fn size(&self) -> Option<u64> {
+        self.0.get("size").and_then(Value::as_u64)
+    }
+
+    /// The relative upload path Glance gave (`/v2/images/{id}/file`).
+    pub fn file_path(&self) -> String {
+        self.str("file").map(str::to_owned).unwrap_or_else(|| format!("/v2/images/{}/file", self.id()))
+    }
+}
+
+/// Glance's fixed image attributes; anything else in an image body is a property.
+pub const CORE_FIELDS: &[&str] = &[
+    "checksum", "container_format", "created_at", "disk_format", "file", "id", "min_disk", "min_ram", "name",
+    "owner", "protected", "schema", "self", "size", "status", "tags", "updated_at", "virtual_size", "visibility",
+];
+
+pub struct Images<'a> {
+    s: &'a Session,
+}
+
+impl<'a> Images<'a> {
+    pub fn new(s: &'a Session) -> Images<'a> {
+        Images { s }
+    }
+
+    async fn url(&self, path: &str) -> Result<Url> {
+        Ok(join(&self.s.image_service().await?.root, path))
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<(&str, Value)>) -> Result<reqwest::Response> {
+        let url = self.url(path).await?;
+        let token = self.s.token().await?;
+        let mut req = self.s.http().request(method, url.as_str()).header("X-Auth-Token", token.value.expose());
+        if let Some((content_type, body)) = body {
+            req = req.header(reqwest::header::CONTENT_TYPE, content_type).body(body.to_string());
+        }
+        self.s.http().send(Service::Image, req).await
+    }
+
+    async fn call_json(&self, method: Method, path: &str, body: Option<(&str, Value)>) -> Result<Value> {
+        let resp = self.call(method, path, body).await?;
+        let url = resp.url().to_string();
+        read_json(&url, resp).await
+    }
+
+    /// `POST /v2/images` -> 201, `queued`.
+    pub async fn create(&self, body: &Map<String, Value>) -> Result<Image> {
+        let v = self.call_json(Method::POST, "/v2/images", Some(("application/json", Value::Object(body.clone())))).await?;
+        Image::from_value(v, "/v2/images")
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Image> {
+        let path = format!("/v2/images/{id}");
+        let v = self.call_json(Method::GET, &path, None).await?;
+        Image::from_value(v, &path)
+    }
+
+    /// All images matching `query` (Glance filters such as `name`), following `next` links.
+    pub async fn list(&self, query: &[(&str, &str)]) -> Result<Vec<Image>> {
+        let mut out = Vec::new();
+        let mut q: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        q.push(("limit".into(), "200".into()));
+        let mut path = format!("/v2/images?{}", encode_query(&q));
+        loop {
+            let v = self.call_json(Method::GET, &path, None).await?;
+            for img in v.get("images").and_then(Value::as_array).into_iter().flatten() {
+                out.push(Image::from_value(img.clone(), &path)?);
+            }
+            match v.get("next").and_then(Value::as_str) {
+                Some(next) if !next.is_empty() => path = next.to_owned(),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        self.call(Method::DELETE, &format!("/v2/images/{id}"), None).await.map(drop)
+    }
+
+    /// JSON-patch `add` of string properties (add replaces an existing member).
+    pub async fn set_properties(&self, id: &str, props: &[(&str, String)]) -> Result<Image> {
+        let ops: Vec<Value> = props.iter().map(|(k, v)| json!({"op": "add", "path": format!("/{k}"), "value": v})).collect();
+        let path = format!("/v2/images/{id}");
+        let v = self
+            .call_json(Method::PATCH, &path, Some(("application/openstack-images-v2.1-json-patch", Value::Array(ops))))
+            .await?;
+        Image::from_value(v, &path)
+    }
+
+    /// `PUT …/file` with a streamed body of exactly `len` bytes -> 204.
+    pub async fn upload(&self, image: &Image, body: reqwest::Body, len: u64) -> Result<()> {
+        let url = self.url(&image.file_path()).await?;
+        let token = self.s.token().await?;
+        let req = self
+            .s
+            .http()
+            .request(Method::PUT, url.as_str())
+            .header("X-Auth-Token", token.value.expose())
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .header(reqwest::header::CONTENT_LENGTH, len)
+            .header("X-OpenStack-Image-Size", len)
+            .body(body);
+        self.s.http().send(Service::Image, req).await.map(drop)
+    }
+
+    /// An image by id, or else by exact name (which must be unique).
+    pub async fn find(&self, name_or_id: &str) -> Result<Image> {
+        match self.get(name_or_id).await {
+            Ok(img) => return Ok(img),
+            Err(Error::Api { status: 404 | 400, .. }) => {}
+            Err(e) => return Err(e),
+        }
+        let mut found = self.list(&[("name", name_or_id)]).await?;
+        match found.len() {
+            1 => Ok(found.remove(0)),
+            0 => Err(Error::Config(format!("no image with the id or name '{name_or_id}'"))),
+            n => Err(Error::Config(format!("{n} images are named '{name_or_id}': give the id instead"))),
+        }
+    }
+}
+
+fn encode_query(q: &[(String, String)]) -> String {
+    let mut u = Url::parse("http://x/").expect("static URL");
+    u.query_pairs_mut().extend_pairs(q.iter());
+    u.query().unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_is_encoded() {
+        let q = vec![("name".to_string(), "a b&c".to_string())];
+        assert_eq!(encode_query(&q), "name=a+b%26c");
+    }
+
+    #[test]
+    fn file_path_falls_back_to_the_standard_one() {
+        let img = Image(json!({"id": "x"}).as_object().unwrap().clone());
+        assert_eq!(img.file_path(), "/v2/images/x/file");
+    }
+}

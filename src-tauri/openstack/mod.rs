@@ -1,0 +1,14 @@
+//! The OpenStack protocol, in the order of the seed's sequence: identity (discovery, token),
+//! catalog, image (discovery, create, upload). No Tauri, no terminal, no file dialogs here.
+
+pub mod catalog;
+pub mod error;
+pub mod http;
+pub mod identity;
+pub mod image;
+pub mod secret;
+pub mod session;
+
+pub use error::{Cleanup, Error, Result, Service};
+pub use secret::Secret;
+pub use session::{Cloud, Session};

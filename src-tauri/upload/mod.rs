@@ -1,0 +1,374 @@
+//! The upload engine: create the image, stream the file into it while hashing, verify what
+//! Glance stored, record the checksums on it — and on any failure or cancel, delete the image
+//! it created (unless asked to keep it). Cleanup lives here and nowhere else.
+
+pub mod progress;
+pub mod stream;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::openstack::error::{Cleanup, Error, Result};
+use crate::openstack::image::Image;
+use crate::openstack::session::Session;
+pub use progress::{Phase, Progress, ProgressFn, RateMeter};
+pub use stream::Digests;
+
+/// What to create: the fields of `openstack image create`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImageSpec {
+    pub name: String,
+    pub id: Option<String>,
+    pub disk_format: String,
+    pub container_format: String,
+    /// public, private, shared or community; Glance's default (shared) when `None`.
+    pub visibility: Option<String>,
+    pub min_disk: Option<u64>,
+    pub min_ram: Option<u64>,
+    pub protected: Option<bool>,
+    pub tags: Vec<String>,
+    pub properties: Vec<(String, String)>,
+    /// Project id that will own the image (admin only).
+    pub owner: Option<String>,
+}
+
+impl ImageSpec {
+    /// The `POST /v2/images` body.
+    pub fn create_body(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("name".into(), json!(self.name));
+        m.insert("disk_format".into(), json!(self.disk_format));
+        m.insert("container_format".into(), json!(self.container_format));
+        let opt = |m: &mut Map<String, Value>, k: &str, v: Option<Value>| {
+            if let Some(v) = v {
+                m.insert(k.into(), v);
+            }
+        };
+        opt(&mut m, "id", self.id.as_ref().map(|v| json!(v)));
+        opt(&mut m, "visibility", self.visibility.as_ref().map(|v| json!(v)));
+        opt(&mut m, "min_disk", self.min_disk.map(|v| json!(v)));
+        opt(&mut m, "min_ram", self.min_ram.map(|v| json!(v)));
+        opt(&mut m, "protected", self.protected.map(|v| json!(v)));
+        opt(&mut m, "owner", self.owner.as_ref().map(|v| json!(v)));
+        if !self.tags.is_empty() {
+            m.insert("tags".into(), json!(self.tags));
+        }
+        for (k, v) in &self.properties {
+            m.insert(k.clone(), json!(v));
+        }
+        m
+    }
+}
+
+#[derive(Clone)]
+pub struct UploadOptions {
+    /// Leave the image behind when the upload fails (for debugging).
+    pub keep_on_failure: bool,
+    pub cancel: CancellationToken,
+    pub progress: Option<ProgressFn>,
+    /// How long to wait for `active` after the bytes are in.
+    pub activation_timeout: Duration,
+}
+
+impl Default for UploadOptions {
+    fn default() -> Self {
+        UploadOptions {
+            keep_on_failure: false,
+            cancel: CancellationToken::new(),
+            progress: None,
+            activation_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+/// A finished, verified upload.
+#[derive(Debug, Clone, Serialize)]
+pub struct Uploaded {
+    #[serde(skip)]
+    pub image: Image,
+    pub digests: Digests,
+    /// The `os_hash_algo` whose value was checked (`None`: Glance used one we do not compute).
+    pub verified_os_hash: Option<String>,
+    pub upload_secs: f64,
+    pub total_secs: f64,
+}
+
+/// An opened, checked local file.
+pub struct LocalFile {
+    pub path: PathBuf,
+    pub file: std::fs::File,
+    pub len: u64,
+}
+
+/// Open `path` for upload, refusing what cannot be an image, before anything is created.
+pub fn open_file(path: &Path) -> Result<LocalFile> {
+    let fail = |detail: String| Error::File { path: path.display().to_string(), detail };
+    let meta = std::fs::metadata(path).map_err(|e| fail(io_words(&e)))?;
+    if meta.is_dir() {
+        return Err(fail("it is a directory, not an image file".into()));
+    }
+    if !meta.is_file() {
+        return Err(fail("it is not a regular file".into()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(io_words(&e)))?;
+    if meta.len() == 0 {
+        return Err(fail("the file is empty".into()));
+    }
+    Ok(LocalFile { path: path.to_owned(), file, len: meta.len() })
+}
+
+fn io_words(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied (cannot read it)".into(),
+        _ => e.to_string(),
+    }
+}
+
+struct Reporter {
+    f: Option<ProgressFn>,
+    total: u64,
+    image_id: Option<String>,
+}
+
+impl Reporter {
+    fn phase(&self, phase: Phase, sent: u64) {
+        if let Some(f) = &self.f {
+            f(&Progress { phase, image_id: self.image_id.clone(), sent, total: self.total, rate: 0.0, eta_secs: None });
+        }
+    }
+}
+
+/// Create an image from `spec` and upload `path` into it: the whole seed sequence.
+pub async fn create_and_upload(session: &Session, spec: &ImageSpec, path: &Path, opts: &UploadOptions) -> Result<Uploaded> {
+    let started = Instant::now();
+    let local = open_file(path)?;
+    let mut rep = Reporter { f: opts.progress.clone(), total: local.len, image_id: None };
+    rep.phase(Phase::Connecting, 0);
+    let images = session.images();
+    cancellable(&opts.cancel, session.image_service()).await?;
+    rep.phase(Phase::Creating, 0);
+    // Not cancellable midway: a dropped POST could still create an image we would not know of.
+    let image = images.create(&spec.create_body()).await?;
+    rep.image_id = Some(image.id().to_owned());
+    let id = image.id().to_owned();
+    match upload_into(session, &image, local, spec, opts, &rep, started).await {
+        Ok(done) => Ok(done),
+        Err(cause) => {
+            let cleanup = if opts.keep_on_failure {
+                Cleanup::Kept
+            } else {
+                rep.phase(Phase::CleaningUp, 0);
+                match images.delete(&id).await {
+                    Ok(()) => Cleanup::Deleted,
+                    Err(Error::Api { status: 404, .. }) => Cleanup::Deleted,
+                    Err(e) => Cleanup::DeleteFailed(e.to_string()),
+                }
+            };
+            Err(Error::Upload { cause: Box::new(cause), image_id: id, cleanup })
+        }
+    }
+}
+
+async fn cancellable<T>(cancel: &CancellationToken, f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(Error::Cancelled),
+        r = f => r,
+    }
+}
+
+/// Everything after the image exists. Any error returned here makes the caller clean up.
+async fn upload_into(
+    session: &Session,
+    image: &Image,
+    local: LocalFile,
+    spec: &ImageSpec,
+    opts: &UploadOptions,
+    rep: &Reporter,
+    started: Instant,
+) -> Result<Uploaded> {
+    let images = session.images();
+    let len = local.len;
+    let path_str = local.path.display().to_string();
+    let body = stream::file_body(local.file, len);
+    let sent = body.sent.clone();
+    rep.phase(Phase::Uploading, 0);
+    let put_started = Instant::now();
+
+    // Progress ticks from a counter, so the data path never waits on the UI.
+    let ticker = rep.f.clone().map(|f| {
+        let sent = sent.clone();
+        let image_id = rep.image_id.clone();
+        tokio::spawn(async move {
+            let mut meter = RateMeter::new(Duration::from_secs(3));
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tick.tick().await;
+                let now = sent.load(Ordering::Relaxed);
+                let rate = meter.record(Instant::now(), now);
+                f(&Progress {
+                    phase: Phase::Uploading,
+                    image_id: image_id.clone(),
+                    sent: now,
+                    total: len,
+                    rate,
+                    eta_secs: progress::eta(len.saturating_sub(now), rate),
+                });
+            }
+        })
+    });
+    let put = cancellable(&opts.cancel, images.upload(image, body.body, len)).await;
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    let upload_secs = put_started.elapsed().as_secs_f64();
+    // A read failure is the real cause of a failed PUT; report it rather than the broken body.
+    let digests = match tokio::time::timeout(Duration::from_secs(10), body.digests).await.unwrap_or(Ok(Err(
+        std::io::Error::new(std::io::ErrorKind::BrokenPipe, "reader did not stop"),
+    ))) {
+        Ok(Ok(d)) => Some(d),
+        Ok(Err(e)) if put.is_err() && !opts.cancel.is_cancelled() && e.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(Error::File { path: path_str, detail: format!("reading failed during the upload: {e}") });
+        }
+        _ => None,
+    };
+    put?;
+    let digests = digests.ok_or_else(|| Error::File { path: path_str.clone(), detail: "the file could not be read to the end".into() })?;
+    rep.phase(Phase::Verifying, len);
+
+    let image = cancellable(&opts.cancel, wait_active(session, image.id(), opts.activation_timeout)).await?;
+    let verified_os_hash = verify(&image, &digests)?;
+    let object = format!("images/{}", spec.name);
+    let image = images
+        .set_properties(
+            image.id(),
+            &[
+                ("owner_specified.openstack.md5", digests.md5.clone()),
+                ("owner_specified.openstack.sha256", digests.sha256.clone()),
+                ("owner_specified.openstack.object", object),
+            ],
+        )
+        .await?;
+    rep.phase(Phase::Active, len);
+    Ok(Uploaded { image, digests, verified_os_hash, upload_secs, total_secs: started.elapsed().as_secs_f64() })
+}
+
+/// Poll until `active`; fail on `killed`, `deleted` or a fall back to `queued` (Glance's sign
+/// that it dropped the data).
+async fn wait_active(session: &Session, id: &str, timeout: Duration) -> Result<Image> {
+    let deadline = Instant::now() + timeout;
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let image = session.images().get(id).await?;
+        match image.status() {
+            "active" => return Ok(image),
+            "saving" | "importing" | "uploading" if Instant::now() < deadline => {}
+            "saving" | "importing" | "uploading" => {
+                return Err(Error::Verification {
+                    image_id: id.into(),
+                    detail: format!("still '{}' after {} s", image.status(), timeout.as_secs()),
+                })
+            }
+            other => {
+                return Err(Error::Verification {
+                    image_id: id.into(),
+                    detail: format!("Glance put it in status '{other}' instead of 'active' after the upload"),
+                })
+            }
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Compare what Glance stored with what we sent: size, md5 `checksum`, and `os_hash_value`
+/// for its `os_hash_algo`. Returns the algorithm verified.
+pub fn verify(image: &Image, d: &Digests) -> Result<Option<String>> {
+    let fail = |detail: String| Err(Error::Verification { image_id: image.id().into(), detail });
+    if image.size() != Some(d.bytes) {
+        return fail(format!("Glance stored {:?} bytes, we sent {}", image.size(), d.bytes));
+    }
+    match image.str("checksum") {
+        Some(c) if c == d.md5 => {}
+        Some(c) => return fail(format!("md5 checksum {c} differs from ours {}", d.md5)),
+        None => return fail("Glance recorded no checksum".into()),
+    }
+    let algo = image.str("os_hash_algo").unwrap_or_default().to_owned();
+    let value = image.str("os_hash_value").unwrap_or_default();
+    if algo.is_empty() {
+        return Ok(None);
+    }
+    match d.for_algo(&algo) {
+        Some(ours) if ours == value => Ok(Some(algo)),
+        Some(ours) => fail(format!("{algo} {value} differs from ours {ours}")),
+        None => {
+            tracing::warn!("Glance hashes with {algo}, which stackdrop does not compute; md5 and size were verified");
+            Ok(None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_body_has_only_what_was_given() {
+        let spec = ImageSpec {
+            name: "cirros".into(),
+            disk_format: "qcow2".into(),
+            container_format: "bare".into(),
+            visibility: Some("public".into()),
+            tags: vec!["a".into()],
+            properties: vec![("os_distro".into(), "cirros".into())],
+            ..Default::default()
+        };
+        let want = json!({"name": "cirros", "disk_format": "qcow2", "container_format": "bare",
+            "visibility": "public", "tags": ["a"], "os_distro": "cirros"});
+        assert_eq!(Value::Object(spec.create_body()), want);
+    }
+
+    fn image(v: Value) -> Image {
+        Image(v.as_object().unwrap().clone())
+    }
+
+    fn digests() -> Digests {
+        let mut h = stream::Hasher::default();
+        h.update(b"abc");
+        h.finish()
+    }
+
+    #[test]
+    fn verify_checks_size_md5_and_os_hash() {
+        let d = digests();
+        let good = json!({"id": "i", "size": 3, "checksum": d.md5, "os_hash_algo": "sha512", "os_hash_value": d.sha512});
+        assert_eq!(verify(&image(good.clone()), &d).unwrap().as_deref(), Some("sha512"));
+        let mut bad = good.clone();
+        bad["os_hash_value"] = json!("00");
+        assert!(verify(&image(bad), &d).unwrap_err().to_string().contains("sha512 00 differs"));
+        let mut bad = good.clone();
+        bad["checksum"] = json!("ff");
+        assert!(verify(&image(bad), &d).unwrap_err().to_string().contains("md5 checksum ff"));
+        let mut bad = good;
+        bad["size"] = json!(4);
+        assert!(verify(&image(bad), &d).is_err());
+    }
+
+    #[test]
+    fn unreadable_and_odd_files_are_refused_before_anything() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = open_file(dir.path()).err().unwrap().to_string();
+        assert!(e.contains("is a directory"), "{e}");
+        let e = open_file(&dir.path().join("missing.qcow2")).err().unwrap().to_string();
+        assert!(e.contains("no such file"), "{e}");
+        let empty = dir.path().join("empty.img");
+        std::fs::write(&empty, b"").unwrap();
+        assert!(open_file(&empty).err().unwrap().to_string().contains("empty"));
+    }
+}

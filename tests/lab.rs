@@ -1,0 +1,227 @@
+//! Integration tests against the real Keystone 30 + Glance 33 lab (tests/lab/start), in the
+//! plain layout and the devstack-prefix layout (/identity, /image; image_size_cap 48 MiB).
+//! Each test names its images uniquely and checks that nothing of its own is left behind.
+
+mod support;
+
+use md5::Digest;
+use serde_json::Value;
+use stackdrop::openstack::Error;
+use stackdrop::upload::{create_and_upload, ImageSpec, UploadOptions};
+use support::lab::{command, images_named, lab, qcow2, random_file, session, stackdrop, stderr, stdout, unique, Layout};
+
+fn hex(d: impl std::fmt::LowerHex) -> String {
+    format!("{d:x}")
+}
+
+#[tokio::test]
+async fn cli_create_list_show_delete_like_openstackclient() {
+    let Some(lab) = lab(Layout::Plain) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = qcow2(dir.path(), "disk", 6);
+    let data = std::fs::read(&file).unwrap();
+    let name = unique("cli");
+
+    let o = stackdrop(&lab, &[
+        "--os-cloud", "lab", "image", "create", "--disk-format", "qcow2", "--file", file.to_str().unwrap(), "--public",
+        "--property", "os_distro=cirros", "--tag", "stackdrop", "--min-disk", "1", "-f", "json", &name,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let img: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(img["status"], "active");
+    assert_eq!(img["name"], name.as_str());
+    assert_eq!(img["visibility"], "public");
+    assert_eq!(img["disk_format"], "qcow2");
+    assert_eq!(img["container_format"], "bare");
+    assert_eq!(img["min_disk"], 1);
+    assert_eq!(img["tags"], serde_json::json!(["stackdrop"]));
+    assert_eq!(img["size"], data.len());
+    assert_eq!(img["checksum"], hex(md5::Md5::digest(&data)));
+    assert_eq!(img["virtual_size"], 6 << 20, "Glance inspected the qcow2");
+    let props = &img["properties"];
+    assert_eq!(props["os_distro"], "cirros");
+    assert_eq!(props["os_hash_algo"], "sha512");
+    assert_eq!(props["os_hash_value"], hex(sha2::Sha512::digest(&data)));
+    assert_eq!(props["owner_specified.openstack.md5"], hex(md5::Md5::digest(&data)));
+    assert_eq!(props["owner_specified.openstack.sha256"], hex(sha2::Sha256::digest(&data)));
+    assert_eq!(props["owner_specified.openstack.object"], format!("images/{name}"));
+    let id = img["id"].as_str().unwrap().to_owned();
+
+    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "list", "-f", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(list.as_array().unwrap().iter().any(|i| i["ID"] == id.as_str() && i["Name"] == name.as_str() && i["Status"] == "active"));
+
+    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "show", &name, "-f", "value", "-c", "status", "-c", "id"]);
+    assert_eq!(stdout(&o), format!("{id}\nactive\n"), "{}", stderr(&o));
+
+    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "delete", &name]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "show", &id]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o), format!("stackdrop: no image with the id or name '{id}'\n"));
+}
+
+#[tokio::test]
+async fn the_devstack_prefix_layout_and_a_cached_second_upload() {
+    let Some(lab) = lab(Layout::Devstack) else { return };
+    assert!(lab.glance.ends_with("/image") && lab.keystone.ends_with("/identity"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = qcow2(dir.path(), "disk", 2);
+    let s = session(&lab, "lab");
+    let name = unique("prefix");
+    let spec = ImageSpec { name: name.clone(), disk_format: "qcow2".into(), container_format: "bare".into(), ..Default::default() };
+    let first = create_and_upload(&s, &spec, &file, &UploadOptions::default()).await.unwrap();
+    assert_eq!(first.image.status(), "active");
+    assert_eq!(first.verified_os_hash.as_deref(), Some("sha512"));
+    assert_eq!(s.image_service().await.unwrap().root.as_str(), lab.glance);
+    assert_eq!(s.identity_url().await.unwrap().as_str(), format!("{}/v3/", lab.keystone));
+    let token = s.token().await.unwrap();
+    let second = create_and_upload(&s, &spec, &file, &UploadOptions::default()).await.unwrap();
+    // The same token served both uploads.
+    assert_eq!(s.token().await.unwrap().value, token.value);
+    for img in [first.image, second.image] {
+        s.images().delete(img.id()).await.unwrap();
+    }
+    assert!(images_named(&lab, &name).await.is_empty());
+}
+
+#[tokio::test]
+async fn other_auth_methods_and_scopes() {
+    let Some(lab) = lab(Layout::Plain) else { return };
+    // Application credential (unscoped request; the credential carries its project).
+    let o = stackdrop(&lab, &["--os-cloud", "lab-appcred", "image", "list", "-f", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Token method, scoped by project id.
+    let s = session(&lab, "lab");
+    let token = s.token().await.unwrap();
+    let project_id = token.project_id.clone().unwrap();
+    let auth_url = format!("{}/v3", lab.keystone);
+    let o = stackdrop(&lab, &[
+        "--os-auth-url", &auth_url, "--os-auth-type", "token", "--os-token", token.value.expose(),
+        "--os-project-id", &project_id, "image", "list", "-f", "value", "-c", "ID",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Password with the user and the project by id, from OS_* variables alone.
+    let o = command(&lab, &["image", "list", "-f", "json"])
+        .env("OS_AUTH_URL", &lab.keystone)
+        .env("OS_USER_ID", token.user_id.as_deref().unwrap())
+        .env("OS_PASSWORD", "secret")
+        .env("OS_PROJECT_ID", &project_id)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// Runs `stackdrop image create` expecting failure; returns its stderr and checks that it is one
+/// line, exit code 1, no secret in it, and no image of that name left in the lab.
+async fn fails(lab: &support::lab::Lab, cloud: &str, extra: &[&str], file: &str, name: &str) -> String {
+    let mut args = vec!["--os-cloud", cloud, "image", "create", "--file", file];
+    args.extend_from_slice(extra);
+    args.push(name);
+    let o = stackdrop(lab, &args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(!err.contains("secret"), "{err}");
+    assert!(images_named(lab, name).await.is_empty(), "{name} left behind");
+    err
+}
+
+#[tokio::test]
+async fn every_error_is_one_clear_line_and_leaves_nothing() {
+    let Some(lab) = lab(Layout::Plain) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let small = qcow2(dir.path(), "small", 1);
+    let small = small.to_str().unwrap();
+    let raw = random_file(dir.path(), "random.raw", 1 << 20);
+    let raw = raw.to_str().unwrap();
+    let name = unique("err");
+
+    let e = fails(&lab, "lab-badpass", &[], small, &name).await;
+    assert!(e.contains("refused the credentials: wrong user name, password or user domain"), "{e}");
+    let e = fails(&lab, "lab-noproject", &[], small, &name).await;
+    assert!(e.contains("project 'no-such-project' (domain 'Default') does not exist"), "{e}");
+    let e = fails(&lab, "lab", &["--os-auth-url", "http://127.0.0.1:1/v3"], small, &name).await;
+    assert!(e.contains("cannot reach http://127.0.0.1:1/v3/auth/tokens"), "{e}");
+    let e = fails(&lab, "lab", &[], dir.path().to_str().unwrap(), &name).await;
+    assert!(e.contains("it is a directory"), "{e}");
+    let e = fails(&lab, "lab", &[], "/nonexistent/disk.qcow2", &name).await;
+    assert_eq!(e, "stackdrop: cannot use /nonexistent/disk.qcow2: no such file\n");
+    let e = fails(&lab, "lab", &["--disk-format", "qcow3"], small, &name).await;
+    assert!(e.contains("disk_format 'qcow3' is not allowed; Glance accepts: ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2"), "{e}");
+    let e = fails(&lab, "lab", &["--os-interface", "admin", "--os-region-name", "Nowhere"], small, &name).await;
+    assert!(e.contains("no 'image' endpoint for interface admin in region Nowhere"), "{e}");
+    // A member may not publish: Glance's 403, in its words.
+    let e = fails(&lab, "lab-demo", &["--public"], small, &name).await;
+    assert!(e.contains("Glance forbids this (403 on POST"), "{e}");
+    // Raw bytes declared qcow2: Glance 33 inspects the stream and answers 415 after the upload.
+    let e = fails(&lab, "lab", &["--disk-format", "qcow2"], raw, &name).await;
+    assert!(e.contains("Glance rejected the data (415 on PUT"), "{e}");
+    assert!(e.contains("Image disk_format qcow2 does not match stream data raw"), "{e}");
+    assert!(e.trim_end().ends_with("was deleted"), "{e}");
+}
+
+#[tokio::test]
+async fn an_id_that_exists_is_a_409_and_the_existing_image_is_untouched() {
+    let Some(lab) = lab(Layout::Plain) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = qcow2(dir.path(), "d", 1);
+    let s = session(&lab, "lab");
+    let name = unique("conflict");
+    let spec = ImageSpec { name: name.clone(), disk_format: "qcow2".into(), container_format: "bare".into(), ..Default::default() };
+    let first = create_and_upload(&s, &spec, &file, &UploadOptions::default()).await.unwrap();
+    let id = first.image.id().to_owned();
+    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "create", "--id", &id, "--file", file.to_str().unwrap(), &name]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("Glance reports a conflict (409 on POST"), "{}", stderr(&o));
+    // Uploading again into the active image is the other 409.
+    let put = s.images().upload(&first.image, reqwest::Body::from(vec![0u8; 512]), 512).await.unwrap_err();
+    assert_eq!(put.status(), Some(409), "{put}");
+    assert_eq!(s.images().get(&id).await.unwrap().status(), "active");
+    s.images().delete(&id).await.unwrap();
+}
+
+#[tokio::test]
+async fn over_the_size_cap_is_a_413_and_the_image_is_removed() {
+    let Some(lab) = lab(Layout::Devstack) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let big = random_file(dir.path(), "big.raw", 49 << 20);
+    let s = session(&lab, "lab");
+    let name = unique("cap");
+    let spec = ImageSpec { name: name.clone(), disk_format: "raw".into(), container_format: "bare".into(), ..Default::default() };
+    let e = create_and_upload(&s, &spec, &big, &UploadOptions::default()).await.unwrap_err();
+    assert_eq!(e.status(), Some(413), "{e}");
+    assert!(e.to_string().contains("refused the size"), "{e}");
+    assert!(matches!(e, Error::Upload { cleanup: stackdrop::openstack::Cleanup::Deleted, .. }), "{e:?}");
+    assert!(images_named(&lab, &name).await.is_empty());
+}
+
+#[tokio::test]
+async fn ctrl_c_cancels_and_removes_the_image() {
+    let Some(lab) = lab(Layout::Plain) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let big = random_file(dir.path(), "big.raw", 400 << 20);
+    let name = unique("cancel");
+    let mut child = command(&lab, &["--os-cloud", "lab", "image", "create", "--file", big.to_str().unwrap(), &name])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the image exists (the upload has begun), then interrupt.
+    let mut seen = false;
+    for _ in 0..100 {
+        if !images_named(&lab, &name).await.is_empty() {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen, "the image never appeared");
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains("stackdrop: cancelled; image ") && err.contains(" was deleted"), "{err}");
+    assert!(images_named(&lab, &name).await.is_empty());
+}

@@ -1,0 +1,333 @@
+//! Unit tests of the whole flow against recorded exchanges: the seed's devstack replies and the
+//! lab's captures, served from 127.0.0.1. They pin down the exact requests Stackdrop sends and
+//! how it reads every reply, errors included. (The live lab tests are in tests/lab.rs.)
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use md5::Digest;
+use serde_json::{json, Value};
+use stackdrop::config::clouds::cloud_from_entry;
+use stackdrop::openstack::{Cleanup, Error, Session};
+use stackdrop::upload::{create_and_upload, ImageSpec, UploadOptions};
+use support::replay::{seed, Reply, Request, Server};
+
+const TOKEN: &str = "tok-1";
+const IMAGE_ID: &str = "94ab1ef3-b9b4-428b-8af2-13b275648695";
+
+fn future_expiry() -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    t.format(&time::format_description::well_known::Rfc3339).unwrap()
+}
+
+/// The capture's token reply, valid for another hour, its catalog pointing at `glance`.
+fn token_reply(glance: &str) -> Reply {
+    let mut r = Reply::capture("03-keystone-auth-tokens.http").header("X-Subject-Token", TOKEN);
+    let mut body = r.body_json();
+    body["token"]["expires_at"] = json!(future_expiry());
+    r = r.with_body_json(&body);
+    r.replace("http://127.0.0.1:9292", glance)
+}
+
+/// Keystone as captured: discovery at /, tokens at /v3/auth/tokens.
+fn keystone(glance: String) -> Server {
+    Server::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/") => Some(Reply::capture("01-keystone-root.http")),
+        ("POST", "/v3/auth/tokens") => Some(token_reply(&glance)),
+        _ => None,
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Put {
+    Accept,
+    Conflict,
+    FormatMismatch,
+    /// Accept, but report checksums of other data afterwards.
+    Corrupt,
+}
+
+/// Glance as captured, under `prefix`, remembering what was uploaded.
+fn glance(prefix: &'static str, put: Put) -> Server {
+    let stored: Arc<Mutex<Option<Vec<u8>>>> = Arc::default();
+    Server::start(move |r| {
+        let path = r.path.strip_prefix(prefix)?;
+        let image_path = format!("/v2/images/{IMAGE_ID}");
+        match (r.method.as_str(), path) {
+            ("GET", "/") => Some(Reply::capture(if prefix.is_empty() { "10-glance-root.http" } else { "61-prefix-glance-root.http" })),
+            ("POST", "/v2/images") => {
+                if r.json()["disk_format"] == "qcow3" {
+                    return Some(Reply::capture("30-glance-create-bad-disk-format.http"));
+                }
+                Some(Reply::capture("20-glance-create-image.http"))
+            }
+            ("PUT", p) if p == format!("{image_path}/file") => match put {
+                Put::Accept | Put::Corrupt => {
+                    *stored.lock().unwrap() = Some(r.body.clone());
+                    Some(Reply::capture("21-glance-upload-file.http"))
+                }
+                Put::Conflict => Some(Reply::capture("23-glance-upload-to-active.http")),
+                Put::FormatMismatch => Some(Reply::capture("35-glance-upload-format-mismatch.http")),
+            },
+            ("GET", p) | ("PATCH", p) if p == image_path => {
+                let mut r22 = Reply::capture("22-glance-get-image.http");
+                if put == Put::Accept {
+                    let data = stored.lock().unwrap().clone().unwrap_or_default();
+                    let mut body = r22.body_json();
+                    body["size"] = json!(data.len());
+                    body["checksum"] = json!(format!("{:x}", md5::Md5::digest(&data)));
+                    body["os_hash_value"] = json!(format!("{:x}", sha2::Sha512::digest(&data)));
+                    if r.method == "PATCH" {
+                        for op in r.json().as_array().unwrap() {
+                            body[op["path"].as_str().unwrap().trim_start_matches('/')] = op["value"].clone();
+                        }
+                    }
+                    r22 = r22.with_body_json(&body);
+                }
+                Some(r22)
+            }
+            ("DELETE", p) if p == image_path => Some(Reply::capture("50-glance-delete-image.http")),
+            _ => None,
+        }
+    })
+}
+
+fn session(auth_url: &str) -> Session {
+    let entry = json!({"auth": {"auth_url": auth_url, "username": "admin", "password": "secret",
+        "project_name": "admin", "user_domain_name": "Default", "project_domain_name": "Default"},
+        "region_name": "RegionOne"});
+    Session::new(cloud_from_entry("replay", &entry).unwrap()).unwrap()
+}
+
+fn spec(disk_format: &str) -> ImageSpec {
+    ImageSpec {
+        name: "capture-qcow2".into(),
+        disk_format: disk_format.into(),
+        container_format: "bare".into(),
+        visibility: Some("public".into()),
+        ..Default::default()
+    }
+}
+
+fn data_file(len: usize) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    let data: Vec<u8> = (0..len).map(|i| (i * 7 % 256) as u8).collect();
+    std::io::Write::write_all(&mut f, &data).unwrap();
+    f
+}
+
+fn find<'a>(reqs: &'a [Request], method: &str, path_end: &str) -> &'a Request {
+    reqs.iter().find(|r| r.method == method && r.path.ends_with(path_end)).unwrap_or_else(|| panic!("no {method} …{path_end}"))
+}
+
+#[tokio::test]
+async fn the_captured_sequence_creates_streams_verifies_and_caches() {
+    let gl = glance("", Put::Accept);
+    let ks = keystone(gl.url());
+    let s = session(&ks.url());
+    let file = data_file(3 * 1024 * 1024 + 17);
+    let done = create_and_upload(&s, &spec("qcow2"), file.path(), &UploadOptions::default()).await.unwrap();
+
+    assert_eq!(done.image.status(), "active");
+    assert_eq!(done.verified_os_hash.as_deref(), Some("sha512"));
+    assert_eq!(ks.log(), ["GET /", "POST /v3/auth/tokens"]);
+    let image = format!("/v2/images/{IMAGE_ID}");
+    assert_eq!(
+        gl.log(),
+        ["GET /".to_string(), "POST /v2/images".into(), format!("PUT {image}/file"), format!("GET {image}"), format!("PATCH {image}")]
+    );
+    let reqs = gl.requests();
+    assert!(ks.requests().iter().chain(&reqs).all(|r| r.header("accept") == Some("application/json")));
+    let auth = &ks.requests()[1];
+    assert_eq!(auth.json()["auth"]["identity"]["password"]["user"]["name"], "admin");
+    assert_eq!(auth.json()["auth"]["scope"]["project"]["domain"]["name"], "Default");
+
+    let create = find(&reqs, "POST", "/v2/images");
+    assert_eq!(create.header("x-auth-token"), Some(TOKEN));
+    assert_eq!(create.json(), json!({"name": "capture-qcow2", "disk_format": "qcow2", "container_format": "bare", "visibility": "public"}));
+
+    let put = find(&reqs, "PUT", "/file");
+    let len = (3 * 1024 * 1024 + 17).to_string();
+    assert_eq!(put.header("content-length"), Some(len.as_str()));
+    assert_eq!(put.header("x-openstack-image-size"), Some(len.as_str()));
+    assert_eq!(put.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(put.header("transfer-encoding"), None);
+    assert_eq!(put.body, std::fs::read(file.path()).unwrap());
+
+    let patch = find(&reqs, "PATCH", IMAGE_ID);
+    assert_eq!(patch.header("content-type"), Some("application/openstack-images-v2.1-json-patch"));
+    let ops = patch.json();
+    assert_eq!(ops[0], json!({"op": "add", "path": "/owner_specified.openstack.md5", "value": done.digests.md5}));
+    assert_eq!(ops[1]["value"], json!(done.digests.sha256));
+    assert_eq!(ops[2]["value"], json!("images/capture-qcow2"));
+
+    // A second upload in the same session: no discovery, no new token.
+    create_and_upload(&s, &spec("qcow2"), file.path(), &UploadOptions::default()).await.unwrap();
+    assert_eq!(ks.log().len(), 2);
+    assert_eq!(gl.log().iter().filter(|l| *l == "GET /").count(), 1);
+}
+
+#[tokio::test]
+async fn the_seed_devstack_exchange_with_its_foreign_host_and_prefixes() {
+    // Glance under /image, Keystone under /identity, both advertising 182.161.114.101 as in the seed.
+    let gl = Server::start(|r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/image/") | ("GET", "/image") => Some(Reply::json(300, &seed("glance-versions-300"))),
+        ("POST", "/image/v2/images") => Some(Reply::json(201, &seed("create-201"))),
+        ("DELETE", _) => Some(Reply { status: 204, reason: "No Content".into(), headers: vec![], body: vec![] }),
+        ("PUT", _) => Some(Reply::capture("35-glance-upload-format-mismatch.http")),
+        _ => None,
+    });
+    let glance_url = format!("{}/image", gl.url());
+    let ks = Server::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/identity") | ("GET", "/identity/") => Some(Reply::json(300, &seed("keystone-versions-300"))),
+        ("POST", "/identity/v3/auth/tokens") => {
+            let mut body = seed("token-201");
+            body["token"]["expires_at"] = json!(future_expiry());
+            Some(Reply::json(201, &body).header("X-Subject-Token", TOKEN).replace("http://182.161.114.101/image", &glance_url))
+        }
+        _ => None,
+    });
+    let s = session(&format!("{}/identity", ks.url()));
+    let file = data_file(4096);
+    let mut spec = spec("qcow2");
+    spec.name = "cirros-0.6.1-x86_64-disk".into();
+    let err = create_and_upload(&s, &spec, file.path(), &UploadOptions::default()).await.unwrap_err();
+
+    // The configured host was kept; only the advertised path (/identity/v3/) was taken.
+    assert_eq!(ks.log(), ["GET /identity", "POST /identity/v3/auth/tokens"]);
+    assert_eq!(ks.requests()[1].json(), seed("auth-request"));
+    let seed_id = "c36393e2-6f61-433f-8ead-66e932948d98";
+    assert_eq!(
+        gl.log(),
+        ["GET /image/".to_string(), "POST /image/v2/images".into(), format!("PUT /image/v2/images/{seed_id}/file"), format!("DELETE /image/v2/images/{seed_id}")]
+    );
+    let mut want = seed("create-request");
+    for k in ["owner_specified.openstack.md5", "owner_specified.openstack.sha256", "owner_specified.openstack.object"] {
+        want.as_object_mut().unwrap().remove(k);
+    }
+    assert_eq!(gl.requests()[1].json(), want);
+    // The 415 is reported in Glance's own words, with the image removed.
+    assert_eq!(err.status(), Some(415));
+    let msg = err.to_string();
+    assert!(msg.contains("Image disk_format qcow2 does not match stream data raw"), "{msg}");
+    assert!(msg.ends_with(&format!("image {seed_id} was deleted")), "{msg}");
+}
+
+#[tokio::test]
+async fn conflict_on_upload_removes_the_image() {
+    let gl = glance("", Put::Conflict);
+    let ks = keystone(gl.url());
+    let err = create_and_upload(&session(&ks.url()), &spec("qcow2"), data_file(1000).path(), &UploadOptions::default())
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("Glance reports a conflict (409 on PUT"), "{msg}");
+    assert!(msg.contains("Image status transition from active to saving is not allowed"), "{msg}");
+    assert!(matches!(err, Error::Upload { cleanup: Cleanup::Deleted, .. }));
+    assert!(gl.log().contains(&format!("DELETE /v2/images/{IMAGE_ID}")));
+}
+
+#[tokio::test]
+async fn a_checksum_mismatch_is_never_left_active() {
+    let gl = glance("", Put::Corrupt);
+    let ks = keystone(gl.url());
+    let err = create_and_upload(&session(&ks.url()), &spec("qcow2"), data_file(1000).path(), &UploadOptions::default())
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("does not match the file that was sent"), "{msg}");
+    assert!(matches!(err.root(), Error::Verification { .. }));
+    assert!(gl.log().contains(&format!("DELETE /v2/images/{IMAGE_ID}")));
+    assert!(!gl.log().iter().any(|l| l.starts_with("PATCH")));
+}
+
+#[tokio::test]
+async fn kept_on_failure_when_asked() {
+    let gl = glance("", Put::FormatMismatch);
+    let ks = keystone(gl.url());
+    let opts = UploadOptions { keep_on_failure: true, ..Default::default() };
+    let err = create_and_upload(&session(&ks.url()), &spec("qcow2"), data_file(1000).path(), &opts).await.unwrap_err();
+    assert!(matches!(err, Error::Upload { cleanup: Cleanup::Kept, .. }));
+    assert!(!gl.log().iter().any(|l| l.starts_with("DELETE")));
+}
+
+#[tokio::test]
+async fn a_bad_disk_format_lists_the_allowed_ones_and_creates_nothing() {
+    let gl = glance("", Put::Accept);
+    let ks = keystone(gl.url());
+    let err = create_and_upload(&session(&ks.url()), &spec("qcow3"), data_file(10).path(), &UploadOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "Glance rejected the request (400 on POST {}/v2/images): disk_format 'qcow3' is not allowed; Glance accepts: ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop",
+            gl.url()
+        )
+    );
+    assert!(!gl.log().iter().any(|l| l.starts_with("PUT") || l.starts_with("DELETE")));
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_one_clear_line() {
+    let ks = Server::start(|r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/") => Some(Reply::capture("01-keystone-root.http")),
+        ("POST", "/v3/auth/tokens") => Some(Reply::capture("04-keystone-auth-wrong-password.http")),
+        _ => None,
+    });
+    let err = session(&ks.url()).token().await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("Keystone at {}/v3/ refused the credentials: wrong user name, password or user domain (Keystone does not say which)", ks.url())
+    );
+    assert!(!err.to_string().contains("secret"));
+}
+
+#[tokio::test]
+async fn an_unknown_project_is_told_apart_from_a_wrong_password() {
+    let ks = Server::start(|r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/") => Some(Reply::capture("01-keystone-root.http")),
+        // Scoped: 401 as Keystone answers for a project it cannot find; unscoped: accepted.
+        ("POST", "/v3/auth/tokens") if r.json()["auth"].get("scope").is_some() => {
+            Some(Reply::capture("04-keystone-auth-wrong-password.http"))
+        }
+        ("POST", "/v3/auth/tokens") => Some(token_reply("http://unused")),
+        _ => None,
+    });
+    let err = session(&ks.url()).token().await.unwrap_err().to_string();
+    assert!(err.contains("the credentials are valid, but project 'admin' (domain 'Default') does not exist"), "{err}");
+}
+
+#[tokio::test]
+async fn no_image_service_in_the_catalog() {
+    let ks = Server::start(|r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/") => Some(Reply::capture("01-keystone-root.http")),
+        ("POST", "/v3/auth/tokens") => {
+            let mut r = token_reply("http://unused");
+            let mut body = r.body_json();
+            body["token"]["catalog"].as_array_mut().unwrap().retain(|s| s["type"] != "image");
+            r = r.with_body_json(&body);
+            Some(r)
+        }
+        _ => None,
+    });
+    let err = session(&ks.url()).image_service().await.unwrap_err().to_string();
+    assert!(err.starts_with("the service catalog has no 'image' endpoint for interface public in region RegionOne"), "{err}");
+}
+
+#[tokio::test]
+async fn an_unreachable_auth_url() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let err = session(&format!("http://127.0.0.1:{port}/v3")).token().await.unwrap_err();
+    assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
+    assert!(err.to_string().starts_with(&format!("cannot reach http://127.0.0.1:{port}/v3/auth/tokens")), "{err}");
+}
+
+#[tokio::test]
+async fn glance_401_without_a_token_is_reported_as_such() {
+    let v: Value = Reply::capture("13-glance-images-no-token.http").body_json();
+    let msg = stackdrop::openstack::error::clean_message(&v.to_string());
+    assert!(msg.starts_with("This server could not verify that you are authorized"), "{msg}");
+    assert!(!msg.contains("<br"), "{msg}");
+}

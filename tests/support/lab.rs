@@ -1,0 +1,129 @@
+//! Access to the running Keystone + Glance lab (tests/lab/start) for the integration tests.
+//!
+//! The lab is found through its `env` file: `$STACKDROP_LAB_ENV` (plain layout, default
+//! /tmp/stackdrop-lab/env) and `$STACKDROP_LAB_PREFIX_ENV` (devstack layout, default
+//! /tmp/stackdrop-lab-prefix/env). Without a lab the tests say so and pass, unless
+//! `STACKDROP_LAB_REQUIRED=1` (set by tests/run), where a missing lab is a failure.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use stackdrop::openstack::image::Image;
+use stackdrop::openstack::Session;
+
+#[derive(Debug, Clone)]
+pub struct Lab {
+    pub clouds: PathBuf,
+    pub keystone: String,
+    pub glance: String,
+}
+
+pub enum Layout {
+    Plain,
+    Devstack,
+}
+
+pub fn lab(layout: Layout) -> Option<Lab> {
+    let (var, default) = match layout {
+        Layout::Plain => ("STACKDROP_LAB_ENV", "/tmp/stackdrop-lab/env"),
+        Layout::Devstack => ("STACKDROP_LAB_PREFIX_ENV", "/tmp/stackdrop-lab-prefix/env"),
+    };
+    let path = std::env::var(var).unwrap_or_else(|_| default.to_owned());
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(_) => {
+            if std::env::var("STACKDROP_LAB_REQUIRED").as_deref() == Ok("1") {
+                panic!("the lab is required but {path} is missing: start it with tests/lab/start");
+            }
+            eprintln!("SKIPPED: no lab at {path} (start one with tests/lab/start, or run tests/run)");
+            return None;
+        }
+    };
+    let kv: HashMap<&str, &str> = text.lines().filter_map(|l| l.split_once('=')).collect();
+    Some(Lab {
+        clouds: PathBuf::from(kv["LAB_CLOUDS"]),
+        keystone: kv["LAB_KEYSTONE_URL"].to_owned(),
+        glance: kv["LAB_GLANCE_URL"].to_owned(),
+    })
+}
+
+/// Run the real `stackdrop` binary against the lab, with no OS_* from the test's environment.
+pub fn stackdrop(lab: &Lab, args: &[&str]) -> Output {
+    command(lab, args).output().expect("run stackdrop")
+}
+
+pub fn command(lab: &Lab, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_stackdrop"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("OS_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("OS_CLIENT_CONFIG_FILE", &lab.clouds).env("OS_CLIENT_SECURE_FILE", "/nonexistent").env_remove("DISPLAY");
+    c.args(args);
+    c
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A session on one of the lab's clouds, through the same config code as the CLI.
+pub fn session(lab: &Lab, cloud: &str) -> Session {
+    let clouds = lab.clouds.display().to_string();
+    let env = move |k: &str| match k {
+        "OS_CLIENT_CONFIG_FILE" => Some(clouds.clone()),
+        "OS_CLIENT_SECURE_FILE" => Some("/nonexistent".to_owned()),
+        _ => None,
+    };
+    Session::new(stackdrop::config::resolve(Some(cloud), &serde_json::json!({}), &env).unwrap()).unwrap()
+}
+
+/// Images whose name starts with `prefix`, as the lab's admin sees them.
+pub async fn images_named(lab: &Lab, prefix: &str) -> Vec<Image> {
+    let all = session(lab, "lab").images().list(&[]).await.unwrap();
+    all.into_iter().filter(|i| i.name().unwrap_or_default().starts_with(prefix)).collect()
+}
+
+/// A unique name for this test's images.
+pub fn unique(tag: &str) -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let n = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("t-{tag}-{}-{}", std::process::id(), n % 1_000_000_000)
+}
+
+/// A qcow2 image with `mib` MiB of real (random) data, made by qemu-img.
+pub fn qcow2(dir: &Path, name: &str, mib: usize) -> PathBuf {
+    let raw = random_file(dir, &format!("{name}.raw"), mib << 20);
+    let out = dir.join(format!("{name}.qcow2"));
+    let st = Command::new("qemu-img")
+        .args(["convert", "-q", "-f", "raw", "-O", "qcow2"])
+        .arg(&raw)
+        .arg(&out)
+        .status()
+        .expect("qemu-img (apt-get install qemu-utils)");
+    assert!(st.success());
+    out
+}
+
+pub fn random_file(dir: &Path, name: &str, len: usize) -> PathBuf {
+    let mut x: u64 = 0x9E3779B97F4A7C15 ^ len as u64;
+    let data: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p
+}

@@ -1,0 +1,2 @@
+pub mod lab;
+pub mod replay;
