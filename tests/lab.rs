@@ -203,7 +203,7 @@ async fn ctrl_c_cancels_and_removes_the_image() {
     let dir = tempfile::tempdir().unwrap();
     let big = random_file(dir.path(), "big.raw", 400 << 20);
     let name = unique("cancel");
-    let mut child = command(&lab, &["--os-cloud", "lab", "image", "create", "--file", big.to_str().unwrap(), &name])
+    let child = command(&lab, &["--os-cloud", "lab", "image", "create", "--file", big.to_str().unwrap(), &name])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();

@@ -94,7 +94,11 @@ fn glance(prefix: &'static str, put: Put) -> Server {
 }
 
 fn session(auth_url: &str) -> Session {
-    let entry = json!({"auth": {"auth_url": auth_url, "username": "admin", "password": "secret",
+    session_with_password(auth_url, "secret")
+}
+
+fn session_with_password(auth_url: &str, password: &str) -> Session {
+    let entry = json!({"auth": {"auth_url": auth_url, "username": "admin", "password": password,
         "project_name": "admin", "user_domain_name": "Default", "project_domain_name": "Default"},
         "region_name": "RegionOne"});
     Session::new(cloud_from_entry("replay", &entry).unwrap()).unwrap()
@@ -188,7 +192,8 @@ async fn the_seed_devstack_exchange_with_its_foreign_host_and_prefixes() {
         }
         _ => None,
     });
-    let s = session(&format!("{}/identity", ks.url()));
+    // The seed's OS_* settings: OS_AUTH_URL=http://devstack-debug/identity, OS_PASSWORD=asdf.
+    let s = session_with_password(&format!("{}/identity", ks.url()), "asdf");
     let file = data_file(4096);
     let mut spec = spec("qcow2");
     spec.name = "cirros-0.6.1-x86_64-disk".into();
@@ -200,7 +205,7 @@ async fn the_seed_devstack_exchange_with_its_foreign_host_and_prefixes() {
     let seed_id = "c36393e2-6f61-433f-8ead-66e932948d98";
     assert_eq!(
         gl.log(),
-        ["GET /image/".to_string(), "POST /image/v2/images".into(), format!("PUT /image/v2/images/{seed_id}/file"), format!("DELETE /image/v2/images/{seed_id}")]
+        ["GET /image".to_string(), "POST /image/v2/images".into(), format!("PUT /image/v2/images/{seed_id}/file"), format!("DELETE /image/v2/images/{seed_id}")]
     );
     let mut want = seed("create-request");
     for k in ["owner_specified.openstack.md5", "owner_specified.openstack.sha256", "owner_specified.openstack.object"] {

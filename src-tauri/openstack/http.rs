@@ -84,9 +84,30 @@ impl Http {
     /// Send, and turn transport failures and non-2xx/3xx statuses into [`Error`]s.
     /// `ok_300` lets version discovery accept `300 Multiple Choices`.
     pub async fn send(&self, service: Service, req: RequestBuilder) -> Result<Response> {
-        let req = req.build().map_err(|e| Error::Config(format!("cannot build the request: {e}")))?;
+        let mut req = req.build().map_err(|e| Error::Config(format!("cannot build the request: {e}")))?;
         let (method, url) = (req.method().to_string(), redact_url(req.url()));
-        let resp = self.client.execute(req).await.map_err(|e| transport_error(&url, &e))?;
+        // A pooled connection the server already closed (Glance closes after an early 413)
+        // fails the next request at once; GET and DELETE are safe to send again.
+        let idempotent = matches!(*req.method(), Method::GET | Method::HEAD | Method::DELETE);
+        let mut attempt = 0;
+        let resp = loop {
+            let retry = if idempotent { req.try_clone() } else { None };
+            match self.client.execute(req).await {
+                Ok(r) => break r,
+                Err(e) => {
+                    let err = transport_error(&url, &e);
+                    match retry {
+                        Some(again) if attempt < 2 && matches!(err, Error::Connection { .. }) => {
+                            attempt += 1;
+                            tracing::debug!("{method} {url}: {err}; retrying ({attempt})");
+                            tokio::time::sleep(Duration::from_millis(100 << (2 * attempt))).await;
+                            req = again;
+                        }
+                        _ => return Err(err),
+                    }
+                }
+            }
+        };
         let status = resp.status();
         if status.is_success() || status.as_u16() == 300 {
             return Ok(resp);
