@@ -53,6 +53,12 @@ impl Http {
                 path: path.display().to_string(),
                 detail: format!("not a PEM certificate bundle ({e})"),
             })?;
+            if certs.is_empty() {
+                return Err(Error::File {
+                    path: path.display().to_string(),
+                    detail: "it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
+                });
+            }
             for c in certs {
                 b = b.add_root_certificate(c);
             }
@@ -144,6 +150,12 @@ fn redact_url(u: &reqwest::Url) -> String {
 pub fn transport_error(url: &str, e: &reqwest::Error) -> Error {
     let chain = error_chain(e);
     let url = url.to_owned();
+    if e.is_timeout() && e.is_connect() {
+        return Error::Unreachable {
+            url,
+            detail: "no answer while connecting (to the TCP or TLS handshake): check the host, the port and http vs https".into(),
+        };
+    }
     if e.is_timeout() {
         return Error::Timeout { url };
     }
