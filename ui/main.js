@@ -1,9 +1,258 @@
-// Placeholder page: shows which clouds the library found.
-const { invoke } = window.__TAURI__.core;
-const el = document.getElementById('clouds');
-invoke('list_clouds').then((v) => {
-  const names = [...v.clouds, ...(v.env_cloud ? ['envvars (OS_* variables)'] : [])];
-  el.textContent = names.length
-    ? `Clouds found: ${names.join(', ')}${v.clouds_file ? ` (from ${v.clouds_file})` : ''}`
-    : 'No cloud is configured yet: put a clouds.yaml in ~/.config/openstack/ or start Stackdrop from a shell where an openrc was sourced.';
-}).catch((e) => { el.textContent = `Could not read the cloud settings: ${e}`; });
+// Stackdrop's page: wires the DOM to the Rust commands. Logic that can be tested without a
+// window lives in lib/ (formatting, form validation, upload state).
+import { bytes, eta, percent, phaseLabel, rate, when } from './lib/format.js';
+import { CONTAINER_FORMATS, DISK_FORMATS, VISIBILITIES, toSpec } from './lib/form.js';
+import { apply, initial } from './lib/upload-state.js';
+
+const { invoke, Channel } = window.__TAURI__.core;
+const $ = (sel, root = document) => root.querySelector(sel);
+
+let cloud = null;
+
+// ---------------------------------------------------------------- clouds
+async function loadClouds() {
+  const status = $('#cloud-status');
+  let view;
+  try {
+    view = await invoke('clouds_list');
+  } catch (e) {
+    status.textContent = String(e);
+    status.className = 'bad';
+    return;
+  }
+  const select = $('#cloud');
+  select.replaceChildren(...view.clouds.map((c) => new Option(`${c.name} (${c.source})`, c.name)));
+  if (!view.clouds.length) {
+    $('#no-cloud').hidden = false;
+    status.textContent = 'No cloud configured';
+    return;
+  }
+  const preferred = view.clouds.find((c) => c.name === view.preferred) ?? view.clouds[0];
+  select.value = preferred.name;
+  await connect(preferred.name);
+}
+
+async function connect(name) {
+  cloud = name;
+  const status = $('#cloud-status');
+  status.className = '';
+  status.textContent = `Connecting to ${name}…`;
+  try {
+    const c = await invoke('cloud_connect', { cloud: name });
+    if (cloud !== name) return;
+    status.textContent = `Connected: ${c.user ?? '?'} in project ${c.project ?? '(none)'} — Glance ${c.image_api}`;
+    status.className = 'ok';
+    document.body.dataset.connected = name;
+  } catch (e) {
+    if (cloud !== name) return;
+    status.textContent = String(e);
+    status.className = 'bad';
+    delete document.body.dataset.connected;
+  }
+  if (!$('#images-view').hidden) refreshImages();
+}
+
+$('#cloud').addEventListener('change', (e) => connect(e.target.value));
+
+// ---------------------------------------------------------------- tabs
+function showTab(which) {
+  for (const t of ['upload', 'images']) {
+    const on = t === which;
+    $(`#tab-${t}`).setAttribute('aria-selected', String(on));
+    $(`#${t}-view`).hidden = !on;
+  }
+  if (which === 'images') refreshImages();
+}
+$('#tab-upload').addEventListener('click', () => showTab('upload'));
+$('#tab-images').addEventListener('click', () => showTab('images'));
+
+// ---------------------------------------------------------------- files
+function offered(list) {
+  const refused = $('#refused');
+  refused.replaceChildren();
+  for (const f of list) {
+    if (f.refused) {
+      const li = document.createElement('li');
+      li.textContent = `${f.file_name}: ${f.refused}`;
+      refused.append(li);
+    } else {
+      addCard(f);
+    }
+  }
+}
+
+$('#pick').addEventListener('click', async () => offered(await invoke('files_pick')));
+window.__TAURI__.event.listen('files-offered', (ev) => offered(ev.payload));
+window.__TAURI__.webview.getCurrentWebview().onDragDropEvent((ev) => {
+  document.body.classList.toggle('dragging', ev.payload.type === 'enter' || ev.payload.type === 'over');
+});
+
+function options(select, values, chosen) {
+  select.replaceChildren(...values.map((v) => new Option(v, v)));
+  select.value = chosen;
+}
+
+function addCard(file) {
+  const li = $('#card').content.firstElementChild.cloneNode(true);
+  li.dataset.handle = file.handle;
+  $('.file-name', li).textContent = file.file_name;
+  $('.file-size', li).textContent = bytes(file.size);
+  const form = $('form', li);
+  form.elements.name.value = file.image_name;
+  options(form.elements.disk_format, DISK_FORMATS, file.disk_format);
+  options(form.elements.container_format, CONTAINER_FORMATS, 'bare');
+  options(form.elements.visibility, VISIBILITIES, 'private');
+  $('.remove', li).addEventListener('click', () => {
+    invoke('files_forget', { handle: file.handle });
+    li.remove();
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    startUpload(li, form);
+  });
+  $('#queue').append(li);
+  form.elements.name.focus();
+}
+
+// ---------------------------------------------------------------- upload
+function render(li, s) {
+  li.dataset.state = s.state;
+  const prog = $('.progress', li);
+  prog.hidden = s.state === 'ready';
+  $('progress', li).value = percent(s.sent, s.total);
+  $('.phase', li).textContent = s.phase ? phaseLabel(s.phase) : '';
+  $('.pct', li).textContent = `${percent(s.sent, s.total)} %`;
+  $('.bytes', li).textContent = `${bytes(s.sent)} / ${bytes(s.total)}`;
+  $('.rate', li).textContent = s.phase === 'uploading' ? rate(s.rate) : '';
+  $('.eta', li).textContent = s.phase === 'uploading' && s.eta != null ? `ETA ${eta(s.eta)}` : '';
+  $('.cancel', li).hidden = s.state !== 'running';
+  const err = $('.error', li);
+  err.hidden = !s.message;
+  err.textContent = s.message ?? '';
+  const result = $('.result', li);
+  result.hidden = s.state !== 'done';
+  if (s.state === 'done') {
+    $('.image-id', li).textContent = s.result.image_id;
+    const sums = $('.sums', li);
+    sums.replaceChildren();
+    const rows = [['md5', s.result.md5], ['sha256', s.result.sha256], ['sha512', s.result.sha512],
+      ['verified', `size, md5${s.result.verified_os_hash ? ` and ${s.result.verified_os_hash} (os_hash_value)` : ''} match Glance`]];
+    for (const [k, v] of rows) {
+      const dt = document.createElement('dt'); dt.textContent = k;
+      const dd = document.createElement('dd'); dd.textContent = v;
+      sums.append(dt, dd);
+    }
+  }
+}
+
+async function startUpload(li, form) {
+  const f = form.elements;
+  const { spec, errors } = toSpec({
+    name: f.name.value, disk_format: f.disk_format.value, container_format: f.container_format.value,
+    visibility: f.visibility.value, min_disk: f.min_disk.value, min_ram: f.min_ram.value,
+    protected: f.protected.checked, tags: f.tags.value, properties: f.properties.value,
+  });
+  $('.form-errors', li).textContent = errors.join('; ');
+  if (errors.length) return;
+  if (!cloud) { $('.form-errors', li).textContent = 'choose a cloud first'; return; }
+  for (const el of form.elements) el.disabled = true;
+  let state = apply(initial(), { event: 'progress', phase: 'connecting', sent: 0, total: 0, rate: 0, eta_secs: null });
+  render(li, state);
+  const onEvent = new Channel();
+  onEvent.onmessage = (ev) => {
+    state = apply(state, ev);
+    render(li, state);
+    if (['done', 'failed', 'cancelled'].includes(state.state)) {
+      for (const el of form.elements) el.disabled = false;
+      $('.upload', li).textContent = state.state === 'done' ? 'Upload again' : 'Retry';
+    }
+  };
+  try {
+    const id = await invoke('upload_start', { cloud, handle: li.dataset.handle, spec, onEvent });
+    $('.cancel', li).onclick = () => invoke('upload_cancel', { upload: id });
+  } catch (e) {
+    state = apply(state, { event: 'failed', message: String(e) });
+    render(li, state);
+    for (const el of form.elements) el.disabled = false;
+  }
+}
+
+document.addEventListener('click', async (e) => {
+  if (e.target.matches('.copy')) {
+    const id = $('.image-id', e.target.closest('.card')).textContent;
+    try { await navigator.clipboard.writeText(id); e.target.textContent = 'Copied'; } catch { e.target.textContent = 'Copy failed'; }
+  }
+});
+
+// ---------------------------------------------------------------- images
+async function refreshImages() {
+  const status = $('#images-status');
+  const tbody = $('#images tbody');
+  if (!cloud) return;
+  status.textContent = 'Loading…';
+  try {
+    const images = await invoke('images_list', { cloud });
+    tbody.replaceChildren(...images.map(imageRow));
+    $('#images-empty').hidden = images.length > 0;
+    status.textContent = `${images.length} image${images.length === 1 ? '' : 's'} in ${cloud}`;
+  } catch (e) {
+    status.textContent = String(e);
+  }
+}
+
+function imageRow(img) {
+  const tr = document.createElement('tr');
+  tr.dataset.id = img.id;
+  const cells = [img.name ?? '(no name)', img.status, bytes(img.size ?? NaN), img.disk_format ?? '', img.visibility, when(img.created_at)];
+  for (const [i, c] of cells.entries()) {
+    const td = document.createElement('td');
+    td.textContent = c;
+    if (i === 2) td.className = 'num';
+    tr.append(td);
+  }
+  const td = document.createElement('td');
+  const details = Object.assign(document.createElement('button'), { type: 'button', className: 'details', textContent: 'Details' });
+  const del = Object.assign(document.createElement('button'), { type: 'button', className: 'delete', textContent: 'Delete' });
+  details.addEventListener('click', () => showDetails(img));
+  del.addEventListener('click', () => confirmDelete(img));
+  td.append(details, ' ', del);
+  tr.append(td);
+  return tr;
+}
+
+async function showDetails(img) {
+  const fields = await invoke('image_show', { cloud, id: img.id });
+  $('#details-title').textContent = img.name ?? img.id;
+  const dl = $('#details-fields');
+  dl.replaceChildren();
+  for (const [k, v] of fields) {
+    const dt = document.createElement('dt'); dt.textContent = k;
+    const dd = document.createElement('dd');
+    dd.textContent = v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    dl.append(dt, dd);
+  }
+  $('#details').hidden = false;
+}
+$('#details-close').addEventListener('click', () => { $('#details').hidden = true; });
+
+function confirmDelete(img) {
+  const dialog = $('#confirm');
+  $('#confirm-text').textContent = `Delete image "${img.name ?? img.id}" (${img.id}) from ${cloud}? This cannot be undone.`;
+  $('#confirm-yes').onclick = async () => {
+    dialog.close();
+    $('#images-status').textContent = `Deleting ${img.name ?? img.id}…`;
+    try {
+      await invoke('image_delete', { cloud, id: img.id });
+    } catch (e) {
+      $('#images-status').textContent = String(e);
+      return;
+    }
+    await refreshImages();
+  };
+  $('#confirm-no').onclick = () => dialog.close();
+  dialog.showModal();
+  $('#confirm-no').focus();
+}
+$('#refresh').addEventListener('click', refreshImages);
+
+loadClouds();

@@ -1,30 +1,52 @@
-//! The desktop window (Tauri). A placeholder until the real GUI: it shows which clouds the
-//! library can see. Commands here stay a few lines over the library.
+//! The desktop window (Tauri 2). One file of thin commands per domain — clouds, files,
+//! upload, images — each a few lines over the library. Paths reach the page only as handles
+//! (see `stackdrop::upload::local`), from the drag-and-drop event and the file dialog.
 
+mod clouds;
+mod files;
+mod images;
+mod upload;
+
+use std::collections::HashMap;
 use std::process::ExitCode;
+use std::sync::Mutex;
 
-#[derive(serde::Serialize)]
-struct CloudsView {
-    clouds_file: Option<String>,
-    clouds: Vec<String>,
-    env_cloud: bool,
+use stackdrop::config::Sessions;
+use stackdrop::upload::local::Registry;
+use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
+use tokio_util::sync::CancellationToken;
+
+/// What the commands share.
+#[derive(Default)]
+pub struct AppState {
+    pub sessions: Sessions,
+    pub files: Registry,
+    pub uploads: Mutex<HashMap<String, CancellationToken>>,
 }
 
-/// Which clouds are configured (clouds.yaml and OS_*), without any secret.
-#[tauri::command]
-async fn list_clouds() -> Result<CloudsView, String> {
-    let env = |k: &str| std::env::var(k).ok();
-    let files = stackdrop::config::CloudFiles::load(&env).map_err(|e| e.to_string())?;
-    Ok(CloudsView {
-        clouds_file: files.clouds_file.map(|p| p.display().to_string()),
-        clouds: files.clouds.keys().cloned().collect(),
-        env_cloud: env("OS_AUTH_URL").is_some(),
-    })
-}
+/// Errors cross to the page as their one-line message.
+pub type CmdResult<T> = Result<T, String>;
 
 pub fn run() -> ExitCode {
     let result = tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![list_clouds])
+        .manage(AppState::default())
+        .on_window_event(|window, event| {
+            if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                let offered = window.state::<AppState>().files.offer(paths);
+                let _ = window.emit("files-offered", offered);
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            clouds::clouds_list,
+            clouds::cloud_connect,
+            files::files_pick,
+            files::files_forget,
+            upload::upload_start,
+            upload::upload_cancel,
+            images::images_list,
+            images::image_show,
+            images::image_delete,
+        ])
         .run(tauri::generate_context!());
     match result {
         Ok(()) => ExitCode::SUCCESS,

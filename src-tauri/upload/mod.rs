@@ -2,6 +2,7 @@
 //! Glance stored, record the checksums on it — and on any failure or cancel, delete the image
 //! it created (unless asked to keep it). Cleanup lives here and nowhere else.
 
+pub mod local;
 pub mod progress;
 pub mod stream;
 
@@ -20,7 +21,8 @@ pub use progress::{Phase, Progress, ProgressFn, RateMeter};
 pub use stream::Digests;
 
 /// What to create: the fields of `openstack image create`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ImageSpec {
     pub name: String,
     pub id: Option<String>,
@@ -96,6 +98,47 @@ pub struct Uploaded {
     pub verified_os_hash: Option<String>,
     pub upload_secs: f64,
     pub total_secs: f64,
+}
+
+/// What the app's page is told about one upload, in order: progress events, then exactly one
+/// of `done`, `failed` or `cancelled`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum UploadEvent {
+    Progress(Progress),
+    Done {
+        image_id: String,
+        name: String,
+        status: String,
+        size: u64,
+        md5: String,
+        sha256: String,
+        sha512: String,
+        /// The `os_hash_algo` whose `os_hash_value` was verified.
+        verified_os_hash: Option<String>,
+    },
+    Failed { message: String },
+    Cancelled { message: String },
+}
+
+impl UploadEvent {
+    /// The final event for an upload's result.
+    pub fn outcome(r: &Result<Uploaded>) -> UploadEvent {
+        match r {
+            Ok(u) => UploadEvent::Done {
+                image_id: u.image.id().to_owned(),
+                name: u.image.name().unwrap_or_default().to_owned(),
+                status: u.image.status().to_owned(),
+                size: u.digests.bytes,
+                md5: u.digests.md5.clone(),
+                sha256: u.digests.sha256.clone(),
+                sha512: u.digests.sha512.clone(),
+                verified_os_hash: u.verified_os_hash.clone(),
+            },
+            Err(e) if e.is_cancelled() => UploadEvent::Cancelled { message: e.to_string() },
+            Err(e) => UploadEvent::Failed { message: e.to_string() },
+        }
+    }
 }
 
 /// An opened, checked local file.
@@ -317,6 +360,20 @@ pub fn verify(image: &Image, d: &Digests) -> Result<Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_serialize_with_a_tag() {
+        let p = Progress { phase: Phase::Uploading, image_id: Some("i".into()), sent: 1, total: 2, rate: 0.5, eta_secs: Some(2.0) };
+        assert_eq!(
+            serde_json::to_value(UploadEvent::Progress(p)).unwrap(),
+            json!({"event": "progress", "phase": "uploading", "image_id": "i", "sent": 1, "total": 2, "rate": 0.5, "eta_secs": 2.0})
+        );
+        let cancelled = Err(Error::Upload { cause: Box::new(Error::Cancelled), image_id: "i".into(), cleanup: Cleanup::Deleted });
+        assert_eq!(
+            serde_json::to_value(UploadEvent::outcome(&cancelled)).unwrap(),
+            json!({"event": "cancelled", "message": "cancelled; image i was deleted"})
+        );
+    }
 
     #[test]
     fn create_body_has_only_what_was_given() {

@@ -1,0 +1,27 @@
+//! The project's images: list, details, delete.
+
+use serde_json::{Map, Value};
+use tauri::State;
+
+use super::{AppState, CmdResult};
+
+#[tauri::command]
+pub async fn images_list(state: State<'_, AppState>, cloud: String) -> CmdResult<Vec<Map<String, Value>>> {
+    let s = state.sessions.get(&cloud).map_err(|e| e.to_string())?;
+    let mut images = s.images().list(&[]).await.map_err(|e| e.to_string())?;
+    images.sort_by(|a, b| b.str("created_at").cmp(&a.str("created_at")));
+    Ok(images.into_iter().map(|i| i.0).collect())
+}
+
+#[tauri::command]
+pub async fn image_show(state: State<'_, AppState>, cloud: String, id: String) -> CmdResult<Vec<(String, Value)>> {
+    let s = state.sessions.get(&cloud).map_err(|e| e.to_string())?;
+    let img = s.images().get(&id).await.map_err(|e| e.to_string())?;
+    Ok(stackdrop::cli::image_fields(&img))
+}
+
+#[tauri::command]
+pub async fn image_delete(state: State<'_, AppState>, cloud: String, id: String) -> CmdResult<()> {
+    let s = state.sessions.get(&cloud).map_err(|e| e.to_string())?;
+    s.images().delete(&id).await.map_err(|e| e.to_string())
+}

@@ -1,0 +1,67 @@
+// The per-file form: parsing and validation into the ImageSpec the core expects.
+
+export const DISK_FORMATS = ['qcow2', 'raw', 'vmdk', 'vhd', 'vhdx', 'vdi', 'iso', 'ploop', 'ami', 'ari', 'aki'];
+export const CONTAINER_FORMATS = ['bare', 'ovf', 'ova', 'docker', 'ami', 'ari', 'aki'];
+export const VISIBILITIES = ['private', 'shared', 'community', 'public'];
+const RESERVED = /^(os_glance|location$|deleted$|deleted_at$)/;
+
+/** "a, b  c" -> ["a", "b", "c"] (commas or spaces), de-duplicated. */
+export function parseTags(text) {
+  const tags = (text || '').split(/[\s,]+/).map((t) => t.trim()).filter(Boolean);
+  return [...new Set(tags)];
+}
+
+/** One KEY=VALUE per line -> [[key, value], ...]; errors name the line. */
+export function parseProperties(text) {
+  const props = [];
+  const errors = [];
+  (text || '').split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line) return;
+    const at = line.indexOf('=');
+    if (at <= 0) { errors.push(`property line ${i + 1}: write KEY=VALUE`); return; }
+    const key = line.slice(0, at).trim();
+    if (RESERVED.test(key)) { errors.push(`property line ${i + 1}: '${key}' is reserved by Glance`); return; }
+    props.push([key, line.slice(at + 1).trim()]);
+  });
+  return { props, errors };
+}
+
+function count(v, label, errors) {
+  if (v === '' || v === null || v === undefined) return null;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) { errors.push(`${label} must be a whole number of GiB/MiB, 0 or more`); return null; }
+  return n;
+}
+
+/**
+ * Form values (strings and booleans, as read from the inputs) -> { spec, errors }.
+ * `spec` matches the core's ImageSpec.
+ */
+export function toSpec(f) {
+  const errors = [];
+  const name = (f.name || '').trim();
+  if (!name) errors.push('the image needs a name');
+  if (name.length > 255) errors.push('the name is longer than 255 characters');
+  if (!DISK_FORMATS.includes(f.disk_format)) errors.push(`unknown disk format '${f.disk_format}'`);
+  if (!CONTAINER_FORMATS.includes(f.container_format)) errors.push(`unknown container format '${f.container_format}'`);
+  if (!VISIBILITIES.includes(f.visibility)) errors.push(`unknown visibility '${f.visibility}'`);
+  const min_disk = count(f.min_disk, 'min disk', errors);
+  const min_ram = count(f.min_ram, 'min RAM', errors);
+  const tags = parseTags(f.tags);
+  if (tags.some((t) => t.length > 255)) errors.push('a tag is longer than 255 characters');
+  const { props, errors: perr } = parseProperties(f.properties);
+  errors.push(...perr);
+  const spec = {
+    name,
+    disk_format: f.disk_format,
+    container_format: f.container_format,
+    visibility: f.visibility,
+    min_disk,
+    min_ram,
+    protected: Boolean(f.protected),
+    tags,
+    properties: props,
+  };
+  return { spec, errors };
+}

@@ -1,0 +1,52 @@
+// Pure formatting helpers (no DOM, no Tauri): unit-tested by tests/ui/*.test.mjs.
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** 1536 -> "1.5 KiB"; 512 -> "512 B". */
+export function bytes(n) {
+  if (!Number.isFinite(n) || n < 0) return '–';
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < UNITS.length - 1) { v /= 1024; u += 1; }
+  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${UNITS[u]}`;
+}
+
+/** Bytes per second -> "78.2 MiB/s" ("–" until measurable). */
+export function rate(bps) {
+  return bps > 0 ? `${bytes(Math.round(bps))}/s` : '–';
+}
+
+/** Seconds -> "0:07" / "1:02:03"; unknown -> "–". */
+export function eta(secs) {
+  if (secs === null || secs === undefined || !Number.isFinite(secs) || secs < 0) return '–';
+  const s = Math.round(secs);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** Whole percent of sent/total, 0–100. */
+export function percent(sent, total) {
+  if (!total) return 0;
+  return Math.max(0, Math.min(100, Math.floor((100 * sent) / total)));
+}
+
+const PHASES = {
+  connecting: 'Connecting',
+  creating: 'Creating image',
+  uploading: 'Uploading',
+  verifying: 'Verifying checksums',
+  active: 'Active',
+  cleaning_up: 'Removing the image',
+};
+
+export function phaseLabel(phase) {
+  return PHASES[phase] ?? phase;
+}
+
+/** "2026-11-28T05:33:36Z" -> "2026-11-28 05:33". */
+export function when(iso) {
+  if (!iso) return '';
+  return iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, '');
+}
