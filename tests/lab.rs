@@ -8,7 +8,7 @@ use md5::Digest;
 use serde_json::Value;
 use stackdrop::openstack::Error;
 use stackdrop::upload::{create_and_upload, ImageSpec, UploadOptions};
-use support::lab::{command, images_named, lab, qcow2, random_file, session, stackdrop, stderr, stdout, unique, Layout};
+use support::lab::{command, images_named, lab, qcow2, random_file, session, sparse_file, stackdrop, stderr, stdout, unique, Layout};
 
 fn hex(d: impl std::fmt::LowerHex) -> String {
     format!("{d:x}")
@@ -201,7 +201,7 @@ async fn over_the_size_cap_is_a_413_and_the_image_is_removed() {
 async fn ctrl_c_cancels_and_removes_the_image() {
     let Some(lab) = lab(Layout::Plain) else { return };
     let dir = tempfile::tempdir().unwrap();
-    let big = random_file(dir.path(), "big.raw", 400 << 20);
+    let big = sparse_file(dir.path(), "big.raw", 400 << 20);
     let name = unique("cancel");
     let child = command(&lab, &["--os-cloud", "lab", "image", "create", "--file", big.to_str().unwrap(), &name])
         .stderr(std::process::Stdio::piped())

@@ -120,9 +120,10 @@ function render(li, s) {
   const prog = $('.progress', li);
   prog.hidden = s.state === 'ready';
   $('progress', li).value = percent(s.sent, s.total);
-  $('.phase', li).textContent = s.phase ? phaseLabel(s.phase) : '';
-  $('.pct', li).textContent = `${percent(s.sent, s.total)} %`;
-  $('.bytes', li).textContent = `${bytes(s.sent)} / ${bytes(s.total)}`;
+  const ended = s.state === 'failed' || s.state === 'cancelled';
+  $('.phase', li).textContent = ended ? (s.state === 'failed' ? 'Failed' : 'Cancelled') : s.phase ? phaseLabel(s.phase) : '';
+  $('.pct', li).textContent = ended ? '' : `${percent(s.sent, s.total)} %`;
+  $('.bytes', li).textContent = ended ? '' : `${bytes(s.sent)} / ${bytes(s.total)}`;
   $('.rate', li).textContent = s.phase === 'uploading' ? rate(s.rate) : '';
   $('.eta', li).textContent = s.phase === 'uploading' && s.eta != null ? `ETA ${eta(s.eta)}` : '';
   $('.cancel', li).hidden = s.state !== 'running';

@@ -127,3 +127,10 @@ pub fn random_file(dir: &Path, name: &str, len: usize) -> PathBuf {
     std::fs::write(&p, data).unwrap();
     p
 }
+
+/// A sparse file of `len` zero bytes: instant to make, real bytes to upload.
+pub fn sparse_file(dir: &Path, name: &str, len: u64) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::File::create(&p).unwrap().set_len(len).unwrap();
+    p
+}

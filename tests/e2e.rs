@@ -1,0 +1,214 @@
+//! End to end in the real app window: tauri-driver + WebKitWebDriver under Xvfb, against the
+//! lab. Files arrive by a real OS drag-and-drop from another X window (tests/drag/dragsrc.py
+//! moved by xdotool). Screenshots of each screen go to target/screenshots/.
+//!
+//! Runs when E2E=1 (tests/run sets it and provides Xvfb and tauri-driver); otherwise it says
+//! it was skipped.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use support::lab::{images_named, lab, qcow2, session, sparse_file, unique, Layout};
+
+/// Stops a child with SIGTERM (tauri-driver only stops its WebKitWebDriver on TERM/INT).
+struct Term(Child);
+impl Drop for Term {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let _ = self.0.wait();
+    }
+}
+
+fn sh(cmd: &str) {
+    let ok = Command::new("sh").arg("-c").arg(cmd).status().unwrap().success();
+    assert!(ok, "{cmd}");
+}
+
+/// A real drag of `path` from a GTK window at the right of the screen onto the app window.
+fn drag_onto_app(path: &Path) {
+    let src = Term(
+        Command::new("/usr/bin/python3")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/drag/dragsrc.py"))
+            .arg(path)
+            .spawn()
+            .expect("python3-gi"),
+    );
+    sh("timeout 20 xdotool search --sync --name '^dragsrc$' >/dev/null && sleep 0.7");
+    sh("xdotool mousemove 1075 90 mousedown 1; for x in 1060 1000 900 800 700 600 500 480; do xdotool mousemove $x 300; sleep 0.1; done; sleep 0.4; xdotool mouseup 1; sleep 0.3");
+    drop(src);
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    match c.find(Locator::Css(css)).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Wait until the element's text contains `want`.
+async fn wait_text(c: &Client, css: &str, want: &str, secs: u64) -> String {
+    let end = Instant::now() + Duration::from_secs(secs);
+    let mut last = String::new();
+    while Instant::now() < end {
+        last = text(c, css).await;
+        if last.contains(want) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    panic!("{css}: waited {secs}s for {want:?}, last saw {last:?}");
+}
+
+async fn wait_present(c: &Client, css: &str, secs: u64) {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        if c.find(Locator::Css(css)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    panic!("{css} never appeared within {secs}s");
+}
+
+async fn wait_gone(c: &Client, css: &str, secs: u64) {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        if c.find(Locator::Css(css)).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    panic!("{css} still there after {secs}s");
+}
+
+async fn shot(c: &Client, name: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+async fn js(c: &Client, script: &str) -> serde_json::Value {
+    c.execute(script, vec![]).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_whole_app_in_its_window() {
+    if std::env::var("E2E").as_deref() != Ok("1") {
+        eprintln!("SKIPPED: E2E != 1 (tests/run runs this under Xvfb with tauri-driver)");
+        return;
+    }
+    let Some(lab) = lab(Layout::Plain) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("e2e");
+    let disk = qcow2(dir.path(), &name, 8);
+
+    let port = 4444;
+    let _driver = Term(
+        Command::new("tauri-driver")
+            .args(["--port", &port.to_string()])
+            .env("OS_CLIENT_CONFIG_FILE", &lab.clouds)
+            .env("OS_CLIENT_SECURE_FILE", "/nonexistent")
+            .env("OS_CLOUD", "lab")
+            .env("GSETTINGS_BACKEND", "memory")
+            .spawn()
+            .expect("tauri-driver on PATH (cargo install tauri-driver)"),
+    );
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("wry"));
+    caps.insert("tauri:options".into(), json!({"application": env!("CARGO_BIN_EXE_stackdrop")}));
+    let mut client = None;
+    for _ in 0..50 {
+        if let Ok(c) = ClientBuilder::rustls().expect("rustls").capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            client = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let c = client.expect("connect to tauri-driver");
+
+    // 1. The window opens connected to the lab cloud.
+    assert_eq!(c.title().await.unwrap(), "Stackdrop");
+    wait_text(&c, "#cloud-status", "Connected: admin in project admin", 30).await;
+    shot(&c, "01-connected").await;
+
+    // 2. A real drag-and-drop of a qcow2 adds a card with the form prefilled.
+    drag_onto_app(&disk);
+    wait_present(&c, ".card", 15).await;
+    assert_eq!(text(&c, ".card .file-name").await, format!("{name}.qcow2"));
+    let form_name = js(&c, "return document.querySelector('.card [name=name]').value").await;
+    assert_eq!(form_name, json!(name));
+    assert_eq!(js(&c, "return document.querySelector('.card [name=disk_format]').value").await, json!("qcow2"));
+    js(&c, "const f = document.querySelector('.card form'); f.elements.tags.value = 'e2e'; f.elements.properties.value = 'os_distro=cirros'; return 1").await;
+    shot(&c, "02-form").await;
+
+    // 3. Upload: progress to 100 %, phase Active, id and checksums shown.
+    c.find(Locator::Css(".card .upload")).await.unwrap().click().await.unwrap();
+    wait_present(&c, ".card[data-state=done]", 90).await;
+    assert_eq!(js(&c, "return document.querySelector('.card progress').value").await, json!(100));
+    assert_eq!(text(&c, ".card .phase").await, "Active");
+    let id = text(&c, ".card .image-id").await;
+    assert_eq!(id.len(), 36, "{id}");
+    let md5 = format!("{:x}", <md5::Md5 as md5::Digest>::digest(std::fs::read(&disk).unwrap()));
+    assert!(text(&c, ".card .sums").await.contains(&md5));
+    shot(&c, "03-uploaded").await;
+    let s = session(&lab, "lab");
+    let img = s.images().get(&id).await.unwrap();
+    assert_eq!(img.status(), "active");
+    assert_eq!(img.str("os_distro"), Some("cirros"));
+
+    // 4. The Images list shows it; delete it with confirmation; the lab no longer has it.
+    c.find(Locator::Css("#tab-images")).await.unwrap().click().await.unwrap();
+    let row = format!("#images tr[data-id='{id}']");
+    wait_present(&c, &row, 20).await;
+    assert!(text(&c, &row).await.contains(&name));
+    shot(&c, "04-images").await;
+    c.find(Locator::Css(&format!("{row} .delete"))).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#confirm-text", &id, 5).await;
+    shot(&c, "05-confirm-delete").await;
+    c.find(Locator::Css("#confirm-yes")).await.unwrap().click().await.unwrap();
+    wait_gone(&c, &row, 20).await;
+    assert_eq!(s.images().get(&id).await.unwrap_err().status(), Some(404));
+
+    // 5. Cancel mid-upload: the half-made image is removed.
+    c.find(Locator::Css("#tab-upload")).await.unwrap().click().await.unwrap();
+    js(&c, "document.querySelectorAll('.card .remove').forEach((b) => b.click()); return 1").await;
+    let big_name = unique("e2e-cancel");
+    let big = sparse_file(dir.path(), &format!("{big_name}.raw"), 600 << 20);
+    drag_onto_app(&big);
+    wait_text(&c, ".card .file-name", &big_name, 15).await;
+    c.find(Locator::Css(".card .upload")).await.unwrap().click().await.unwrap();
+    let end = Instant::now() + Duration::from_secs(30);
+    loop {
+        let v = js(&c, "return document.querySelector('.card progress').value").await;
+        if v.as_f64().unwrap_or(0.0) >= 1.0 {
+            break;
+        }
+        assert!(Instant::now() < end, "the upload never progressed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shot(&c, "06-uploading").await;
+    c.find(Locator::Css(".card .cancel")).await.unwrap().click().await.unwrap();
+    wait_present(&c, ".card[data-state=cancelled]", 30).await;
+    let msg = text(&c, ".card .error").await;
+    assert!(msg.starts_with("cancelled; image ") && msg.ends_with(" was deleted"), "{msg}");
+    assert!(images_named(&lab, &big_name).await.is_empty());
+
+    // 6. Dropping a folder is refused with the reason.
+    let folder = dir.path().join("a-folder");
+    std::fs::create_dir(&folder).unwrap();
+    drag_onto_app(&folder);
+    wait_text(&c, "#refused", "a-folder: it is a directory", 15).await;
+
+    // 7. A cloud with a wrong password shows Keystone's refusal in plain words.
+    js(&c, "const s = document.querySelector('#cloud'); s.value = 'lab-badpass'; s.dispatchEvent(new Event('change')); return 1").await;
+    wait_text(&c, "#cloud-status", "refused the credentials", 30).await;
+    shot(&c, "07-wrong-password").await;
+
+    c.close().await.unwrap();
+}
