@@ -8,5 +8,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod inspect;
 pub mod openstack;
 pub mod upload;

@@ -141,6 +141,9 @@ async fn the_whole_app_in_its_window() {
     drag_onto_app(&disk);
     wait_present(&c, ".card", 15).await;
     assert_eq!(text(&c, ".card .file-name").await, format!("{name}.qcow2"));
+    // The headers were read as soon as it was dropped: format and virtual size.
+    assert!(text(&c, ".card .file-size").await.ends_with("· qcow2, 8.0 MiB virtual"), "{}", text(&c, ".card .file-size").await);
+    assert_eq!(js(&c, "return document.querySelector('.card [name=min_disk]').placeholder").await, json!("suggested: 1"));
     let form_name = js(&c, "return document.querySelector('.card [name=name]').value").await;
     assert_eq!(form_name, json!(name));
     assert_eq!(js(&c, "return document.querySelector('.card [name=disk_format]').value").await, json!("qcow2"));
@@ -204,6 +207,12 @@ async fn the_whole_app_in_its_window() {
     std::fs::create_dir(&folder).unwrap();
     drag_onto_app(&folder);
     wait_text(&c, "#refused", "a-folder: it is a directory", 15).await;
+
+    // 6b. A qcow2 with a backing file is refused on the spot, with Glance's reason.
+    let backed = dir.path().join("backed.qcow2");
+    sh(&format!("qemu-img create -q -f qcow2 -b {} -F qcow2 {}", disk.display(), backed.display()));
+    drag_onto_app(&backed);
+    wait_text(&c, "#refused", "backed.qcow2: Glance would refuse it: it has a backing file", 15).await;
 
     // 7. A cloud with a wrong password shows Keystone's refusal in plain words.
     js(&c, "const s = document.querySelector('#cloud'); s.value = 'lab-badpass'; s.dispatchEvent(new Event('change')); return 1").await;

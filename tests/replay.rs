@@ -114,9 +114,20 @@ fn spec(disk_format: &str) -> ImageSpec {
     }
 }
 
+/// `len` bytes that start with a minimal qcow2 v3 header, so that the local inspection sees
+/// the qcow2 the requests declare.
 fn data_file(len: usize) -> tempfile::NamedTempFile {
     let mut f = tempfile::NamedTempFile::new().unwrap();
-    let data: Vec<u8> = (0..len).map(|i| (i * 7 % 256) as u8).collect();
+    let mut data: Vec<u8> = (0..len).map(|i| (i * 7 % 256) as u8).collect();
+    let mut h = vec![0u8; 512];
+    h[0..4].copy_from_slice(b"QFI\xfb");
+    h[4..8].copy_from_slice(&3u32.to_be_bytes());
+    h[20..24].copy_from_slice(&16u32.to_be_bytes());
+    h[24..32].copy_from_slice(&(1u64 << 30).to_be_bytes());
+    h[96..100].copy_from_slice(&4u32.to_be_bytes());
+    h[100..104].copy_from_slice(&104u32.to_be_bytes());
+    let n = h.len().min(len);
+    data[..n].copy_from_slice(&h[..n]);
     std::io::Write::write_all(&mut f, &data).unwrap();
     f
 }
@@ -261,7 +272,7 @@ async fn kept_on_failure_when_asked() {
 async fn a_bad_disk_format_lists_the_allowed_ones_and_creates_nothing() {
     let gl = glance("", Put::Accept);
     let ks = keystone(gl.url());
-    let err = create_and_upload(&session(&ks.url()), &spec("qcow3"), data_file(10).path(), &UploadOptions::default())
+    let err = create_and_upload(&session(&ks.url()), &spec("qcow3"), data_file(1000).path(), &UploadOptions::default())
         .await
         .unwrap_err();
     assert_eq!(

@@ -1,6 +1,6 @@
 // Stackdrop's page: wires the DOM to the Rust commands. Logic that can be tested without a
 // window lives in lib/ (formatting, form validation, upload state).
-import { bytes, eta, percent, phaseLabel, rate, when } from './lib/format.js';
+import { bytes, describeFile, eta, percent, phaseLabel, rate, suggestedMinDisk, when } from './lib/format.js';
 import { CONTAINER_FORMATS, DISK_FORMATS, VISIBILITIES, toSpec } from './lib/form.js';
 import { apply, initial } from './lib/upload-state.js';
 
@@ -96,12 +96,14 @@ function addCard(file) {
   const li = $('#card').content.firstElementChild.cloneNode(true);
   li.dataset.handle = file.handle;
   $('.file-name', li).textContent = file.file_name;
-  $('.file-size', li).textContent = bytes(file.size);
+  $('.file-size', li).textContent = describeFile(file);
   const form = $('form', li);
   form.elements.name.value = file.image_name;
   options(form.elements.disk_format, DISK_FORMATS, file.disk_format);
   options(form.elements.container_format, CONTAINER_FORMATS, 'bare');
   options(form.elements.visibility, VISIBILITIES, 'private');
+  const minDisk = suggestedMinDisk(file.virtual_size);
+  if (minDisk) form.elements.min_disk.placeholder = `suggested: ${minDisk}`;
   $('.remove', li).addEventListener('click', () => {
     invoke('files_forget', { handle: file.handle });
     li.remove();

@@ -149,6 +149,13 @@ pub enum ImageCommand {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Read a local disk image's headers: format, virtual size, and whether Glance would take it
+    Inspect {
+        /// Local file
+        path: PathBuf,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Delete images
     Delete {
         /// Image ids or names
@@ -167,9 +174,10 @@ pub struct CreateArgs {
     /// Image id to reserve
     #[arg(long)]
     pub id: Option<String>,
-    /// Disk format (raw, qcow2, vmdk, vhd, vhdx, vdi, iso, ploop, ami, ari, aki)
-    #[arg(long, default_value = "raw")]
-    pub disk_format: String,
+    /// Disk format (raw, qcow2, vmdk, vhd, vhdx, vdi, iso, ploop, ami, ari, aki); default: what
+    /// the file's headers say (openstackclient assumes raw)
+    #[arg(long)]
+    pub disk_format: Option<String>,
     /// Container format (bare, ovf, ova, docker, ami, ari, aki)
     #[arg(long, default_value = "bare")]
     pub container_format: String,
@@ -208,6 +216,9 @@ pub struct CreateArgs {
     /// Keep the image when the upload fails or is cancelled (default: delete it)
     #[arg(long)]
     pub keep_on_failure: bool,
+    /// Declare --disk-format raw for data of another format (Glance accepts raw for anything)
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -228,7 +239,7 @@ impl CreateArgs {
         ImageSpec {
             name: self.name.clone(),
             id: self.id.clone(),
-            disk_format: self.disk_format.clone(),
+            disk_format: self.disk_format.clone().unwrap_or_default(),
             container_format: self.container_format.clone(),
             visibility,
             min_disk: self.min_disk,
@@ -257,6 +268,20 @@ pub fn image_fields(img: &Image) -> Vec<(String, Value)> {
     let at = fields.iter().position(|(k, _)| k == "protected").unwrap_or(fields.len());
     fields.insert(at, ("properties".into(), Value::Object(props)));
     fields
+}
+
+/// An inspection as fields: format, sizes, verdict, then the format's own details.
+pub fn inspection_fields(i: &crate::inspect::Inspection) -> Vec<(String, Value)> {
+    let mut f = vec![
+        ("format".to_string(), json!(i.format)),
+        ("virtual_size".to_string(), json!(i.virtual_size)),
+        ("file_size".to_string(), json!(i.file_size)),
+        ("verdict".to_string(), json!(if i.acceptable() { "acceptable" } else { "refused" })),
+        ("reasons".to_string(), json!(i.refusals)),
+    ];
+    let details: Map<String, Value> = i.details.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    f.push(("details".to_string(), Value::Object(details)));
+    f
 }
 
 /// Entry point of the CLI: parse, run, print one clear line on failure.
@@ -305,11 +330,19 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             }
             let image = match &args.file {
                 Some(path) => {
+                    let found = upload::prepare(&mut spec, path, args.force)?;
+                    if args.min_disk.is_none() && std::io::stderr().is_terminal() {
+                        if let Some(v) = found.virtual_size.filter(|v| *v > 0) {
+                            let gib = v.div_ceil(1 << 30);
+                            eprintln!("note: the disk is {} ({} GiB rounded up); --min-disk {gib} keeps smaller flavors from booting it", progress::bytes(v), gib);
+                        }
+                    }
                     let cancel = CancellationToken::new();
                     watch_ctrl_c(cancel.clone());
                     let show = args.progress || std::io::stderr().is_terminal();
                     let opts = UploadOptions {
                         keep_on_failure: args.keep_on_failure,
+                        force: args.force,
                         cancel,
                         progress: show.then(progress::terminal_bar),
                         ..Default::default()
@@ -320,7 +353,12 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                     }
                     done?.image
                 }
-                None => s.images().create(&spec.create_body()).await?,
+                None => {
+                    if spec.disk_format.is_empty() {
+                        spec.disk_format = "raw".into();
+                    }
+                    s.images().create(&spec.create_body()).await?
+                }
             };
             output::show_one(&mut out, &image_fields(&image), &args.output).map_err(io)
         }
@@ -351,6 +389,11 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let s = session(&cli.global)?;
             let img = s.images().find(&image).await?;
             output::show_one(&mut out, &image_fields(&img), &output).map_err(io)
+        }
+        Command::Image(ImageCommand::Inspect { path, output }) => {
+            let found = crate::inspect::inspect_path(&path)
+                .map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
+            output::show_one(&mut out, &inspection_fields(&found), &output).map_err(io)
         }
         Command::Image(ImageCommand::Delete { images }) => {
             let s = session(&cli.global)?;

@@ -45,6 +45,8 @@ pub enum Error {
     File { path: String, detail: String },
     /// The image reached `active` but does not match what was sent.
     Verification { image_id: String, detail: String },
+    /// The file's own headers show Glance would refuse it (or it is not what was declared).
+    Refused { path: String, reasons: Vec<String> },
     /// The user cancelled.
     Cancelled,
     /// An upload failed after the image was created; says what became of that image.
@@ -144,6 +146,9 @@ impl fmt::Display for Error {
             Error::File { path, detail } => write!(f, "cannot use {path}: {detail}"),
             Error::Verification { image_id, detail } => {
                 write!(f, "image {image_id} does not match the file that was sent: {detail}")
+            }
+            Error::Refused { path, reasons } => {
+                write!(f, "{path} was not uploaded: {}", reasons.join("; "))
             }
             Error::Cancelled => write!(f, "cancelled"),
             Error::Upload { cause, image_id, cleanup } => {

@@ -20,8 +20,10 @@ pub struct Offered {
     /// A suggested image name: the file name without its disk-image extension.
     pub image_name: String,
     pub size: u64,
-    /// Disk format guessed from the extension (`raw` when nothing better is known).
+    /// Disk format found in the file's headers (the extension when it cannot be read).
     pub disk_format: String,
+    /// The disk size the image describes, when its format says.
+    pub virtual_size: Option<u64>,
     /// Why the file cannot be uploaded.
     pub refused: Option<String>,
 }
@@ -63,19 +65,22 @@ pub fn describe(path: &Path) -> Offered {
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
+    let mut disk_format = format_from_extension(path).to_owned();
+    let mut virtual_size = None;
     let (size, refused) = match open_file(path) {
-        Ok(f) => (f.len, None),
+        Ok(f) => match crate::inspect::inspect_path(path) {
+            Ok(found) => {
+                disk_format = found.format.clone();
+                virtual_size = found.virtual_size;
+                let why = (!found.acceptable()).then(|| format!("Glance would refuse it: {}", found.refusals.join("; ")));
+                (f.len, why)
+            }
+            Err(e) => (f.len, Some(format!("cannot read its headers: {e}"))),
+        },
         Err(crate::openstack::Error::File { detail, .. }) => (0, Some(detail)),
         Err(e) => (0, Some(e.to_string())),
     };
-    Offered {
-        handle: None,
-        file_name,
-        image_name: image_name(path),
-        size,
-        disk_format: format_from_extension(path).to_owned(),
-        refused,
-    }
+    Offered { handle: None, file_name, image_name: image_name(path), size, disk_format, virtual_size, refused }
 }
 
 /// Paths the person offered, behind handles.
@@ -130,12 +135,13 @@ mod tests {
     #[test]
     fn only_good_files_get_handles() {
         let dir = tempfile::tempdir().unwrap();
-        let good = dir.path().join("a.qcow2");
-        std::fs::write(&good, b"QFI\xfb").unwrap();
+        let good = dir.path().join("a.img");
+        std::fs::write(&good, b"data").unwrap();
         let r = Registry::default();
         let out = r.offer(&[good.clone(), dir.path().to_owned(), dir.path().join("missing.img")]);
         assert_eq!(out[0].size, 4);
         assert_eq!(out[0].refused, None);
+        assert_eq!((out[0].disk_format.as_str(), out[0].virtual_size), ("raw", Some(4)));
         let h = out[0].handle.clone().unwrap();
         assert_eq!(r.path(&h), Some(good));
         assert_eq!(out[1].handle, None);
@@ -143,8 +149,14 @@ mod tests {
         assert_eq!(out[2].refused.as_deref(), Some("no such file"));
         r.forget(&h);
         assert_eq!(r.path(&h), None);
+        // A file Glance would refuse gets no handle, and the reason.
+        let bad = dir.path().join("bad.qcow2");
+        std::fs::write(&bad, b"QFI\xfb").unwrap();
+        let out = r.offer(&[bad]);
+        assert_eq!(out[0].handle, None);
+        assert_eq!(out[0].refused.as_deref(), Some("Glance would refuse it: the qcow2 header is truncated"));
         // Handles are never reused.
-        let again = r.offer(&[dir.path().join("a.qcow2")]);
+        let again = r.offer(&[dir.path().join("a.img")]);
         assert_ne!(again[0].handle.as_deref(), Some(h.as_str()));
     }
 }

@@ -75,6 +75,8 @@ pub struct UploadOptions {
     pub progress: Option<ProgressFn>,
     /// How long to wait for `active` after the bytes are in.
     pub activation_timeout: Duration,
+    /// Declare `raw` for data of another format (Glance accepts raw for anything).
+    pub force: bool,
 }
 
 impl Default for UploadOptions {
@@ -84,6 +86,7 @@ impl Default for UploadOptions {
             cancel: CancellationToken::new(),
             progress: None,
             activation_timeout: Duration::from_secs(600),
+            force: false,
         }
     }
 }
@@ -187,10 +190,35 @@ impl Reporter {
     }
 }
 
+/// Read the file's headers and settle the disk format before anything is created: an empty
+/// `disk_format` becomes the detected one; a declared one must match the data (see
+/// [`crate::inspect::check_declared`]); anything Glance would refuse stops here.
+pub fn prepare(spec: &mut ImageSpec, path: &Path, force: bool) -> Result<crate::inspect::Inspection> {
+    open_file(path)?;
+    let found = crate::inspect::inspect_path(path)
+        .map_err(|e| Error::File { path: path.display().to_string(), detail: io_words(&e) })?;
+    let mut reasons = found.refusals.clone();
+    if spec.disk_format.is_empty() {
+        spec.disk_format = found.format.clone();
+    } else if spec.container_format == "bare" || spec.container_format.is_empty() {
+        if let Err(why) = crate::inspect::check_declared(&found.format, &spec.disk_format, force) {
+            reasons.push(why);
+        }
+    }
+    if reasons.is_empty() {
+        Ok(found)
+    } else {
+        Err(Error::Refused { path: path.display().to_string(), reasons })
+    }
+}
+
 /// Create an image from `spec` and upload `path` into it: the whole seed sequence.
 pub async fn create_and_upload(session: &Session, spec: &ImageSpec, path: &Path, opts: &UploadOptions) -> Result<Uploaded> {
     let started = Instant::now();
     let local = open_file(path)?;
+    let mut spec = spec.clone();
+    prepare(&mut spec, path, opts.force)?;
+    let spec = &spec;
     let mut rep = Reporter { f: opts.progress.clone(), total: local.len, image_id: None };
     rep.phase(Phase::Connecting, 0);
     let images = session.images();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytes, eta, percent, phaseLabel, rate, when } from '../../ui/lib/format.js';
+import { bytes, describeFile, eta, percent, phaseLabel, rate, suggestedMinDisk, when } from '../../ui/lib/format.js';
 
 test('sizes in binary units', () => {
   assert.equal(bytes(0), '0 B');
@@ -29,4 +29,12 @@ test('labels and dates', () => {
   assert.equal(phaseLabel('verifying'), 'Verifying checksums');
   assert.equal(phaseLabel('weird'), 'weird');
   assert.equal(when('2026-11-28T05:33:36Z'), '2026-11-28 05:33');
+});
+
+test('offered files and the min disk suggestion', () => {
+  assert.equal(describeFile({ size: 8704000, disk_format: 'qcow2', virtual_size: 67108864 }), '8.3 MiB · qcow2, 64.0 MiB virtual');
+  assert.equal(describeFile({ size: 1024, disk_format: 'raw', virtual_size: 1024 }), '1.0 KiB · raw');
+  assert.equal(suggestedMinDisk(null), null);
+  assert.equal(suggestedMinDisk(67108864), 1);
+  assert.equal(suggestedMinDisk(2 ** 31 + 1), 3);
 });

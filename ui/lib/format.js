@@ -50,3 +50,15 @@ export function when(iso) {
   if (!iso) return '';
   return iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, '');
 }
+
+/** "8.3 MiB · qcow2, 64.0 MiB virtual" for a file offered by the core. */
+export function describeFile(f) {
+  const virtual = f.virtual_size != null && f.virtual_size !== f.size ? `, ${bytes(f.virtual_size)} virtual` : '';
+  return `${bytes(f.size)} · ${f.disk_format}${virtual}`;
+}
+
+/** Whole GiB that hold the virtual disk (Glance's min_disk unit), or null. */
+export function suggestedMinDisk(virtualSize) {
+  if (!virtualSize || virtualSize <= 0) return null;
+  return Math.ceil(virtualSize / 2 ** 30);
+}
