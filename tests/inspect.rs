@@ -154,3 +154,18 @@ async fn glance_agrees_with_every_verdict() {
     assert!(disagreements.is_empty(), "{disagreements:#?}");
     assert!(images_named(&lab, &prefix).await.is_empty());
 }
+
+#[path = "fuzz/fuzz_targets/shape.rs"]
+mod shape;
+
+/// Every input the fuzzer kept (tests/fuzz/corpus, crashes included once fixed) still passes.
+#[test]
+fn the_fuzz_corpus_replays_cleanly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz/corpus/inspect");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        shape::check(&std::fs::read(entry.unwrap().path()).unwrap());
+        n += 1;
+    }
+    assert!(n > 100, "only {n} corpus files in {}", dir.display());
+}

@@ -219,6 +219,89 @@ mod tests {
         assert!(e.contains("415") && e.contains("--disk-format raw"), "{e}");
     }
 
+    fn qcow2(version: u32, edit: impl FnOnce(&mut Vec<u8>)) -> Inspection {
+        let mut h = vec![0u8; 4096];
+        h[0..4].copy_from_slice(b"QFI\xfb");
+        h[4..8].copy_from_slice(&version.to_be_bytes());
+        h[20..24].copy_from_slice(&16u32.to_be_bytes());
+        h[24..32].copy_from_slice(&(1u64 << 30).to_be_bytes());
+        h[100..104].copy_from_slice(&104u32.to_be_bytes());
+        edit(&mut h);
+        inspect(&mut h.as_slice()).unwrap()
+    }
+
+    #[test]
+    fn hostile_qcow2_headers() {
+        assert!(qcow2(3, |_| {}).acceptable());
+        let i = qcow2(3, |h| {
+            h[8..16].copy_from_slice(&u64::MAX.to_be_bytes());
+            h[16..20].copy_from_slice(&u32::MAX.to_be_bytes());
+        });
+        assert_eq!(i.refusals, ["it has a backing file ((unreadable name)): Glance refuses qcow2 images that point to other files"]);
+        let i = qcow2(3, |h| h[20..24].copy_from_slice(&0u32.to_be_bytes()));
+        assert!(i.refusals[0].contains("cluster size 2^0"), "{i:?}");
+        let i = qcow2(3, |h| h[100..104].copy_from_slice(&u32::MAX.to_be_bytes()));
+        assert!(i.refusals[0].contains("header length"), "{i:?}");
+        let i = qcow2(3, |h| h[72..80].copy_from_slice(&(1u64 << 40).to_be_bytes()));
+        assert!(i.refusals[0].contains("unknown incompatible features"), "{i:?}");
+        let i = qcow2(7, |_| {});
+        assert_eq!(i.refusals, ["unknown qcow2 version 7"]);
+        // A header extension whose length would run past the end stops the walk.
+        let i = qcow2(3, |h| {
+            h[104..108].copy_from_slice(&0x4441_5441u32.to_be_bytes());
+            h[108..112].copy_from_slice(&u32::MAX.to_be_bytes());
+        });
+        assert!(i.refusals[0].contains("external data file"), "{i:?}");
+    }
+
+    fn vmdk(edit: impl FnOnce(&mut Vec<u8>)) -> Inspection {
+        let mut h = vec![0u8; 2048];
+        h[0..4].copy_from_slice(b"KDMV");
+        h[12..20].copy_from_slice(&2048u64.to_le_bytes());
+        h[28..36].copy_from_slice(&1u64.to_le_bytes());
+        h[36..44].copy_from_slice(&2u64.to_le_bytes());
+        let d = b"createType=\"monolithicSparse\"\nRW 2048 SPARSE \"x.vmdk\"\n";
+        h[512..512 + d.len()].copy_from_slice(d);
+        edit(&mut h);
+        inspect(&mut h.as_slice()).unwrap()
+    }
+
+    #[test]
+    fn hostile_vmdk_headers() {
+        let ok = vmdk(|_| {});
+        assert!(ok.acceptable(), "{ok:?}");
+        assert_eq!(ok.virtual_size, Some(2048 * 512));
+        let i = vmdk(|h| h[12..20].copy_from_slice(&u64::MAX.to_le_bytes()));
+        assert!(i.refusals[0].contains("overflows"), "{i:?}");
+        let i = vmdk(|h| h[28..36].copy_from_slice(&u64::MAX.to_le_bytes()));
+        assert!(i.refusals[0].contains("overflows"), "{i:?}");
+        let i = vmdk(|h| h[28..36].copy_from_slice(&1000u64.to_le_bytes()));
+        assert!(i.refusals[0].contains("past the end"), "{i:?}");
+        let i = vmdk(|h| {
+            let d = b"createType=\"twoGbMaxExtentSparse\"\nRW 1 SPARSE \"a\"\nRW 1 SPARSE \"b\"\n";
+            h[512..512 + d.len()].copy_from_slice(d);
+        });
+        assert_eq!(i.refusals.len(), 2, "{i:?}");
+        let i = vmdk(|h| h[512..1536].fill(b'x'));
+        assert_eq!(i.refusals, ["the vmdk descriptor has no createType"]);
+    }
+
+    #[test]
+    fn hostile_vhdx_and_vdi() {
+        let mut h = vec![0u8; 300 * 1024];
+        h[..8].copy_from_slice(b"vhdxfile");
+        let i = inspect(&mut h.as_slice()).unwrap();
+        assert_eq!(i.refusals, ["the vhdx region table is missing"]);
+        h[192 * 1024..192 * 1024 + 4].copy_from_slice(b"regi");
+        h[192 * 1024 + 8..192 * 1024 + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+        let i = inspect(&mut h.as_slice()).unwrap();
+        assert!(i.refusals[0].contains("no metadata region"), "{i:?}");
+        let mut v = vec![0u8; 0x48];
+        v[0x40..0x44].copy_from_slice(&0xbeda107fu32.to_le_bytes());
+        let i = inspect(&mut v.as_slice()).unwrap();
+        assert_eq!((i.format.as_str(), i.refusals.as_slice()), ("vdi", &["the vdi header is truncated".to_string()][..]));
+    }
+
     #[test]
     fn truncated_and_hostile_headers_never_panic() {
         // Every prefix of every magic, and garbage after each.
