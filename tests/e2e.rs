@@ -65,25 +65,23 @@ async fn wait_text(c: &Client, css: &str, want: &str, secs: u64) -> String {
 }
 
 async fn wait_present(c: &Client, css: &str, secs: u64) {
-    let end = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < end {
-        if c.find(Locator::Css(css)).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-    panic!("{css} never appeared within {secs}s");
+    wait_for(c, css, true, secs).await
 }
 
 async fn wait_gone(c: &Client, css: &str, secs: u64) {
+    wait_for(c, css, false, secs).await
+}
+
+/// Wait until an element matching `css` is there (or, with `present` false, gone).
+async fn wait_for(c: &Client, css: &str, present: bool, secs: u64) {
     let end = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < end {
-        if c.find(Locator::Css(css)).await.is_err() {
+        if c.find(Locator::Css(css)).await.is_ok() == present {
             return;
         }
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
-    panic!("{css} still there after {secs}s");
+    panic!("{css}: still {} after {secs}s", if present { "missing" } else { "there" });
 }
 
 async fn shot(c: &Client, name: &str) {
@@ -122,15 +120,7 @@ async fn the_whole_app_in_its_window() {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("wry"));
     caps.insert("tauri:options".into(), json!({"application": env!("CARGO_BIN_EXE_stackdrop")}));
-    let mut client = None;
-    for _ in 0..50 {
-        if let Ok(c) = ClientBuilder::rustls().expect("rustls").capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
-            client = Some(c);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let c = client.expect("connect to tauri-driver");
+    let c = connect(port, &caps).await;
 
     // 1. The window opens connected to the lab cloud.
     assert_eq!(c.title().await.unwrap(), "Stackdrop");
@@ -218,6 +208,35 @@ async fn the_whole_app_in_its_window() {
     js(&c, "const s = document.querySelector('#cloud'); s.value = 'lab-badpass'; s.dispatchEvent(new Event('change')); return 1").await;
     wait_text(&c, "#cloud-status", "refused the credentials", 30).await;
     shot(&c, "07-wrong-password").await;
-
     c.close().await.unwrap();
+    drop(_driver);
+
+    // 8. With no cloud configured at all, the first screen says how to add one.
+    let _driver = Term(
+        Command::new("tauri-driver")
+            .args(["--port", &port.to_string()])
+            .env("OS_CLIENT_CONFIG_FILE", dir.path().join("none.yaml"))
+            .env("OS_CLIENT_SECURE_FILE", "/nonexistent")
+            .env_remove("OS_CLOUD")
+            .env_remove("OS_AUTH_URL")
+            .env("GSETTINGS_BACKEND", "memory")
+            .spawn()
+            .unwrap(),
+    );
+    let c = connect(port, &caps).await;
+    wait_text(&c, "#cloud-status", "No cloud configured", 30).await;
+    assert_eq!(js(&c, "return document.querySelector('#no-cloud').hidden").await, json!(false));
+    assert!(text(&c, "#no-cloud").await.contains("clouds.yaml"));
+    shot(&c, "08-no-cloud").await;
+    c.close().await.unwrap();
+}
+
+async fn connect(port: u16, caps: &serde_json::Map<String, serde_json::Value>) -> Client {
+    for _ in 0..50 {
+        if let Ok(c) = ClientBuilder::rustls().expect("rustls").capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            return c;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("cannot connect to tauri-driver on port {port}");
 }

@@ -24,6 +24,7 @@ async function loadClouds() {
   select.replaceChildren(...view.clouds.map((c) => new Option(`${c.name} (${c.source})`, c.name)));
   if (!view.clouds.length) {
     $('#no-cloud').hidden = false;
+    document.body.classList.add('no-cloud');
     status.textContent = 'No cloud configured';
     return;
   }

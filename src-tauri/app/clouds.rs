@@ -13,8 +13,15 @@ pub struct CloudsView {
     preferred: Option<String>,
 }
 
+/// The page's first call: its script is running, so the window is interactive. With
+/// `STACKDROP_STARTUP_PROBE=1` (bench/launch) the app reports how long that took and exits.
 #[tauri::command]
 pub async fn clouds_list() -> CmdResult<CloudsView> {
+    if std::env::var_os("STACKDROP_STARTUP_PROBE").is_some() {
+        let ms = super::STARTED.get().map(|t| t.elapsed().as_millis()).unwrap_or(0);
+        eprintln!("stackdrop: interactive {ms} ms after start");
+        std::process::exit(0);
+    }
     let env = |k: &str| std::env::var(k).ok();
     let (clouds, clouds_file, preferred) = config::choices(&env).map_err(|e| e.to_string())?;
     Ok(CloudsView { clouds, clouds_file, preferred })

@@ -27,7 +27,11 @@ pub struct AppState {
 /// Errors cross to the page as their one-line message.
 pub type CmdResult<T> = Result<T, String>;
 
+/// When the process started, for the startup probe (see `clouds::clouds_list`).
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 pub fn run() -> ExitCode {
+    STARTED.get_or_init(std::time::Instant::now);
     let result = tauri::Builder::default()
         .manage(AppState::default())
         .on_window_event(|window, event| {
