@@ -102,6 +102,12 @@ async fn other_auth_methods_and_scopes() {
         "--os-project-id", &project_id, "image", "list", "-f", "value", "-c", "ID",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // An image endpoint override skips the catalog (here: a catalog-less bogus interface).
+    let o = stackdrop(&lab, &[
+        "--os-cloud", "lab", "--os-interface", "admin", "--os-region-name", "Nowhere",
+        "--os-image-endpoint-override", &lab.glance, "image", "list", "-f", "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
     // Password with the user and the project by id, from OS_* variables alone.
     let o = command(&lab, &["image", "list", "-f", "json"])
         .env("OS_AUTH_URL", &lab.keystone)
@@ -161,6 +167,28 @@ async fn every_error_is_one_clear_line_and_leaves_nothing() {
     // qcow2 declared raw: refused unless --force (Glance accepts raw for anything).
     let e = fails(&lab, "lab", &["--disk-format", "raw"], small, &name).await;
     assert!(e.contains("holds qcow2 data, not raw") && e.contains("--force"), "{e}");
+}
+
+#[tokio::test]
+async fn project_by_name_sets_the_owner() {
+    let Some(lab) = lab(Layout::Plain) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = qcow2(dir.path(), "d", 1);
+    let name = unique("owner");
+    let o = stackdrop(&lab, &[
+        "--os-cloud", "lab", "image", "create", "--file", file.to_str().unwrap(), "--project", "demo",
+        "--project-domain", "Default", "-f", "json", &name,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let img: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let demo = session(&lab, "lab-demo").token().await.unwrap().project_id.unwrap();
+    assert_eq!(img["owner"], demo.as_str());
+    assert_eq!(img["disk_format"], "qcow2", "detected from the file");
+    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "delete", img["id"].as_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "create", "--file", file.to_str().unwrap(), "--project", "nope", &name]);
+    assert_eq!(stderr(&o), "stackdrop: no project 'nope' was found\n");
+    assert!(images_named(&lab, &name).await.is_empty());
 }
 
 #[tokio::test]
