@@ -133,7 +133,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
     /// Create an image and upload its data (like `openstack image create`)
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// List images
     List {
         /// More columns

@@ -55,6 +55,9 @@ impl Inspection {
 /// Random access to the first bytes of a file, within a budget.
 pub trait Source {
     fn len(&self) -> u64;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// Up to `n` bytes at `offset` (fewer at the end of the file).
     fn read_at(&mut self, offset: u64, n: usize) -> std::io::Result<Vec<u8>>;
 }
@@ -139,7 +142,7 @@ pub fn inspect(src: &mut dyn Source) -> std::io::Result<Inspection> {
         return vmdk::inspect_sparse(src, &head);
     }
     if head.starts_with(b"# Disk DescriptorFile") {
-        return Ok(vmdk::inspect_descriptor_file(&head, len, src)?);
+        return vmdk::inspect_descriptor_file(&head, len, src);
     }
     if head.len() >= 0x48 && head[0x40..0x44] == 0xbeda107fu32.to_le_bytes() {
         return Ok(vdi::inspect(&head, len));

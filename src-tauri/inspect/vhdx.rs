@@ -45,7 +45,7 @@ pub fn inspect(src: &mut dyn Source) -> std::io::Result<Inspection> {
         let id: [u8; 16] = e[..16].try_into().unwrap_or([0; 16]);
         let item = le32(e, 16).unwrap_or(0) as u64;
         if id == VIRTUAL_DISK_SIZE {
-            let at = meta_offset.checked_add(item).unwrap_or(u64::MAX);
+            let at = meta_offset.saturating_add(item);
             let v = src.read_at(at, 8)?;
             match le64(&v, 0) {
                 Some(size) => i.virtual_size = Some(size),
