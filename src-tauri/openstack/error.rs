@@ -47,6 +47,8 @@ pub enum Error {
     Verification { image_id: String, detail: String },
     /// The file's own headers show Glance would refuse it (or it is not what was declared).
     Refused { path: String, reasons: Vec<String> },
+    /// The server stopped accepting the upload's bytes.
+    Stalled { secs: u64 },
     /// The user cancelled.
     Cancelled,
     /// An upload failed after the image was created; says what became of that image.
@@ -150,6 +152,7 @@ impl fmt::Display for Error {
             Error::Refused { path, reasons } => {
                 write!(f, "{path} was not uploaded: {}", reasons.join("; "))
             }
+            Error::Stalled { secs } => write!(f, "the upload stalled: the server accepted no data for {secs} s"),
             Error::Cancelled => write!(f, "cancelled"),
             Error::Upload { cause, image_id, cleanup } => {
                 write!(f, "{cause}")?;

@@ -87,39 +87,46 @@ impl Http {
         self.client.request(method, url).header(reqwest::header::ACCEPT, "application/json")
     }
 
-    /// Send, and turn transport failures and non-2xx/3xx statuses into [`Error`]s.
-    /// `ok_300` lets version discovery accept `300 Multiple Choices`.
+    /// Send, and turn transport failures and non-2xx/3xx statuses into [`Error`]s. GET, HEAD
+    /// and DELETE are sent again after a connection fault or a 502/503/504, with capped
+    /// exponential backoff and jitter; other methods are sent once.
     pub async fn send(&self, service: Service, req: RequestBuilder) -> Result<Response> {
+        self.send_inner(service, req, None).await
+    }
+
+    /// Like [`send`](Self::send), and repeatable although not a GET (Keystone's
+    /// `POST /auth/tokens`, which creates nothing that a repeat would duplicate).
+    pub async fn send_repeatable(&self, service: Service, req: RequestBuilder) -> Result<Response> {
+        self.send_inner(service, req, Some(true)).await
+    }
+
+    async fn send_inner(&self, service: Service, req: RequestBuilder, repeatable: Option<bool>) -> Result<Response> {
         let mut req = req.build().map_err(|e| Error::Config(format!("cannot build the request: {e}")))?;
         let (method, url) = (req.method().to_string(), redact_url(req.url()));
-        // A pooled connection the server already closed (Glance closes after an early 413)
-        // fails the next request at once; GET and DELETE are safe to send again.
-        let idempotent = matches!(*req.method(), Method::GET | Method::HEAD | Method::DELETE);
+        let repeatable = repeatable.unwrap_or(matches!(*req.method(), Method::GET | Method::HEAD | Method::DELETE));
         let mut attempt = 0;
-        let resp = loop {
-            let retry = if idempotent { req.try_clone() } else { None };
-            match self.client.execute(req).await {
-                Ok(r) => break r,
-                Err(e) => {
-                    let err = transport_error(&url, &e);
-                    match retry {
-                        Some(again) if attempt < 2 && matches!(err, Error::Connection { .. }) => {
-                            attempt += 1;
-                            tracing::debug!("{method} {url}: {err}; retrying ({attempt})");
-                            tokio::time::sleep(Duration::from_millis(100 << (2 * attempt))).await;
-                            req = again;
-                        }
-                        _ => return Err(err),
-                    }
+        loop {
+            let again = if repeatable { req.try_clone() } else { None };
+            let err = match self.client.execute(req).await {
+                Ok(resp) if resp.status().is_success() || resp.status().as_u16() == 300 => return Ok(resp),
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let body = resp.text().await.unwrap_or_default();
+                    Error::Api { service, method: method.clone(), url: url.clone(), status, message: clean_message(&body) }
                 }
+                Err(e) => transport_error(&url, &e),
+            };
+            match again {
+                Some(next) if attempt < RETRIES && is_transient(&err) => {
+                    attempt += 1;
+                    let wait = backoff(attempt);
+                    tracing::debug!("{method} {url}: {err}; sending again in {wait:?} ({attempt}/{RETRIES})");
+                    tokio::time::sleep(wait).await;
+                    req = next;
+                }
+                _ => return Err(err),
             }
-        };
-        let status = resp.status();
-        if status.is_success() || status.as_u16() == 300 {
-            return Ok(resp);
         }
-        let body = resp.text().await.unwrap_or_default();
-        Err(Error::Api { service, method, url, status: status.as_u16(), message: clean_message(&body) })
     }
 
     /// Send and decode a JSON body.
@@ -128,6 +135,31 @@ impl Http {
         let url = redact_url(resp.url());
         read_json(&url, resp).await
     }
+}
+
+/// How many times a repeatable request is sent again.
+pub const RETRIES: u32 = 3;
+
+/// A fault that may pass: the connection broke or timed out, or the server is overloaded
+/// (502/503/504). A refused connection is retried too: a restarting service refuses for a moment.
+pub fn is_transient(e: &Error) -> bool {
+    match e {
+        Error::Connection { .. } | Error::Timeout { .. } | Error::Unreachable { .. } => true,
+        Error::Api { status, .. } => matches!(status, 502..=504),
+        _ => false,
+    }
+}
+
+/// 200 ms, 400 ms, 800 ms … capped at 5 s, each plus up to 50 % jitter.
+pub fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(200u64.saturating_mul(1 << attempt.saturating_sub(1).min(10))).min(Duration::from_secs(5));
+    let jitter = {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(attempt);
+        h.finish() % 1000
+    };
+    base + base.mul_f64(jitter as f64 / 2000.0)
 }
 
 pub async fn read_json(url: &str, resp: Response) -> Result<serde_json::Value> {
@@ -217,6 +249,17 @@ mod tests {
         let base = reqwest::Url::parse("http://10.0.0.1:9292/").unwrap();
         assert_eq!(join(&base, "v2/images").as_str(), "http://10.0.0.1:9292/v2/images");
         assert_eq!(join(&base, "/v2/images?marker=a&limit=2").as_str(), "http://10.0.0.1:9292/v2/images?marker=a&limit=2");
+    }
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        for attempt in 1..=12 {
+            let d = backoff(attempt);
+            let base = Duration::from_millis(200 * (1 << (attempt - 1).min(10))).min(Duration::from_secs(5));
+            assert!(d >= base && d <= base.mul_f64(1.5), "attempt {attempt}: {d:?}");
+        }
+        assert!(is_transient(&Error::Api { service: Service::Image, method: "GET".into(), url: String::new(), status: 503, message: String::new() }));
+        assert!(!is_transient(&Error::Api { service: Service::Image, method: "GET".into(), url: String::new(), status: 404, message: String::new() }));
     }
 
     #[test]

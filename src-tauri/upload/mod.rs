@@ -77,6 +77,8 @@ pub struct UploadOptions {
     pub activation_timeout: Duration,
     /// Declare `raw` for data of another format (Glance accepts raw for anything).
     pub force: bool,
+    /// Fail (and retry) a PUT when the server accepts no byte for this long.
+    pub stall_timeout: Duration,
 }
 
 impl Default for UploadOptions {
@@ -87,6 +89,7 @@ impl Default for UploadOptions {
             progress: None,
             activation_timeout: Duration::from_secs(600),
             force: false,
+            stall_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -212,37 +215,93 @@ pub fn prepare(spec: &mut ImageSpec, path: &Path, force: bool) -> Result<crate::
     }
 }
 
+/// Upload attempts at most: a PUT that fails for a passing reason (connection, 5xx, 401,
+/// stall) is retried from byte 0 into a *new* image — Glance may keep a rejected blob on the
+/// old id — and the old image is deleted.
+pub const ATTEMPTS: u32 = 3;
+
 /// Create an image from `spec` and upload `path` into it: the whole seed sequence.
 pub async fn create_and_upload(session: &Session, spec: &ImageSpec, path: &Path, opts: &UploadOptions) -> Result<Uploaded> {
     let started = Instant::now();
-    let local = open_file(path)?;
+    let len = open_file(path)?.len;
     let mut spec = spec.clone();
     prepare(&mut spec, path, opts.force)?;
     let spec = &spec;
-    let mut rep = Reporter { f: opts.progress.clone(), total: local.len, image_id: None };
+    let mut rep = Reporter { f: opts.progress.clone(), total: len, image_id: None };
     rep.phase(Phase::Connecting, 0);
     let images = session.images();
     cancellable(&opts.cancel, session.image_service()).await?;
-    rep.phase(Phase::Creating, 0);
-    // Not cancellable midway: a dropped POST could still create an image we would not know of.
-    let image = images.create(&spec.create_body()).await?;
-    rep.image_id = Some(image.id().to_owned());
-    let id = image.id().to_owned();
-    match upload_into(session, &image, local, spec, opts, &rep, started).await {
-        Ok(done) => Ok(done),
-        Err(cause) => {
-            let cleanup = if opts.keep_on_failure {
-                Cleanup::Kept
-            } else {
-                rep.phase(Phase::CleaningUp, 0);
-                match images.delete(&id).await {
-                    Ok(()) => Cleanup::Deleted,
-                    Err(Error::Api { status: 404, .. }) => Cleanup::Deleted,
-                    Err(e) => Cleanup::DeleteFailed(e.to_string()),
-                }
-            };
-            Err(Error::Upload { cause: Box::new(cause), image_id: id, cleanup })
+    let mut attempt = 1;
+    loop {
+        rep.image_id = None;
+        rep.phase(Phase::Creating, 0);
+        // Not cancellable midway: a dropped POST could still create an image we would not know of.
+        let image = create_image(session, spec).await?;
+        rep.image_id = Some(image.id().to_owned());
+        let id = image.id().to_owned();
+        let cause = match upload_into(session, &image, open_file(path)?, spec, opts, &rep, started).await {
+            Ok(done) => return Ok(done),
+            Err(cause) => cause,
+        };
+        let cleanup = if opts.keep_on_failure {
+            Cleanup::Kept
+        } else {
+            rep.phase(Phase::CleaningUp, 0);
+            match images.delete(&id).await {
+                Ok(()) | Err(Error::Api { status: 404, .. }) => Cleanup::Deleted,
+                Err(e) => Cleanup::DeleteFailed(e.to_string()),
+            }
+        };
+        let retry = attempt < ATTEMPTS
+            && spec.id.is_none()
+            && cleanup == Cleanup::Deleted
+            && !opts.cancel.is_cancelled()
+            && retryable_upload(&cause);
+        if !retry {
+            return Err(Error::Upload { cause: Box::new(cause), image_id: id, cleanup });
         }
+        tracing::warn!("upload attempt {attempt} into image {id} failed ({cause}); image deleted, starting again");
+        if cause.status() == Some(401) {
+            session.reauthenticate().await?;
+        }
+        tokio::time::sleep(crate::openstack::http::backoff(attempt)).await;
+        attempt += 1;
+    }
+}
+
+/// Faults that a fresh attempt may get past. Glance's 4xx verdicts (400, 403, 409, 413, 415)
+/// and a checksum mismatch are final.
+fn retryable_upload(e: &Error) -> bool {
+    match e {
+        Error::Stalled { .. } => true,
+        Error::Api { status, .. } => *status == 401 || *status >= 500,
+        e => crate::openstack::http::is_transient(e),
+    }
+}
+
+/// `POST /v2/images` with an id chosen here, so that a POST whose answer was lost can be
+/// checked (`GET` that id) instead of being sent again blindly, which could create a twin.
+async fn create_image(session: &Session, spec: &ImageSpec) -> Result<Image> {
+    let images = session.images();
+    let mut body = spec.create_body();
+    let id = spec.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    body.insert("id".into(), json!(id));
+    let mut attempt = 0;
+    loop {
+        let err = match images.create(&body).await {
+            Ok(img) => return Ok(img),
+            Err(e) => e,
+        };
+        if attempt >= crate::openstack::http::RETRIES || !crate::openstack::http::is_transient(&err) {
+            return Err(err);
+        }
+        match images.get(&id).await {
+            Ok(img) => return Ok(img),
+            Err(Error::Api { status: 404, .. }) => {}
+            Err(_) => return Err(err),
+        }
+        attempt += 1;
+        tokio::time::sleep(crate::openstack::http::backoff(attempt)).await;
     }
 }
 
@@ -269,6 +328,11 @@ async fn upload_into(
     let path_str = local.path.display().to_string();
     let body = stream::file_body(local.file, len);
     let sent = body.sent.clone();
+    // The token must outlive the PUT: at a pessimistic 10 MiB/s, get a new one now if not.
+    let estimate = Duration::from_secs(len / (10 << 20)) + Duration::from_secs(60);
+    if session.token().await?.remaining_at(time::OffsetDateTime::now_utc()) < estimate {
+        session.reauthenticate().await?;
+    }
     rep.phase(Phase::Uploading, 0);
     let put_started = Instant::now();
 
@@ -294,7 +358,32 @@ async fn upload_into(
             }
         })
     });
-    let put = cancellable(&opts.cancel, images.upload(image, body.body, len)).await;
+    // A stalled server (no byte accepted for `stall_timeout` while bytes remain) fails the PUT,
+    // so that it can be retried; a slow but moving upload is never cut off.
+    let stalled = CancellationToken::new();
+    let watchdog = {
+        let (sent, stalled, limit) = (sent.clone(), stalled.clone(), opts.stall_timeout);
+        tokio::spawn(async move {
+            let (mut last, mut since) = (u64::MAX, Instant::now());
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                let now = sent.load(Ordering::Relaxed);
+                if now != last || now >= len {
+                    (last, since) = (now, Instant::now());
+                } else if since.elapsed() >= limit {
+                    stalled.cancel();
+                    return;
+                }
+            }
+        })
+    };
+    let put = tokio::select! {
+        biased;
+        _ = opts.cancel.cancelled() => Err(Error::Cancelled),
+        _ = stalled.cancelled() => Err(Error::Stalled { secs: opts.stall_timeout.as_secs() }),
+        r = images.upload(image, body.body, len) => r,
+    };
+    watchdog.abort();
     if let Some(t) = ticker {
         t.abort();
     }

@@ -1,2 +1,3 @@
 pub mod lab;
+pub mod proxy;
 pub mod replay;

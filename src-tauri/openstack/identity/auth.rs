@@ -147,7 +147,7 @@ pub async fn authenticate(http: &Http, v3: &Url, creds: &Credentials) -> Result<
 async fn post_tokens(http: &Http, v3: &Url, creds: &Credentials) -> Result<Token> {
     let url = join(v3, "auth/tokens");
     let req = http.request(Method::POST, url.as_str()).json(&request_body(creds));
-    let resp = http.send(Service::Identity, req).await?;
+    let resp = http.send_repeatable(Service::Identity, req).await?;
     let token = resp
         .headers()
         .get("x-subject-token")

@@ -1,0 +1,170 @@
+//! Uploads through a fault-injecting proxy in front of the lab's Glance: every case ends in
+//! success after a retry or one clear error, and never leaves an image the test did not expect
+//! (checked by listing the lab's images).
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use stackdrop::config::clouds::cloud_from_entry;
+use stackdrop::openstack::{Error, Session};
+use stackdrop::upload::{create_and_upload, ImageSpec, UploadOptions};
+use support::lab::{images_named, lab, random_file, unique, Lab, Layout};
+use support::proxy::{rule, Fault, Proxy, Rule};
+
+const LEN: u64 = 16 << 20;
+
+/// The lab's admin, with Glance reached through `proxy`.
+fn session(lab: &Lab, proxy: &Proxy) -> Session {
+    let entry = json!({"auth": {"auth_url": format!("{}/v3", lab.keystone), "username": "admin", "password": "secret",
+        "project_name": "admin", "user_domain_name": "Default", "project_domain_name": "Default"},
+        "image_endpoint_override": proxy.url});
+    Session::new(cloud_from_entry("faults", &entry).unwrap()).unwrap()
+}
+
+struct Case {
+    lab: Lab,
+    proxy: Proxy,
+    name: String,
+    file: tempfile::TempDir,
+}
+
+impl Case {
+    fn new(tag: &str, rules: Vec<Rule>) -> Option<Case> {
+        let lab = lab(Layout::Plain)?;
+        let proxy = Proxy::start(&lab.glance, rules);
+        let file = tempfile::tempdir().unwrap();
+        random_file(file.path(), "data.raw", LEN as usize);
+        Some(Case { lab, proxy, name: unique(tag), file })
+    }
+
+    fn path(&self) -> std::path::PathBuf {
+        self.file.path().join("data.raw")
+    }
+
+    async fn upload(&self, opts: UploadOptions) -> Result<stackdrop::upload::Uploaded, Error> {
+        let spec = ImageSpec { name: self.name.clone(), disk_format: "raw".into(), container_format: "bare".into(), ..Default::default() };
+        create_and_upload(&session(&self.lab, &self.proxy), &spec, &self.path(), &opts).await
+    }
+
+    /// Success after retries: exactly one image of this name is left, active; then remove it.
+    async fn expect_success(&self, opts: UploadOptions) -> Vec<String> {
+        let done = self.upload(opts).await.unwrap_or_else(|e| panic!("{}: {e}\n{:#?}", self.name, self.proxy.log()));
+        assert_eq!(done.image.status(), "active");
+        let left = images_named(&self.lab, &self.name).await;
+        assert_eq!(left.iter().map(|i| i.id()).collect::<Vec<_>>(), [done.image.id()], "{:#?}", self.proxy.log());
+        stackdrop_delete(&self.lab, done.image.id()).await;
+        self.proxy.log()
+    }
+
+    /// One clear error, nothing left behind.
+    async fn expect_error(&self, opts: UploadOptions) -> Error {
+        let e = self.upload(opts).await.expect_err("the upload should fail");
+        assert!(images_named(&self.lab, &self.name).await.is_empty(), "{} left behind: {e}", self.name);
+        e
+    }
+}
+
+async fn stackdrop_delete(lab: &Lab, id: &str) {
+    support::lab::session(lab, "lab").images().delete(id).await.unwrap();
+}
+
+fn puts(log: &[String]) -> usize {
+    log.iter().filter(|l| l.starts_with("PUT ")).count()
+}
+
+#[tokio::test]
+async fn a_reset_during_the_put_is_retried_into_a_new_image() {
+    for at in [0, LEN / 2, LEN * 99 / 100] {
+        let Some(c) = Case::new("reset", vec![rule("PUT", "/file", Fault::ResetAfter(at), 1)]) else { return };
+        let log = c.expect_success(UploadOptions::default()).await;
+        assert_eq!(puts(&log), 2, "reset at {at}: {log:#?}");
+    }
+}
+
+#[tokio::test]
+async fn a_503_on_create_is_checked_then_sent_again() {
+    let Some(c) = Case::new("503post", vec![rule("POST", "/v2/images", Fault::Status(503), 1)]) else { return };
+    let log = c.expect_success(UploadOptions::default()).await;
+    // The lost POST was looked up by its id (404) before being sent again.
+    let i = log.iter().position(|l| l.starts_with("POST") && l.contains("Status(503)")).unwrap();
+    assert!(log[i + 1].starts_with("GET /v2/images/"), "{log:#?}");
+    assert!(log[i + 2].starts_with("POST /v2/images"), "{log:#?}");
+}
+
+#[tokio::test]
+async fn a_503_on_the_put_is_retried_into_a_new_image() {
+    let Some(c) = Case::new("503put", vec![rule("PUT", "/file", Fault::Status(503), 1)]) else { return };
+    let log = c.expect_success(UploadOptions::default()).await;
+    assert_eq!(puts(&log), 2, "{log:#?}");
+}
+
+#[tokio::test]
+async fn a_503_on_get_is_retried() {
+    let Some(c) = Case::new("503get", vec![]) else { return };
+    // Fail the first GET of an image (the verification), whatever its id.
+    let c = Case { proxy: Proxy::start(&c.lab.glance, vec![rule("GET", "", Fault::Status(503), 1)]), ..c };
+    let log = c.expect_success(UploadOptions::default()).await;
+    assert!(log.iter().any(|l| l.contains("Status(503)")), "{log:#?}");
+    assert_eq!(puts(&log), 1, "{log:#?}");
+}
+
+#[tokio::test]
+async fn a_401_at_the_put_re_authenticates_and_retries() {
+    let Some(c) = Case::new("401", vec![rule("PUT", "/file", Fault::DropToken, 1)]) else { return };
+    let log = c.expect_success(UploadOptions::default()).await;
+    assert_eq!(puts(&log), 2, "{log:#?}");
+}
+
+#[tokio::test]
+async fn final_answers_are_not_retried() {
+    for (code, words) in [(409, "reports a conflict"), (413, "refused the size"), (415, "rejected the data")] {
+        let Some(c) = Case::new("final", vec![rule("PUT", "/file", Fault::Status(code), u32::MAX)]) else { return };
+        let e = c.expect_error(UploadOptions::default()).await;
+        assert_eq!(e.status(), Some(code), "{e}");
+        assert!(e.to_string().contains(words) && e.to_string().ends_with("was deleted"), "{e}");
+        assert_eq!(puts(&c.proxy.log()), 1, "{code}");
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_keeps_failing_ends_in_one_clear_error() {
+    let Some(c) = Case::new("503always", vec![rule("PUT", "/file", Fault::Status(503), u32::MAX)]) else { return };
+    let e = c.expect_error(UploadOptions::default()).await;
+    assert_eq!(e.status(), Some(503));
+    assert_eq!(puts(&c.proxy.log()), stackdrop::upload::ATTEMPTS as usize);
+}
+
+#[tokio::test]
+async fn a_stalled_server_is_detected_and_retried() {
+    // Short for the test; other tests upload at the same time, so a busy lab may also pause a
+    // PUT for a while: at least one retry must happen, and it must end well.
+    let opts = || UploadOptions { stall_timeout: Duration::from_secs(3), ..Default::default() };
+    let Some(c) = Case::new("stall1", vec![rule("PUT", "/file", Fault::StallAfter(LEN / 2), 1)]) else { return };
+    let log = c.expect_success(opts()).await;
+    assert!(puts(&log) >= 2, "{log:#?}");
+    let Some(c) = Case::new("stall", vec![rule("PUT", "/file", Fault::StallAfter(LEN / 2), u32::MAX)]) else { return };
+    let e = c.expect_error(opts()).await;
+    assert!(matches!(e.root(), Error::Stalled { secs: 3 }), "{e:?}");
+    assert_eq!(e.to_string().split(';').next().unwrap(), "the upload stalled: the server accepted no data for 3 s");
+}
+
+#[tokio::test]
+async fn cancel_at_any_point_removes_the_image() {
+    for at in [0, LEN / 2, LEN * 99 / 100] {
+        let Some(c) = Case::new("cancel", vec![rule("PUT", "/file", Fault::StallAfter(at), 1)]) else { return };
+        let opts = UploadOptions::default();
+        let cancel = opts.cancel.clone();
+        let stalls = c.proxy.stalls.clone();
+        tokio::spawn(async move {
+            while stalls.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            cancel.cancel();
+        });
+        let e = c.expect_error(opts).await;
+        assert!(e.is_cancelled(), "{e}");
+        assert!(e.to_string().starts_with("cancelled; image ") && e.to_string().ends_with(" was deleted"), "{e}");
+    }
+}
