@@ -150,8 +150,10 @@ async fn every_error_is_one_clear_line_and_leaves_nothing() {
     assert!(e.contains("project 'no-such-project' (domain 'Default') does not exist"), "{e}");
     let e = fails(&lab, "lab", &["--os-auth-url", "http://127.0.0.1:1/v3"], small, &name).await;
     assert!(e.contains("cannot reach http://127.0.0.1:1/v3/auth/tokens"), "{e}");
-    let e = fails(&lab, "lab", &[], dir.path().to_str().unwrap(), &name).await;
-    assert!(e.contains("it is a directory"), "{e}");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let e = fails(&lab, "lab", &[], empty.to_str().unwrap(), &name).await;
+    assert!(e.contains("the directory holds no disk images"), "{e}");
     let e = fails(&lab, "lab", &[], "/nonexistent/disk.qcow2", &name).await;
     assert_eq!(e, "stackdrop: cannot use /nonexistent/disk.qcow2: no such file\n");
     let e = fails(&lab, "lab", &["--disk-format", "qcow3"], small, &name).await;
@@ -272,4 +274,46 @@ async fn glance_itself_answers_415_for_data_that_is_not_the_declared_format() {
     assert!(e.to_string().contains("Image disk_format qcow2 does not match stream data raw"), "{e}");
     s.images().delete(img.id()).await.unwrap();
     assert!(images_named(&lab, &name).await.is_empty());
+}
+
+/// Four different files at once (`--parallel 4`): all active, every checksum verified; and a
+/// directory stands for the disk images in it.
+#[tokio::test]
+async fn several_files_upload_concurrently() {
+    let Some(lab) = lab(Layout::Plain) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = unique("many");
+    let files: Vec<std::path::PathBuf> = (0..4).map(|i| qcow2(dir.path(), &format!("{prefix}-{i}"), 2 + i)).collect();
+    let mut args = vec!["--os-cloud", "lab", "image", "create", "--parallel", "4", "-f", "json"];
+    for f in &files {
+        args.extend(["--file", f.to_str().unwrap()]);
+    }
+    let o = stackdrop(&lab, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    let s = session(&lab, "lab");
+    for (row, file) in rows.iter().zip(&files) {
+        let data = std::fs::read(file).unwrap();
+        assert_eq!(row["Status"], "active", "{row}");
+        assert_eq!(row["Checksum"], hex(md5::Md5::digest(&data)));
+        let img = s.images().get(row["ID"].as_str().unwrap()).await.unwrap();
+        assert_eq!(img.str("os_hash_value"), Some(hex(sha2::Sha512::digest(&data)).as_str()));
+        assert_eq!(img.name(), Some(file.file_stem().unwrap().to_str().unwrap()));
+        s.images().delete(img.id()).await.unwrap();
+    }
+    // A directory: its two disk images, not the notes.
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::copy(&files[0], sub.join(format!("{prefix}-a.qcow2"))).unwrap();
+    std::fs::copy(&files[1], sub.join(format!("{prefix}-b.qcow2"))).unwrap();
+    std::fs::write(sub.join("notes.txt"), "not an image").unwrap();
+    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "create", "--file", sub.to_str().unwrap(), "-f", "value", "-c", "Name"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), format!("{prefix}-a\n{prefix}-b\n"));
+    for img in images_named(&lab, &prefix).await {
+        s.images().delete(img.id()).await.unwrap();
+    }
+    assert!(images_named(&lab, &prefix).await.is_empty());
 }

@@ -54,6 +54,9 @@ async function connect(name) {
 }
 
 $('#cloud').addEventListener('change', (e) => connect(e.target.value));
+$('#parallel').addEventListener('change', async (e) => {
+  e.target.value = await invoke('uploads_set_parallel', { parallel: Number(e.target.value) || 1 });
+});
 
 // ---------------------------------------------------------------- tabs
 function showTab(which) {

@@ -9,19 +9,32 @@ mod upload;
 
 use std::collections::HashMap;
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use stackdrop::config::Sessions;
 use stackdrop::upload::local::Registry;
 use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 /// What the commands share.
-#[derive(Default)]
 pub struct AppState {
     pub sessions: Sessions,
     pub files: Registry,
     pub uploads: Mutex<HashMap<String, CancellationToken>>,
+    /// Upload slots: this many uploads run at once, the rest wait their turn.
+    pub slots: Mutex<Arc<Semaphore>>,
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        AppState {
+            sessions: Sessions::default(),
+            files: Registry::default(),
+            uploads: Mutex::default(),
+            slots: Mutex::new(Arc::new(Semaphore::new(upload::DEFAULT_PARALLEL))),
+        }
+    }
 }
 
 /// Errors cross to the page as their one-line message.
@@ -47,6 +60,7 @@ pub fn run() -> ExitCode {
             files::files_forget,
             upload::upload_start,
             upload::upload_cancel,
+            upload::uploads_set_parallel,
             images::images_list,
             images::image_show,
             images::image_delete,

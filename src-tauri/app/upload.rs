@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use stackdrop::upload::{create_and_upload, ImageSpec, UploadEvent, UploadOptions};
+use stackdrop::upload::{create_and_upload, ImageSpec, Phase, Progress, UploadEvent, UploadOptions};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 use tokio_util::sync::CancellationToken;
@@ -35,8 +35,17 @@ pub async fn upload_start(
         ..Default::default()
     };
     let upload = id.clone();
+    let slots = state.slots.lock().unwrap_or_else(|e| e.into_inner()).clone();
     tauri::async_runtime::spawn(async move {
-        let result = create_and_upload(&session, &spec, &path, &opts).await;
+        let queued = Progress { phase: Phase::Queued, image_id: None, sent: 0, total: 0, rate: 0.0, eta_secs: None };
+        let _ = on_event.send(UploadEvent::Progress(queued));
+        let result = tokio::select! {
+            _ = opts.cancel.cancelled() => Err(stackdrop::openstack::Error::Cancelled),
+            slot = slots.acquire_owned() => {
+                let _slot = slot;
+                create_and_upload(&session, &spec, &path, &opts).await
+            }
+        };
         app.state::<AppState>().uploads.lock().unwrap_or_else(|e| e.into_inner()).remove(&upload);
         let _ = on_event.send(UploadEvent::outcome(&result));
     });
@@ -49,4 +58,15 @@ pub async fn upload_cancel(state: State<'_, AppState>, upload: String) -> CmdRes
         c.cancel();
     }
     Ok(())
+}
+
+/// How many uploads run at once unless the person changes it.
+pub const DEFAULT_PARALLEL: usize = 2;
+
+/// Set how many uploads run at once (1–8); uploads already waiting keep their queue.
+#[tauri::command]
+pub async fn uploads_set_parallel(state: State<'_, AppState>, parallel: usize) -> CmdResult<usize> {
+    let n = parallel.clamp(1, 8);
+    *state.slots.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(tokio::sync::Semaphore::new(n));
+    Ok(n)
 }

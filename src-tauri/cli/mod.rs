@@ -166,11 +166,15 @@ pub enum ImageCommand {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// New image name
-    pub name: String,
-    /// Local file with the image data
-    #[arg(long, value_name = "FILE")]
-    pub file: Option<PathBuf>,
+    /// New image name (default: the file's name without its extension)
+    pub name: Option<String>,
+    /// Local file with the image data; repeat it, or give a directory, to upload several
+    /// (each image is then named after its file)
+    #[arg(long, value_name = "FILE", action = ArgAction::Append)]
+    pub file: Vec<PathBuf>,
+    /// How many of several files upload at the same time
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub parallel: u16,
     /// Image id to reserve
     #[arg(long)]
     pub id: Option<String>,
@@ -231,13 +235,35 @@ fn parse_property(s: &str) -> Result<(String, String), String> {
 }
 
 impl CreateArgs {
+    /// The files to upload: each `--file`, a directory standing for the disk images in it.
+    pub fn files(&self) -> Result<Vec<PathBuf>, Error> {
+        let mut out = Vec::new();
+        for f in &self.file {
+            if f.is_dir() {
+                let mut found: Vec<PathBuf> = std::fs::read_dir(f)
+                    .map_err(|e| Error::File { path: f.display().to_string(), detail: e.to_string() })?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.is_file() && crate::upload::local::is_image_extension(p))
+                    .collect();
+                found.sort();
+                if found.is_empty() {
+                    return Err(Error::File { path: f.display().to_string(), detail: "the directory holds no disk images (.qcow2, .img, .raw, .vmdk, .vhd, .vhdx, .vdi, .iso)".into() });
+                }
+                out.extend(found);
+            } else {
+                out.push(f.clone());
+            }
+        }
+        Ok(out)
+    }
+
     pub fn spec(&self) -> ImageSpec {
         let visibility = [("public", self.public), ("private", self.private), ("community", self.community), ("shared", self.shared)]
             .into_iter()
             .find(|(_, on)| *on)
             .map(|(v, _)| v.to_owned());
         ImageSpec {
-            name: self.name.clone(),
+            name: self.name.clone().unwrap_or_default(),
             id: self.id.clone(),
             disk_format: self.disk_format.clone().unwrap_or_default(),
             container_format: self.container_format.clone(),
@@ -328,8 +354,18 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             if let Some(p) = &args.project {
                 spec.owner = Some(crate::openstack::identity::projects::resolve_id(&s, p, args.project_domain.as_deref()).await?);
             }
-            let image = match &args.file {
+            let files = args.files()?;
+            if files.len() > 1 {
+                if args.name.is_some() || args.id.is_some() {
+                    return Err(Error::Config("with several files each image is named after its file: give no NAME or --id".into()));
+                }
+                return create_many(&s, &spec, &files, &args, &mut out).await;
+            }
+            let image = match files.first() {
                 Some(path) => {
+                    if spec.name.is_empty() {
+                        spec.name = crate::upload::local::image_name(path);
+                    }
                     let found = upload::prepare(&mut spec, path, args.force)?;
                     if args.min_disk.is_none() && std::io::stderr().is_terminal() {
                         if let Some(v) = found.virtual_size.filter(|v| *v > 0) {
@@ -337,16 +373,8 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                             eprintln!("note: the disk is {} ({} GiB rounded up); --min-disk {gib} keeps smaller flavors from booting it", progress::bytes(v), gib);
                         }
                     }
-                    let cancel = CancellationToken::new();
-                    watch_ctrl_c(cancel.clone());
                     let show = args.progress || std::io::stderr().is_terminal();
-                    let opts = UploadOptions {
-                        keep_on_failure: args.keep_on_failure,
-                        force: args.force,
-                        cancel,
-                        progress: show.then(progress::terminal_bar),
-                        ..Default::default()
-                    };
+                    let opts = upload_options(&args, show.then(progress::terminal_bar));
                     let done = upload::create_and_upload(&s, &spec, path, &opts).await;
                     if show {
                         eprintln!();
@@ -354,6 +382,9 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                     done?.image
                 }
                 None => {
+                    if spec.name.is_empty() {
+                        return Err(Error::Config("give the image a NAME (or --file to name it after the file)".into()));
+                    }
                     if spec.disk_format.is_empty() {
                         spec.disk_format = "raw".into();
                     }
@@ -418,6 +449,50 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
+fn upload_options(args: &CreateArgs, progress: Option<crate::upload::ProgressFn>) -> UploadOptions {
+    let cancel = CancellationToken::new();
+    watch_ctrl_c(cancel.clone());
+    UploadOptions { keep_on_failure: args.keep_on_failure, force: args.force, cancel, progress, ..Default::default() }
+}
+
+/// Several files, `--parallel` at a time, one progress line each; a table of the outcomes.
+async fn create_many(s: &Session, spec: &ImageSpec, files: &[PathBuf], args: &CreateArgs, out: &mut dyn Write) -> Result<(), Error> {
+    let show = args.progress || std::io::stderr().is_terminal();
+    let bars = progress::MultiBar::new(files.iter().map(|f| crate::upload::local::image_name(f)).collect());
+    let opts = upload_options(args, None);
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(args.parallel as usize));
+    let results = futures_util::future::join_all(files.iter().enumerate().map(|(i, path)| {
+        let (slots, bars) = (slots.clone(), bars.clone());
+        let mut opts = opts.clone();
+        opts.progress = show.then(|| bars.line(i));
+        let mut spec = spec.clone();
+        spec.name = crate::upload::local::image_name(path);
+        async move {
+            let _slot = slots.acquire().await.expect("semaphore open");
+            upload::create_and_upload(s, &spec, path, &opts).await
+        }
+    }))
+    .await;
+    let mut rows = Vec::new();
+    let mut failed = 0;
+    for (path, r) in files.iter().zip(&results) {
+        let file = json!(path.display().to_string());
+        match r {
+            Ok(u) => rows.push(vec![file, json!(u.image.id()), json!(u.image.name()), json!(u.image.status()), json!(u.digests.md5), Value::Null]),
+            Err(e) => {
+                failed += 1;
+                rows.push(vec![file, Value::Null, Value::Null, json!("failed"), Value::Null, json!(e.to_string())]);
+            }
+        }
+    }
+    output::show_list(out, &["File", "ID", "Name", "Status", "Checksum", "Error"], &rows, &args.output)
+        .map_err(|e| Error::Config(format!("cannot write the output: {e}")))?;
+    if failed > 0 {
+        return Err(Error::Config(format!("{failed} of {} uploads failed", files.len())));
+    }
+    Ok(())
+}
+
 /// First Ctrl-C: cancel (the engine deletes the half-made image). Second: leave at once.
 fn watch_ctrl_c(cancel: CancellationToken) {
     tokio::spawn(async move {
@@ -444,6 +519,7 @@ mod tests {
         ])
         .unwrap();
         let Command::Image(ImageCommand::Create(a)) = cli.command else { panic!() };
+        assert_eq!(a.file, vec![PathBuf::from("c.qcow2")]);
         let spec = a.spec();
         assert_eq!(cli.global.os_cloud.as_deref(), Some("lab"));
         assert_eq!(spec.visibility.as_deref(), Some("public"));

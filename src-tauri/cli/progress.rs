@@ -33,6 +33,7 @@ pub fn duration(secs: f64) -> String {
 
 pub fn line(p: &Progress, width: usize) -> String {
     let label = match p.phase {
+        Phase::Queued => "waiting",
         Phase::Connecting => "connecting",
         Phase::Creating => "creating image",
         Phase::Uploading => "uploading",
@@ -70,6 +71,38 @@ pub fn terminal_bar() -> ProgressFn {
         let _ = err.flush();
         *prev = text.chars().count();
     })
+}
+
+/// One line per upload, redrawn together on stderr.
+#[derive(Clone)]
+pub struct MultiBar {
+    state: Arc<Mutex<(Vec<String>, usize)>>,
+    labels: Arc<Vec<String>>,
+}
+
+impl MultiBar {
+    pub fn new(labels: Vec<String>) -> MultiBar {
+        let lines = labels.iter().map(|l| format!("{l}: waiting")).collect();
+        MultiBar { state: Arc::new(Mutex::new((lines, 0))), labels: Arc::new(labels) }
+    }
+
+    /// The progress sink for line `i`.
+    pub fn line(&self, i: usize) -> ProgressFn {
+        let me = self.clone();
+        Arc::new(move |p: &Progress| {
+            let mut st = me.state.lock().unwrap_or_else(|e| e.into_inner());
+            st.0[i] = format!("{}: {}", me.labels[i], line(p, 20));
+            let mut err = std::io::stderr().lock();
+            if st.1 > 0 {
+                let _ = write!(err, "\x1b[{}F", st.1);
+            }
+            for l in &st.0 {
+                let _ = writeln!(err, "\x1b[2K{l}");
+            }
+            st.1 = st.0.len();
+            let _ = err.flush();
+        })
+    }
 }
 
 #[cfg(test)]

@@ -42,6 +42,12 @@ const FORMATS: &[(&str, &str)] = &[
     ("ploop", "ploop"),
 ];
 
+/// Does the file name end in a disk-image extension?
+pub fn is_image_extension(path: &Path) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    FORMATS.iter().any(|(e, _)| *e == ext)
+}
+
 /// The disk format an extension suggests.
 pub fn format_from_extension(path: &Path) -> &'static str {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();

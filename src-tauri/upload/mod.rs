@@ -229,7 +229,6 @@ pub async fn create_and_upload(session: &Session, spec: &ImageSpec, path: &Path,
     let spec = &spec;
     let mut rep = Reporter { f: opts.progress.clone(), total: len, image_id: None };
     rep.phase(Phase::Connecting, 0);
-    let images = session.images();
     cancellable(&opts.cancel, session.image_service()).await?;
     let mut attempt = 1;
     loop {
@@ -247,10 +246,7 @@ pub async fn create_and_upload(session: &Session, spec: &ImageSpec, path: &Path,
             Cleanup::Kept
         } else {
             rep.phase(Phase::CleaningUp, 0);
-            match images.delete(&id).await {
-                Ok(()) | Err(Error::Api { status: 404, .. }) => Cleanup::Deleted,
-                Err(e) => Cleanup::DeleteFailed(e.to_string()),
-            }
+            remove(session, &id).await
         };
         let retry = attempt < ATTEMPTS
             && spec.id.is_none()
@@ -266,6 +262,22 @@ pub async fn create_and_upload(session: &Session, spec: &ImageSpec, path: &Path,
         }
         tokio::time::sleep(crate::openstack::http::backoff(attempt)).await;
         attempt += 1;
+    }
+}
+
+/// Delete an image the upload made. Glance may still be busy with the aborted upload (it can
+/// answer 409 or 500 for a moment), so this tries for a few seconds before giving up.
+async fn remove(session: &Session, id: &str) -> Cleanup {
+    let mut attempt = 0;
+    loop {
+        match session.images().delete(id).await {
+            Ok(()) | Err(Error::Api { status: 404, .. }) => return Cleanup::Deleted,
+            Err(e) if attempt < 5 && (matches!(e.status(), Some(409) | Some(500..=599)) || crate::openstack::http::is_transient(&e)) => {
+                attempt += 1;
+                tokio::time::sleep(crate::openstack::http::backoff(attempt)).await;
+            }
+            Err(e) => return Cleanup::DeleteFailed(e.to_string()),
+        }
     }
 }
 

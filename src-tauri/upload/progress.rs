@@ -9,6 +9,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    /// Waiting for a free upload slot (the app runs a few at a time).
+    Queued,
     /// Identity discovery, token, catalog, image discovery (cached after the first upload).
     Connecting,
     /// `POST /v2/images`.

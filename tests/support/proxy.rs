@@ -26,15 +26,15 @@ pub enum Fault {
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub method: &'static str,
-    /// The request path must end with this (e.g. "/file").
-    pub path_ends: String,
+    /// The request path must contain this (e.g. "/file", "/v2/images/").
+    pub path_has: String,
     pub fault: Fault,
     /// How many matching requests get the fault (u32::MAX: all).
     pub times: u32,
 }
 
-pub fn rule(method: &'static str, path_ends: &str, fault: Fault, times: u32) -> Rule {
-    Rule { method, path_ends: path_ends.to_owned(), fault, times }
+pub fn rule(method: &'static str, path_has: &str, fault: Fault, times: u32) -> Rule {
+    Rule { method, path_has: path_has.to_owned(), fault, times }
 }
 
 pub struct Proxy {
@@ -98,7 +98,7 @@ fn handle(client: TcpStream, target: &str, rules: &Mutex<Vec<Rule>>, log: &Mutex
         .unwrap_or(0);
     let fault = {
         let mut rules = rules.lock().unwrap();
-        rules.iter_mut().find(|r| r.times > 0 && r.method == method && path.ends_with(&r.path_ends)).map(|r| {
+        rules.iter_mut().find(|r| r.times > 0 && r.method == method && path.contains(&r.path_has)).map(|r| {
             r.times -= 1;
             r.fault
         })

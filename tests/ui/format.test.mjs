@@ -27,6 +27,7 @@ test('percent is bounded and whole', () => {
 
 test('labels and dates', () => {
   assert.equal(phaseLabel('verifying'), 'Verifying checksums');
+  assert.equal(phaseLabel('queued'), 'Waiting for a free slot');
   assert.equal(phaseLabel('weird'), 'weird');
   assert.equal(when('2026-11-28T05:33:36Z'), '2026-11-28 05:33');
 });

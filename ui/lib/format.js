@@ -33,6 +33,7 @@ export function percent(sent, total) {
 }
 
 const PHASES = {
+  queued: 'Waiting for a free slot',
   connecting: 'Connecting',
   creating: 'Creating image',
   uploading: 'Uploading',
