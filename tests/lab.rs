@@ -317,3 +317,63 @@ async fn several_files_upload_concurrently() {
     }
     assert!(images_named(&lab, &prefix).await.is_empty());
 }
+
+/// Glance's interoperable import: glance-direct, web-download (from a server on 127.0.0.1:18080,
+/// the lab's only allowed source), copy-image into the second store; and clear refusals.
+#[tokio::test]
+async fn interoperable_import_methods() {
+    let Some(lab) = lab(Layout::Plain) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = qcow2(dir.path(), "d", 2);
+    let data = std::fs::read(&file).unwrap();
+    let md5 = hex(md5::Md5::digest(&data));
+    let name = unique("import");
+    let s = session(&lab, "lab");
+
+    // glance-direct: stage + import, verified like an upload.
+    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "create", "--import", "--file", file.to_str().unwrap(), "-f", "json", &name]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let direct: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!((direct["status"].as_str(), direct["checksum"].as_str()), (Some("active"), Some(md5.as_str())));
+    assert_eq!(direct["properties"]["owner_specified.openstack.sha256"], hex(sha2::Sha256::digest(&data)));
+    let id = direct["id"].as_str().unwrap().to_owned();
+
+    // copy-image into fs2; an unknown store is refused before asking Glance.
+    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "import", &id, "--store", "nope"]);
+    assert_eq!(stderr(&o), "stackdrop: unknown store nope (this cloud has: fs, fs2)\n");
+    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "import", &id, "--store", "fs2", "-f", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let copied: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let stores = copied["properties"]["stores"].as_str().unwrap().to_owned();
+    assert!(stores.contains("fs") && stores.contains("fs2"), "{stores}");
+
+    // web-download from a local HTTP server.
+    let listener = std::net::TcpListener::bind("127.0.0.1:18080").expect("port 18080 (the lab's allowed web-download port)");
+    let body = data.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut conn = conn;
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut conn, &mut buf);
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = std::io::Write::write_all(&mut conn, head.as_bytes());
+            let _ = std::io::Write::write_all(&mut conn, &body);
+        }
+    });
+    let web = format!("{name}-web");
+    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "create", "--uri", "http://127.0.0.1:18080/d.qcow2", "--disk-format", "qcow2", "-f", "json", &web]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let fetched: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!((fetched["status"].as_str(), fetched["checksum"].as_str()), (Some("active"), Some(md5.as_str())));
+
+    // A source Glance will not fetch from: its 400, and no image left.
+    let bad = format!("{name}-bad");
+    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "create", "--uri", "http://127.0.0.1:18081/d.qcow2", "--disk-format", "qcow2", &bad]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("does not pass filtering") && stderr(&o).contains("was deleted"), "{}", stderr(&o));
+
+    for img in images_named(&lab, &name).await {
+        s.images().delete(img.id()).await.unwrap();
+    }
+    assert!(images_named(&lab, &name).await.is_empty());
+}

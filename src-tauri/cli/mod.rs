@@ -14,7 +14,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::openstack::image::{Image, CORE_FIELDS};
 use crate::openstack::{Error, Session};
+use crate::upload::import::{Import, ImportMethod};
 use crate::upload::{self, ImageSpec, UploadOptions};
+use std::time::Duration;
 use output::OutputArgs;
 
 #[derive(Debug, Parser)]
@@ -149,6 +151,18 @@ pub enum ImageCommand {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Import an existing image into more stores (copy-image), like `openstack image import`
+    Import {
+        /// Image id or name
+        image: String,
+        /// Import method (only copy-image applies to an existing image)
+        #[arg(long, default_value = "copy-image", value_parser = ["copy-image"])]
+        method: String,
+        #[command(flatten)]
+        stores: StoreArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Read a local disk image's headers: format, virtual size, and whether Glance would take it
     Inspect {
         /// Local file
@@ -162,6 +176,30 @@ pub enum ImageCommand {
         #[arg(required = true)]
         images: Vec<String>,
     },
+}
+
+/// Target stores of an import.
+#[derive(Debug, Clone, Args, Default)]
+pub struct StoreArgs {
+    /// Store to import into (repeat for several)
+    #[arg(long = "store", value_name = "STORE", action = ArgAction::Append)]
+    pub stores: Vec<String>,
+    /// Import into every store
+    #[arg(long, conflicts_with = "stores")]
+    pub all_stores: bool,
+    /// Succeed even if some stores fail
+    #[arg(long)]
+    pub allow_failure: bool,
+}
+
+impl StoreArgs {
+    fn import(&self, method: ImportMethod) -> Import {
+        Import { method, stores: self.stores.clone(), all_stores: self.all_stores, allow_failure: self.allow_failure }
+    }
+
+    fn given(&self) -> bool {
+        !self.stores.is_empty() || self.all_stores || self.allow_failure
+    }
 }
 
 #[derive(Debug, Args)]
@@ -223,6 +261,14 @@ pub struct CreateArgs {
     /// Declare --disk-format raw for data of another format (Glance accepts raw for anything)
     #[arg(long)]
     pub force: bool,
+    /// Use Glance's interoperable import (glance-direct: stage, then import)
+    #[arg(long)]
+    pub import: bool,
+    /// Let Glance download the image from this URL (web-download import; no --file)
+    #[arg(long, value_name = "URL", conflicts_with_all = ["file", "import"])]
+    pub uri: Option<String>,
+    #[command(flatten)]
+    pub stores: StoreArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -354,6 +400,17 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             if let Some(p) = &args.project {
                 spec.owner = Some(crate::openstack::identity::projects::resolve_id(&s, p, args.project_domain.as_deref()).await?);
             }
+            if let Some(uri) = &args.uri {
+                if spec.name.is_empty() {
+                    return Err(Error::Config("give the image a NAME".into()));
+                }
+                let import = args.stores.import(ImportMethod::WebDownload { uri: uri.clone() });
+                let image = crate::upload::import::create_from_uri(&s, &spec, &import, Duration::from_secs(600), args.keep_on_failure).await?;
+                return output::show_one(&mut out, &image_fields(&image), &args.output).map_err(io);
+            }
+            if args.stores.given() && !args.import {
+                return Err(Error::Config("--store, --all-stores and --allow-failure go with --import or --uri".into()));
+            }
             let files = args.files()?;
             if files.len() > 1 {
                 if args.name.is_some() || args.id.is_some() {
@@ -421,6 +478,15 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let img = s.images().find(&image).await?;
             output::show_one(&mut out, &image_fields(&img), &output).map_err(io)
         }
+        Command::Image(ImageCommand::Import { image, method: _, stores, output }) => {
+            let s = session(&cli.global)?;
+            let img = s.images().find(&image).await?;
+            if stores.stores.is_empty() && !stores.all_stores {
+                return Err(Error::Config("name the target stores with --store, or give --all-stores".into()));
+            }
+            let img = crate::upload::import::copy_image(&s, img.id(), &stores.import(ImportMethod::CopyImage), Duration::from_secs(600)).await?;
+            output::show_one(&mut out, &image_fields(&img), &output).map_err(io)
+        }
         Command::Image(ImageCommand::Inspect { path, output }) => {
             let found = crate::inspect::inspect_path(&path)
                 .map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
@@ -452,7 +518,8 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
 fn upload_options(args: &CreateArgs, progress: Option<crate::upload::ProgressFn>) -> UploadOptions {
     let cancel = CancellationToken::new();
     watch_ctrl_c(cancel.clone());
-    UploadOptions { keep_on_failure: args.keep_on_failure, force: args.force, cancel, progress, ..Default::default() }
+    let import = args.import.then(|| args.stores.import(ImportMethod::GlanceDirect));
+    UploadOptions { keep_on_failure: args.keep_on_failure, force: args.force, cancel, progress, import, ..Default::default() }
 }
 
 /// Several files, `--parallel` at a time, one progress line each; a table of the outcomes.

@@ -49,6 +49,8 @@ pub enum Error {
     Refused { path: String, reasons: Vec<String> },
     /// The server stopped accepting the upload's bytes.
     Stalled { secs: u64 },
+    /// Glance's import task did not bring the image to `active` in its stores.
+    Import { image_id: String, detail: String },
     /// The user cancelled.
     Cancelled,
     /// An upload failed after the image was created; says what became of that image.
@@ -152,6 +154,7 @@ impl fmt::Display for Error {
             Error::Refused { path, reasons } => {
                 write!(f, "{path} was not uploaded: {}", reasons.join("; "))
             }
+            Error::Import { image_id, detail } => write!(f, "Glance's import of image {image_id} failed: {detail}"),
             Error::Stalled { secs } => write!(f, "the upload stalled: the server accepted no data for {secs} s"),
             Error::Cancelled => write!(f, "cancelled"),
             Error::Upload { cause, image_id, cleanup } => {

@@ -2,6 +2,7 @@
 //! Glance stored, record the checksums on it — and on any failure or cancel, delete the image
 //! it created (unless asked to keep it). Cleanup lives here and nowhere else.
 
+pub mod import;
 pub mod local;
 pub mod progress;
 pub mod stream;
@@ -79,6 +80,9 @@ pub struct UploadOptions {
     pub force: bool,
     /// Fail (and retry) a PUT when the server accepts no byte for this long.
     pub stall_timeout: Duration,
+    /// Upload through Glance's glance-direct import (stage, then import into `stores`)
+    /// instead of `PUT …/file`.
+    pub import: Option<import::Import>,
 }
 
 impl Default for UploadOptions {
@@ -90,6 +94,7 @@ impl Default for UploadOptions {
             activation_timeout: Duration::from_secs(600),
             force: false,
             stall_timeout: Duration::from_secs(60),
+            import: None,
         }
     }
 }
@@ -230,6 +235,12 @@ pub async fn create_and_upload(session: &Session, spec: &ImageSpec, path: &Path,
     let mut rep = Reporter { f: opts.progress.clone(), total: len, image_id: None };
     rep.phase(Phase::Connecting, 0);
     cancellable(&opts.cancel, session.image_service()).await?;
+    if let Some(i) = &opts.import {
+        if i.method != import::ImportMethod::GlanceDirect {
+            return Err(Error::Config(format!("{} does not upload a local file", i.method.name())));
+        }
+        import::check_offered(session, i).await?;
+    }
     let mut attempt = 1;
     loop {
         rep.image_id = None;
@@ -393,7 +404,12 @@ async fn upload_into(
         biased;
         _ = opts.cancel.cancelled() => Err(Error::Cancelled),
         _ = stalled.cancelled() => Err(Error::Stalled { secs: opts.stall_timeout.as_secs() }),
-        r = images.upload(image, body.body, len) => r,
+        r = async {
+            match &opts.import {
+                Some(_) => images.stage(image, body.body, len).await,
+                None => images.upload(image, body.body, len).await,
+            }
+        } => r,
     };
     watchdog.abort();
     if let Some(t) = ticker {
@@ -414,7 +430,13 @@ async fn upload_into(
     let digests = digests.ok_or_else(|| Error::File { path: path_str.clone(), detail: "the file could not be read to the end".into() })?;
     rep.phase(Phase::Verifying, len);
 
-    let image = cancellable(&opts.cancel, wait_active(session, image.id(), opts.activation_timeout)).await?;
+    let image = match &opts.import {
+        Some(i) => {
+            images.import(image.id(), i.body()).await?;
+            cancellable(&opts.cancel, import::wait_import(session, image.id(), opts.activation_timeout, i)).await?
+        }
+        None => cancellable(&opts.cancel, wait_active(session, image.id(), opts.activation_timeout)).await?,
+    };
     let verified_os_hash = verify(&image, &digests)?;
     let object = format!("images/{}", spec.name);
     let image = images

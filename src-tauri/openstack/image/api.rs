@@ -127,7 +127,42 @@ impl<'a> Images<'a> {
 
     /// `PUT …/file` with a streamed body of exactly `len` bytes -> 204.
     pub async fn upload(&self, image: &Image, body: reqwest::Body, len: u64) -> Result<()> {
-        let url = self.url(&image.file_path()).await?;
+        self.put_data(&image.file_path(), body, len).await
+    }
+
+    /// `PUT …/stage` (interoperable import, glance-direct) -> 204, status `uploading`.
+    pub async fn stage(&self, image: &Image, body: reqwest::Body, len: u64) -> Result<()> {
+        self.put_data(&format!("/v2/images/{}/stage", image.id()), body, len).await
+    }
+
+    /// `POST …/import` with `{"method": …, "stores": …}` -> 202; the import runs in Glance.
+    pub async fn import(&self, id: &str, body: Value) -> Result<()> {
+        self.call(Method::POST, &format!("/v2/images/{id}/import"), Some(("application/json", body))).await.map(drop)
+    }
+
+    /// The import methods this cloud offers (`GET /v2/info/import`).
+    pub async fn import_methods(&self) -> Result<Vec<String>> {
+        let v = self.call_json(Method::GET, "/v2/info/import", None).await?;
+        Ok(strings(v.pointer("/import-methods/value")))
+    }
+
+    /// The stores this cloud offers (`GET /v2/info/stores`); empty when it has no multi-store.
+    pub async fn stores(&self) -> Result<Vec<String>> {
+        match self.call_json(Method::GET, "/v2/info/stores", None).await {
+            Ok(v) => Ok(v
+                .get("stores")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.get("id").and_then(Value::as_str).map(str::to_owned))
+                .collect()),
+            Err(Error::Api { status: 404, .. }) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn put_data(&self, path: &str, body: reqwest::Body, len: u64) -> Result<()> {
+        let url = self.url(path).await?;
         let token = self.s.token().await?;
         let req = self
             .s
@@ -155,6 +190,10 @@ impl<'a> Images<'a> {
             n => Err(Error::Config(format!("{n} images are named '{name_or_id}': give the id instead"))),
         }
     }
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array).into_iter().flatten().filter_map(|x| x.as_str().map(str::to_owned)).collect()
 }
 
 fn encode_query(q: &[(String, String)]) -> String {
