@@ -127,7 +127,11 @@ function render(li, s) {
   prog.hidden = s.state === 'ready';
   $('progress', li).value = percent(s.sent, s.total);
   const ended = s.state === 'failed' || s.state === 'cancelled';
-  $('.phase', li).textContent = ended ? (s.state === 'failed' ? 'Failed' : 'Cancelled') : s.phase ? phaseLabel(s.phase) : '';
+  const server = s.serverStatus && s.phase === 'verifying' ? ` (Glance: ${s.serverStatus})` : '';
+  $('.phase', li).textContent = ended ? (s.state === 'failed' ? 'Failed' : 'Cancelled') : s.phase ? phaseLabel(s.phase) + server : '';
+  const warn = $('.warning', li);
+  warn.hidden = !s.warning;
+  warn.textContent = s.warning ?? '';
   $('.pct', li).textContent = ended ? '' : `${percent(s.sent, s.total)} %`;
   $('.bytes', li).textContent = ended ? '' : `${bytes(s.sent)} / ${bytes(s.total)}`;
   $('.rate', li).textContent = s.phase === 'uploading' ? rate(s.rate) : '';
@@ -175,7 +179,10 @@ async function startUpload(li, form) {
     }
   };
   try {
-    const id = await invoke('upload_start', { cloud, handle: li.dataset.handle, spec, onEvent });
+    const method = f.method.value;
+    const stores = f.stores.value.split(/[\s,]+/).filter(Boolean);
+    const importChoice = method === 'glance-direct' ? { method: { name: 'glance-direct' }, stores, all_stores: false, allow_failure: false } : null;
+    const id = await invoke('upload_start', { cloud, handle: li.dataset.handle, spec, import: importChoice, onEvent });
     $('.cancel', li).onclick = () => invoke('upload_cancel', { upload: id });
   } catch (e) {
     state = apply(state, { event: 'failed', message: String(e) });

@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use stackdrop::upload::import::Import;
 use stackdrop::upload::{create_and_upload, ImageSpec, Phase, Progress, UploadEvent, UploadOptions};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
@@ -18,6 +19,7 @@ pub async fn upload_start(
     cloud: String,
     handle: String,
     spec: ImageSpec,
+    import: Option<Import>,
     on_event: Channel<UploadEvent>,
 ) -> CmdResult<String> {
     let path = state.files.path(&handle).ok_or("this file is no longer offered: drop it again")?;
@@ -27,7 +29,12 @@ pub async fn upload_start(
     let id = format!("u{}", NEXT.fetch_add(1, Ordering::Relaxed));
     state.uploads.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), cancel.clone());
     let events = on_event.clone();
+    let warnings = on_event.clone();
     let opts = UploadOptions {
+        on_warning: Some(Arc::new(move |m: &str| {
+            let _ = warnings.send(UploadEvent::Warning { message: m.to_owned() });
+        })),
+        import,
         cancel,
         progress: Some(Arc::new(move |p| {
             let _ = events.send(UploadEvent::Progress(p.clone()));
@@ -37,7 +44,7 @@ pub async fn upload_start(
     let upload = id.clone();
     let slots = state.slots.lock().unwrap_or_else(|e| e.into_inner()).clone();
     tauri::async_runtime::spawn(async move {
-        let queued = Progress { phase: Phase::Queued, image_id: None, sent: 0, total: 0, rate: 0.0, eta_secs: None };
+        let queued = Progress { phase: Phase::Queued, image_id: None, sent: 0, total: 0, rate: 0.0, eta_secs: None, server_status: None };
         let _ = on_event.send(UploadEvent::Progress(queued));
         let result = tokio::select! {
             _ = opts.cancel.cancelled() => Err(stackdrop::openstack::Error::Cancelled),

@@ -264,6 +264,9 @@ pub struct CreateArgs {
     /// Use Glance's interoperable import (glance-direct: stage, then import)
     #[arg(long)]
     pub import: bool,
+    /// Seconds to wait for Glance to make the image active after the data is in
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub wait_timeout: u64,
     /// Let Glance download the image from this URL (web-download import; no --file)
     #[arg(long, value_name = "URL", conflicts_with_all = ["file", "import"])]
     pub uri: Option<String>,
@@ -405,7 +408,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                     return Err(Error::Config("give the image a NAME".into()));
                 }
                 let import = args.stores.import(ImportMethod::WebDownload { uri: uri.clone() });
-                let image = crate::upload::import::create_from_uri(&s, &spec, &import, Duration::from_secs(600), args.keep_on_failure).await?;
+                let image = crate::upload::import::create_from_uri(&s, &spec, &import, Duration::from_secs(args.wait_timeout), args.keep_on_failure).await?;
                 return output::show_one(&mut out, &image_fields(&image), &args.output).map_err(io);
             }
             if args.stores.given() && !args.import {
@@ -519,7 +522,17 @@ fn upload_options(args: &CreateArgs, progress: Option<crate::upload::ProgressFn>
     let cancel = CancellationToken::new();
     watch_ctrl_c(cancel.clone());
     let import = args.import.then(|| args.stores.import(ImportMethod::GlanceDirect));
-    UploadOptions { keep_on_failure: args.keep_on_failure, force: args.force, cancel, progress, import, ..Default::default() }
+    let on_warning: Option<crate::upload::WarnFn> = Some(std::sync::Arc::new(|m: &str| eprintln!("\nstackdrop: warning: {m}")));
+    UploadOptions {
+        keep_on_failure: args.keep_on_failure,
+        force: args.force,
+        cancel,
+        progress,
+        import,
+        on_warning,
+        activation_timeout: Duration::from_secs(args.wait_timeout),
+        ..Default::default()
+    }
 }
 
 /// Several files, `--parallel` at a time, one progress line each; a table of the outcomes.

@@ -53,7 +53,10 @@ pub fn line(p: &Progress, width: usize) -> String {
             s += &format!("  ETA {}", duration(eta));
         }
     }
-    s + "  " + label
+    match &p.server_status {
+        Some(st) if p.phase == Phase::Verifying => format!("{s}  {label} (Glance: {st})"),
+        _ => s + "  " + label,
+    }
 }
 
 /// A progress sink that redraws one line on stderr.
@@ -127,6 +130,7 @@ mod tests {
             total: 1 << 30,
             rate: 80.0 * 1048576.0,
             eta_secs: Some(6.4),
+            server_status: None,
         };
         assert_eq!(line(&p, 10), "[=====>    ]  50%  512.0 MiB / 1.0 GiB  80.0 MiB/s  ETA 0:06  uploading");
     }

@@ -107,7 +107,7 @@ pub async fn targets(session: &Session, import: &Import) -> Result<Vec<String>> 
 /// Follow an import until the image is `active`, no store is pending
 /// (`os_glance_importing_to_stores`) and every target store holds it (`stores`); fail on
 /// `os_glance_failed_import` unless allowed (then a failed store counts as done).
-pub async fn wait_import(session: &Session, id: &str, timeout: Duration, import: &Import) -> Result<Image> {
+pub async fn wait_import(session: &Session, id: &str, timeout: Duration, import: &Import, on_status: &(dyn Fn(&str) + Sync)) -> Result<Image> {
     let targets = targets(session, import).await?;
     let allow_failure = import.allow_failure;
     let deadline = Instant::now() + timeout;
@@ -116,6 +116,7 @@ pub async fn wait_import(session: &Session, id: &str, timeout: Duration, import:
     let mut seen_running = false;
     loop {
         let image = session.images().get(id).await?;
+        on_status(image.status());
         let failed = csv(&image, "os_glance_failed_import");
         let pending = csv(&image, "os_glance_importing_to_stores");
         seen_running |= !pending.is_empty();
@@ -167,7 +168,7 @@ pub async fn create_from_uri(session: &Session, spec: &ImageSpec, import: &Impor
     let id = image.id().to_owned();
     let result = async {
         images.import(&id, import.body()).await?;
-        wait_import(session, &id, timeout, import).await
+        wait_import(session, &id, timeout, import, &|_| {}).await
     }
     .await;
     match result {
@@ -187,7 +188,7 @@ pub async fn create_from_uri(session: &Session, spec: &ImageSpec, import: &Impor
 pub async fn copy_image(session: &Session, id: &str, import: &Import, timeout: Duration) -> Result<Image> {
     check_offered(session, import).await?;
     session.images().import(id, import.body()).await?;
-    wait_import(session, id, timeout, import).await
+    wait_import(session, id, timeout, import, &|_| {}).await
 }
 
 #[cfg(test)]

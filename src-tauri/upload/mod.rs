@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::openstack::error::{Cleanup, Error, Result};
 use crate::openstack::image::Image;
 use crate::openstack::session::Session;
-pub use progress::{Phase, Progress, ProgressFn, RateMeter};
+pub use progress::{Phase, Progress, ProgressFn, RateMeter, WarnFn};
 pub use stream::Digests;
 
 /// What to create: the fields of `openstack image create`.
@@ -83,6 +83,8 @@ pub struct UploadOptions {
     /// Upload through Glance's glance-direct import (stage, then import into `stores`)
     /// instead of `PUT …/file`.
     pub import: Option<import::Import>,
+    /// Told about risks worth a person's attention (a token that may not last the upload).
+    pub on_warning: Option<WarnFn>,
 }
 
 impl Default for UploadOptions {
@@ -95,6 +97,7 @@ impl Default for UploadOptions {
             force: false,
             stall_timeout: Duration::from_secs(60),
             import: None,
+            on_warning: None,
         }
     }
 }
@@ -130,6 +133,8 @@ pub enum UploadEvent {
     },
     Failed { message: String },
     Cancelled { message: String },
+    /// Not final: something the person should know while the upload goes on.
+    Warning { message: String },
 }
 
 impl UploadEvent {
@@ -193,7 +198,15 @@ struct Reporter {
 impl Reporter {
     fn phase(&self, phase: Phase, sent: u64) {
         if let Some(f) = &self.f {
-            f(&Progress { phase, image_id: self.image_id.clone(), sent, total: self.total, rate: 0.0, eta_secs: None });
+            f(&Progress { phase, image_id: self.image_id.clone(), sent, total: self.total, rate: 0.0, eta_secs: None, server_status: None });
+        }
+    }
+
+    /// Glance's own status while it finishes the image.
+    fn server(&self, status: &str) {
+        if let Some(f) = &self.f {
+            let (sent, total) = (self.total, self.total);
+            f(&Progress { phase: Phase::Verifying, image_id: self.image_id.clone(), sent, total, rate: 0.0, eta_secs: None, server_status: Some(status.to_owned()) });
         }
     }
 }
@@ -354,7 +367,17 @@ async fn upload_into(
     // The token must outlive the PUT: at a pessimistic 10 MiB/s, get a new one now if not.
     let estimate = Duration::from_secs(len / (10 << 20)) + Duration::from_secs(60);
     if session.token().await?.remaining_at(time::OffsetDateTime::now_utc()) < estimate {
-        session.reauthenticate().await?;
+        let fresh = session.reauthenticate().await?;
+        let lasts = fresh.remaining_at(time::OffsetDateTime::now_utc());
+        if lasts < estimate {
+            if let Some(warn) = &opts.on_warning {
+                warn(&format!(
+                    "at 10 MiB/s this upload takes about {} min, longer than a token lasts ({} min): Glance then needs a Keystone trust to save the data, which restricted application credentials cannot create",
+                    estimate.as_secs() / 60,
+                    lasts.as_secs() / 60
+                ));
+            }
+        }
     }
     rep.phase(Phase::Uploading, 0);
     let put_started = Instant::now();
@@ -377,6 +400,7 @@ async fn upload_into(
                     total: len,
                     rate,
                     eta_secs: progress::eta(len.saturating_sub(now), rate),
+                    server_status: None,
                 });
             }
         })
@@ -433,9 +457,9 @@ async fn upload_into(
     let image = match &opts.import {
         Some(i) => {
             images.import(image.id(), i.body()).await?;
-            cancellable(&opts.cancel, import::wait_import(session, image.id(), opts.activation_timeout, i)).await?
+            cancellable(&opts.cancel, import::wait_import(session, image.id(), opts.activation_timeout, i, &|st| rep.server(st))).await?
         }
-        None => cancellable(&opts.cancel, wait_active(session, image.id(), opts.activation_timeout)).await?,
+        None => cancellable(&opts.cancel, wait_active(session, image.id(), opts.activation_timeout, &|st| rep.server(st))).await?,
     };
     let verified_os_hash = verify(&image, &digests)?;
     let object = format!("images/{}", spec.name);
@@ -455,11 +479,12 @@ async fn upload_into(
 
 /// Poll until `active`; fail on `killed`, `deleted` or a fall back to `queued` (Glance's sign
 /// that it dropped the data).
-async fn wait_active(session: &Session, id: &str, timeout: Duration) -> Result<Image> {
+async fn wait_active(session: &Session, id: &str, timeout: Duration, on_status: &(dyn Fn(&str) + Sync)) -> Result<Image> {
     let deadline = Instant::now() + timeout;
     let mut delay = Duration::from_millis(200);
     loop {
         let image = session.images().get(id).await?;
+        on_status(image.status());
         match image.status() {
             "active" => return Ok(image),
             "saving" | "importing" | "uploading" if Instant::now() < deadline => {}
@@ -514,7 +539,7 @@ mod tests {
 
     #[test]
     fn events_serialize_with_a_tag() {
-        let p = Progress { phase: Phase::Uploading, image_id: Some("i".into()), sent: 1, total: 2, rate: 0.5, eta_secs: Some(2.0) };
+        let p = Progress { phase: Phase::Uploading, image_id: Some("i".into()), sent: 1, total: 2, rate: 0.5, eta_secs: Some(2.0), server_status: None };
         assert_eq!(
             serde_json::to_value(UploadEvent::Progress(p)).unwrap(),
             json!({"event": "progress", "phase": "uploading", "image_id": "i", "sent": 1, "total": 2, "rate": 0.5, "eta_secs": 2.0})

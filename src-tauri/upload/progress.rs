@@ -35,6 +35,9 @@ pub struct Progress {
     pub rate: f64,
     /// Seconds left at that rate.
     pub eta_secs: Option<f64>,
+    /// Glance's status while it finishes (`saving`, `importing`, `uploading`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_status: Option<String>,
 }
 
 impl Progress {
@@ -48,6 +51,9 @@ impl Progress {
 
 /// Where progress goes: a closure the CLI or the app supplies.
 pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// Where warnings go (see `UploadOptions::on_warning`).
+pub type WarnFn = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// A rate over a sliding window, so that a stall shows as a falling rate, not a stale average.
 #[derive(Debug)]
@@ -109,7 +115,7 @@ mod tests {
 
     #[test]
     fn fraction_is_bounded() {
-        let p = Progress { phase: Phase::Uploading, image_id: None, sent: 5, total: 10, rate: 0.0, eta_secs: None };
+        let p = Progress { phase: Phase::Uploading, image_id: None, sent: 5, total: 10, rate: 0.0, eta_secs: None, server_status: None };
         assert_eq!(p.fraction(), 0.5);
         assert_eq!(Progress { total: 0, ..p }.fraction(), 0.0);
     }

@@ -14,6 +14,14 @@ test('progress, then done, then nothing changes', () => {
   assert.equal(after, s);
 });
 
+test('server status and warnings are kept while running', () => {
+  let s = apply(initial(), { event: 'progress', phase: 'verifying', server_status: 'saving', sent: 10, total: 10 });
+  assert.equal(s.serverStatus, 'saving');
+  s = apply(s, { event: 'warning', message: 'token may not last' });
+  assert.equal(s.warning, 'token may not last');
+  assert.equal(s.state, 'running');
+});
+
 test('failure and cancel keep the core message', () => {
   const f = apply(initial(), { event: 'failed', message: 'Glance rejected the data; image x was deleted' });
   assert.equal(f.state, 'failed');
