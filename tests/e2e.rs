@@ -204,6 +204,47 @@ async fn the_whole_app_in_its_window() {
     drag_onto_app(&backed);
     wait_text(&c, "#refused", "backed.qcow2: Glance would refuse it: it has a backing file", 15).await;
 
+    // 6c. glance-direct from a card, copy-image from the details, web-download from a URL.
+    js(&c, "document.querySelectorAll('.card .remove').forEach((b) => b.click()); return 1").await;
+    drag_onto_app(&disk);
+    wait_present(&c, ".card", 15).await;
+    let imported = unique("e2e-import");
+    js(&c, &format!("const f = document.querySelector('.card form'); f.elements.name.value = '{imported}'; f.elements.method.value = 'glance-direct'; return 1")).await;
+    c.find(Locator::Css(".card .upload")).await.unwrap().click().await.unwrap();
+    wait_present(&c, ".card[data-state=done]", 90).await;
+    let id2 = text(&c, ".card .image-id").await;
+    c.find(Locator::Css("#tab-images")).await.unwrap().click().await.unwrap();
+    let row2 = format!("#images tr[data-id='{id2}']");
+    wait_present(&c, &row2, 20).await;
+    c.find(Locator::Css(&format!("{row2} .details"))).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#details-title", &imported, 10).await;
+    js(&c, "document.querySelector('#copy-stores').value = 'fs2'; return 1").await;
+    c.find(Locator::Css("#copy-go")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#copy-status", "fs2", 60).await;
+    shot(&c, "09-copied").await;
+    assert!(s.images().get(&id2).await.unwrap().str("stores").unwrap().contains("fs2"));
+    c.find(Locator::Css("#tab-upload")).await.unwrap().click().await.unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:18080").expect("port 18080");
+    let body = std::fs::read(&disk).unwrap();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut conn, &mut buf);
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = std::io::Write::write_all(&mut conn, head.as_bytes());
+            let _ = std::io::Write::write_all(&mut conn, &body);
+        }
+    });
+    let fetched = unique("e2e-web");
+    js(&c, &format!("const f = document.querySelector('#from-uri').elements; f.uri.value = 'http://127.0.0.1:18080/d.qcow2'; f.name.value = '{fetched}'; return 1")).await;
+    c.find(Locator::Css("#from-uri button")).await.unwrap().click().await.unwrap();
+    let st = wait_text(&c, "#uri-status", "active: image ", 60).await;
+    let id3 = st.trim_start_matches("active: image ").to_owned();
+    assert_eq!(s.images().get(&id3).await.unwrap().name(), Some(fetched.as_str()));
+    for id in [&id2, &id3] {
+        s.images().delete(id).await.unwrap();
+    }
+
     // 7. A cloud with a wrong password shows Keystone's refusal in plain words.
     js(&c, "const s = document.querySelector('#cloud'); s.value = 'lab-badpass'; s.dispatchEvent(new Event('change')); return 1").await;
     wait_text(&c, "#cloud-status", "refused the credentials", 30).await;

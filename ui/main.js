@@ -198,6 +198,24 @@ document.addEventListener('click', async (e) => {
   }
 });
 
+// ---------------------------------------------------------------- web-download
+options($('#from-uri').elements.disk_format, DISK_FORMATS, 'qcow2');
+$('#from-uri').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const f = e.target.elements;
+  const status = $('#uri-status');
+  const { spec, errors } = toSpec({ name: f.name.value, disk_format: f.disk_format.value, container_format: 'bare',
+    visibility: 'private', min_disk: '', min_ram: '', protected: false, tags: '', properties: '' });
+  if (errors.length) { status.textContent = errors.join('; '); return; }
+  status.textContent = 'Glance is fetching it…';
+  try {
+    const id = await invoke('upload_from_uri', { cloud, spec, uri: f.uri.value });
+    status.textContent = `active: image ${id}`;
+  } catch (err) {
+    status.textContent = String(err);
+  }
+});
+
 // ---------------------------------------------------------------- images
 async function refreshImages() {
   const status = $('#images-status');
@@ -246,6 +264,17 @@ async function showDetails(img) {
     dl.append(dt, dd);
   }
   $('#details').hidden = false;
+  $('#copy-status').textContent = '';
+  $('#copy-go').onclick = async () => {
+    const stores = $('#copy-stores').value.split(/[\s,]+/).filter(Boolean);
+    $('#copy-status').textContent = 'Copying…';
+    try {
+      const now = await invoke('image_copy', { cloud, id: img.id, stores });
+      $('#copy-status').textContent = `now in stores: ${now}`;
+    } catch (err) {
+      $('#copy-status').textContent = String(err);
+    }
+  };
 }
 $('#details-close').addEventListener('click', () => { $('#details').hidden = true; });
 

@@ -61,9 +61,11 @@ pub fn run() -> ExitCode {
             upload::upload_start,
             upload::upload_cancel,
             upload::uploads_set_parallel,
+            upload::upload_from_uri,
             images::images_list,
             images::image_show,
             images::image_delete,
+            images::image_copy,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -77,3 +77,14 @@ pub async fn uploads_set_parallel(state: State<'_, AppState>, parallel: usize) -
     *state.slots.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(tokio::sync::Semaphore::new(n));
     Ok(n)
 }
+
+/// web-download: Glance fetches `uri` itself; returns the active image's id.
+#[tauri::command]
+pub async fn upload_from_uri(state: State<'_, AppState>, cloud: String, spec: ImageSpec, uri: String) -> CmdResult<String> {
+    let session = state.sessions.get(&cloud).map_err(|e| e.to_string())?;
+    let import = Import { method: stackdrop::upload::import::ImportMethod::WebDownload { uri }, stores: vec![], all_stores: false, allow_failure: false };
+    let image = stackdrop::upload::import::create_from_uri(&session, &spec, &import, std::time::Duration::from_secs(600), false)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(image.id().to_owned())
+}

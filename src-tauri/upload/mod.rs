@@ -365,18 +365,10 @@ async fn upload_into(
     let body = stream::file_body(local.file, len);
     let sent = body.sent.clone();
     // The token must outlive the PUT: at a pessimistic 10 MiB/s, get a new one now if not.
-    let estimate = Duration::from_secs(len / (10 << 20)) + Duration::from_secs(60);
-    if session.token().await?.remaining_at(time::OffsetDateTime::now_utc()) < estimate {
+    if token_warning(len, session.token().await?.remaining_at(time::OffsetDateTime::now_utc())).is_some() {
         let fresh = session.reauthenticate().await?;
-        let lasts = fresh.remaining_at(time::OffsetDateTime::now_utc());
-        if lasts < estimate {
-            if let Some(warn) = &opts.on_warning {
-                warn(&format!(
-                    "at 10 MiB/s this upload takes about {} min, longer than a token lasts ({} min): Glance then needs a Keystone trust to save the data, which restricted application credentials cannot create",
-                    estimate.as_secs() / 60,
-                    lasts.as_secs() / 60
-                ));
-            }
+        if let (Some(msg), Some(warn)) = (token_warning(len, fresh.remaining_at(time::OffsetDateTime::now_utc())), &opts.on_warning) {
+            warn(&msg);
         }
     }
     rep.phase(Phase::Uploading, 0);
@@ -477,6 +469,19 @@ async fn upload_into(
     Ok(Uploaded { image, digests, verified_os_hash, upload_secs, total_secs: started.elapsed().as_secs_f64() })
 }
 
+/// A warning when an upload of `len` bytes, at a pessimistic 10 MiB/s plus a minute, may
+/// outlast a token with `lasts` left: Glance then needs a Keystone trust to save the data.
+pub fn token_warning(len: u64, lasts: Duration) -> Option<String> {
+    let estimate = Duration::from_secs(len / (10 << 20)) + Duration::from_secs(60);
+    (lasts < estimate).then(|| {
+        format!(
+            "at 10 MiB/s this upload takes about {} min, longer than a token lasts ({} min): Glance then needs a Keystone trust to save the data, which restricted application credentials cannot create",
+            estimate.as_secs().div_ceil(60),
+            lasts.as_secs() / 60
+        )
+    })
+}
+
 /// Poll until `active`; fail on `killed`, `deleted` or a fall back to `queued` (Glance's sign
 /// that it dropped the data).
 async fn wait_active(session: &Session, id: &str, timeout: Duration, on_status: &(dyn Fn(&str) + Sync)) -> Result<Image> {
@@ -549,6 +554,15 @@ mod tests {
             serde_json::to_value(UploadEvent::outcome(&cancelled)).unwrap(),
             json!({"event": "cancelled", "message": "cancelled; image i was deleted"})
         );
+    }
+
+    #[test]
+    fn a_token_that_may_not_last_the_upload_is_flagged() {
+        let hour = Duration::from_secs(3600);
+        assert_eq!(token_warning(1 << 30, hour), None);
+        let w = token_warning(40 << 30, hour).unwrap();
+        assert!(w.starts_with("at 10 MiB/s this upload takes about 70 min, longer than a token lasts (60 min)"), "{w}");
+        assert!(token_warning(1 << 20, Duration::from_secs(30)).is_some());
     }
 
     #[test]
