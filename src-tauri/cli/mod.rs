@@ -426,9 +426,10 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                     if spec.name.is_empty() {
                         spec.name = crate::upload::local::image_name(path);
                     }
-                    let found = upload::prepare(&mut spec, path, args.force)?;
+                    // The engine inspects and checks the file itself; here only for the hint.
                     if args.min_disk.is_none() && std::io::stderr().is_terminal() {
-                        if let Some(v) = found.virtual_size.filter(|v| *v > 0) {
+                        let found = crate::inspect::inspect_path(path).ok();
+                        if let Some(v) = found.and_then(|f| f.virtual_size).filter(|v| *v > 0) {
                             let gib = v.div_ceil(1 << 30);
                             eprintln!("note: the disk is {} ({} GiB rounded up); --min-disk {gib} keeps smaller flavors from booting it", progress::bytes(v), gib);
                         }
