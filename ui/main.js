@@ -3,14 +3,16 @@
 import { bytes, describeFile, eta, percent, phaseLabel, rate, suggestedMinDisk, when } from './lib/format.js';
 import { CONTAINER_FORMATS, DISK_FORMATS, VISIBILITIES, toSpec } from './lib/form.js';
 import { apply, initial } from './lib/upload-state.js';
+import { askSecret, initProfiles, offerImport, refreshProfiles } from './profiles.js';
 
 const { invoke, Channel } = window.__TAURI__.core;
 const $ = (sel, root = document) => root.querySelector(sel);
 
 let cloud = null;
+let cloudDefaults = {};
 
 // ---------------------------------------------------------------- clouds
-async function loadClouds() {
+async function loadClouds(want = null) {
   const status = $('#cloud-status');
   let view;
   try {
@@ -28,9 +30,16 @@ async function loadClouds() {
     status.textContent = 'No cloud configured';
     return;
   }
-  const preferred = view.clouds.find((c) => c.name === view.preferred) ?? view.clouds[0];
+  leaveFirstScreen();
+  const preferred = view.clouds.find((c) => c.name === want) ?? view.clouds.find((c) => c.name === cloud)
+    ?? view.clouds.find((c) => c.name === view.preferred) ?? view.clouds[0];
   select.value = preferred.name;
   await connect(preferred.name);
+}
+
+function leaveFirstScreen() {
+  $('#no-cloud').hidden = true;
+  document.body.classList.remove('no-cloud');
 }
 
 async function connect(name) {
@@ -39,8 +48,17 @@ async function connect(name) {
   status.className = '';
   status.textContent = `Connecting to ${name}…`;
   try {
-    const c = await invoke('cloud_connect', { cloud: name });
+    let c = await invoke('cloud_connect', { cloud: name });
     if (cloud !== name) return;
+    if (c.status === 'needs_secret') {
+      status.textContent = `${name} needs its ${c.what}`;
+      if (!(await askSecret(name, c))) return;
+      c = await invoke('cloud_connect', { cloud: name });
+      if (cloud !== name) return;
+      if (c.status !== 'connected') throw new Error(`${name} still needs its ${c.what}`);
+    }
+    cloudDefaults = c.defaults ?? {};
+    if (cloudDefaults.disk_format) $('#from-uri').elements.disk_format.value = cloudDefaults.disk_format;
     status.textContent = `Connected: ${c.user ?? '?'} in project ${c.project ?? '(none)'} — Glance ${c.image_api}`;
     status.className = 'ok';
     document.body.dataset.connected = name;
@@ -48,6 +66,7 @@ async function connect(name) {
     if (cloud !== name) return;
     status.textContent = String(e);
     status.className = 'bad';
+    cloudDefaults = {};
     delete document.body.dataset.connected;
   }
   if (!$('#images-view').hidden) refreshImages();
@@ -60,15 +79,31 @@ $('#parallel').addEventListener('change', async (e) => {
 
 // ---------------------------------------------------------------- tabs
 function showTab(which) {
-  for (const t of ['upload', 'images']) {
+  for (const t of ['upload', 'images', 'profiles']) {
     const on = t === which;
     $(`#tab-${t}`).setAttribute('aria-selected', String(on));
     $(`#${t}-view`).hidden = !on;
   }
   if (which === 'images') refreshImages();
+  if (which === 'profiles') refreshProfiles();
 }
 $('#tab-upload').addEventListener('click', () => showTab('upload'));
 $('#tab-images').addEventListener('click', () => showTab('images'));
+$('#tab-profiles').addEventListener('click', () => showTab('profiles'));
+
+// ---------------------------------------------------------------- profiles
+initProfiles({ onChanged: (name) => loadClouds(name) });
+function toProfiles() {
+  leaveFirstScreen();
+  showTab('profiles');
+}
+$('#first-add').addEventListener('click', () => { toProfiles(); $('#profile-add').click(); });
+$('#first-import').addEventListener('click', () => { toProfiles(); $('#profile-import-pick').click(); });
+// A clouds.yaml or openrc dropped on the window is offered for import.
+window.__TAURI__.event.listen('config-offered', (ev) => {
+  toProfiles();
+  offerImport(ev.payload);
+});
 
 // ---------------------------------------------------------------- files
 function offered(list) {
@@ -105,7 +140,7 @@ function addCard(file) {
   form.elements.name.value = file.image_name;
   options(form.elements.disk_format, DISK_FORMATS, file.disk_format);
   options(form.elements.container_format, CONTAINER_FORMATS, 'bare');
-  options(form.elements.visibility, VISIBILITIES, 'private');
+  options(form.elements.visibility, VISIBILITIES, cloudDefaults.visibility ?? 'private');
   const minDisk = suggestedMinDisk(file.virtual_size);
   if (minDisk) form.elements.min_disk.placeholder = `suggested: ${minDisk}`;
   $('.remove', li).addEventListener('click', () => {
@@ -205,7 +240,7 @@ $('#from-uri').addEventListener('submit', async (e) => {
   const f = e.target.elements;
   const status = $('#uri-status');
   const { spec, errors } = toSpec({ name: f.name.value, disk_format: f.disk_format.value, container_format: 'bare',
-    visibility: 'private', min_disk: '', min_ram: '', protected: false, tags: '', properties: '' });
+    visibility: cloudDefaults.visibility ?? 'private', min_disk: '', min_ram: '', protected: false, tags: '', properties: '' });
   if (errors.length) { status.textContent = errors.join('; '); return; }
   status.textContent = 'Glance is fetching it…';
   try {

@@ -1,7 +1,10 @@
-//! Which clouds exist, and connecting to one (discovery + token + image endpoint).
+//! Which clouds exist (profiles, clouds.yaml, `OS_*`), and connecting to one (discovery +
+//! token + image endpoint).
 
 use serde::Serialize;
-use stackdrop::config::{self, CloudChoice};
+use stackdrop::config::profiles::UploadDefaults;
+use stackdrop::config::{self, process_env, CloudChoice};
+use stackdrop::openstack::Error;
 use tauri::State;
 
 use super::{AppState, CmdResult};
@@ -16,37 +19,53 @@ pub struct CloudsView {
 /// The page's first call: its script is running, so the window is interactive. With
 /// `STACKDROP_STARTUP_PROBE=1` (bench/launch) the app reports how long that took and exits.
 #[tauri::command]
-pub async fn clouds_list() -> CmdResult<CloudsView> {
+pub async fn clouds_list(state: State<'_, AppState>) -> CmdResult<CloudsView> {
     if std::env::var_os("STACKDROP_STARTUP_PROBE").is_some() {
         let ms = super::STARTED.get().map(|t| t.elapsed().as_millis()).unwrap_or(0);
         eprintln!("stackdrop: interactive {ms} ms after start");
         std::process::exit(0);
     }
-    let env = |k: &str| std::env::var(k).ok();
-    let (clouds, clouds_file, preferred) = config::choices(&env).map_err(|e| e.to_string())?;
+    let (clouds, clouds_file, preferred) =
+        config::choices(&process_env, &state.sessions.store).map_err(|e| e.to_string())?;
     Ok(CloudsView { clouds, clouds_file, preferred })
 }
 
 #[derive(Serialize)]
-pub struct Connected {
-    user: Option<String>,
-    project: Option<String>,
-    expires_at: String,
-    image_endpoint: String,
-    image_api: String,
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Connection {
+    Connected {
+        user: Option<String>,
+        project: Option<String>,
+        expires_at: String,
+        image_endpoint: String,
+        image_api: String,
+        /// The profile's upload defaults (empty for clouds.yaml / `OS_*` clouds).
+        defaults: UploadDefaults,
+    },
+    /// The profile's secret is not stored (or there is no keyring): the page asks for it.
+    NeedsSecret { what: &'static str, why: String, keyring: bool },
 }
 
 /// Authenticate and find Glance, so the page can show who and where, or the one error.
 #[tauri::command]
-pub async fn cloud_connect(state: State<'_, AppState>, cloud: String) -> CmdResult<Connected> {
-    let s = state.sessions.get(&cloud).map_err(|e| e.to_string())?;
+pub async fn cloud_connect(state: State<'_, AppState>, cloud: String) -> CmdResult<Connection> {
+    let sessions = &state.sessions;
+    let s = match sessions.get(&cloud) {
+        Ok(s) => s,
+        Err(Error::SecretNeeded { what, why, .. }) => {
+            return Ok(Connection::NeedsSecret { what, why, keyring: sessions.secrets.probe().is_ok() })
+        }
+        Err(e) => return Err(e.to_string()),
+    };
     let token = s.token().await.map_err(|e| e.to_string())?;
     let image = s.image_service().await.map_err(|e| e.to_string())?;
-    Ok(Connected {
+    let defaults = sessions.store.load().ok().and_then(|mut p| p.remove(&cloud)).map(|p| p.defaults).unwrap_or_default();
+    Ok(Connection::Connected {
         user: token.user_name,
         project: token.project_name,
         expires_at: token.expires_at.to_string(),
         image_endpoint: image.root.to_string(),
         image_api: image.version.id,
+        defaults,
     })
 }

@@ -5,9 +5,11 @@
 mod clouds;
 mod files;
 mod images;
+mod profiles;
 mod upload;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
@@ -24,6 +26,29 @@ pub struct AppState {
     pub uploads: Mutex<HashMap<String, CancellationToken>>,
     /// Upload slots: this many uploads run at once, the rest wait their turn.
     pub slots: Mutex<Arc<Semaphore>>,
+    /// clouds.yaml / openrc files offered for import (dropped or picked), by handle.
+    pub configs: Mutex<HashMap<String, PathBuf>>,
+}
+
+/// A settings file offered for import; the page sees its name and a handle, not its path.
+#[derive(serde::Serialize, Clone)]
+pub struct ConfigOffer {
+    handle: String,
+    file_name: String,
+}
+
+impl AppState {
+    pub fn offer_config(&self, path: PathBuf) -> ConfigOffer {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let handle = format!("c{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        self.configs.lock().unwrap_or_else(|e| e.into_inner()).insert(handle.clone(), path);
+        ConfigOffer { handle, file_name }
+    }
+
+    pub fn config_path(&self, handle: &str) -> Option<PathBuf> {
+        self.configs.lock().unwrap_or_else(|e| e.into_inner()).get(handle).cloned()
+    }
 }
 
 impl Default for AppState {
@@ -33,6 +58,7 @@ impl Default for AppState {
             files: Registry::default(),
             uploads: Mutex::default(),
             slots: Mutex::new(Arc::new(Semaphore::new(upload::DEFAULT_PARALLEL))),
+            configs: Mutex::default(),
         }
     }
 }
@@ -49,13 +75,29 @@ pub fn run() -> ExitCode {
         .manage(AppState::default())
         .on_window_event(|window, event| {
             if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
-                let offered = window.state::<AppState>().files.offer(paths);
-                let _ = window.emit("files-offered", offered);
+                // clouds.yaml and openrc files go to the profile manager, the rest are images.
+                let state = window.state::<AppState>();
+                let (settings, images): (Vec<PathBuf>, Vec<PathBuf>) =
+                    paths.iter().cloned().partition(|p| stackdrop::config::import::is_settings_file(p));
+                for p in settings {
+                    let _ = window.emit("config-offered", state.offer_config(p));
+                }
+                if !images.is_empty() {
+                    let _ = window.emit("files-offered", state.files.offer(&images));
+                }
             }
         })
         .invoke_handler(tauri::generate_handler![
             clouds::clouds_list,
             clouds::cloud_connect,
+            profiles::profiles_list,
+            profiles::profile_save,
+            profiles::profile_duplicate,
+            profiles::profile_delete,
+            profiles::profile_unlock,
+            profiles::profile_test,
+            profiles::profiles_import_pick,
+            profiles::profiles_import,
             files::files_pick,
             files::files_forget,
             upload::upload_start,

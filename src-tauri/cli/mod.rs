@@ -1,6 +1,7 @@
 //! `stackdrop image create|list|show|delete`, with openstackclient's flags and output formats.
 
 pub mod output;
+pub mod profile;
 pub mod progress;
 
 use std::ffi::OsString;
@@ -31,7 +32,7 @@ pub struct Cli {
 /// The cloud to use: `--os-cloud` / `OS_CLOUD`, or the `OS_*` variables; flags override both.
 #[derive(Debug, Clone, Args, Default)]
 pub struct GlobalArgs {
-    /// Cloud name in clouds.yaml [env: OS_CLOUD]
+    /// A Stackdrop profile, or a cloud in clouds.yaml [env: OS_CLOUD]
     #[arg(long, global = true, value_name = "NAME")]
     pub os_cloud: Option<String>,
     #[arg(long, global = true, value_name = "URL")]
@@ -130,6 +131,9 @@ pub enum Command {
     /// Images in Glance
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Stackdrop's cloud profiles (secrets in the OS keyring)
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -387,19 +391,35 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     }
 }
 
-fn session(g: &GlobalArgs) -> Result<Session, Error> {
-    let env = |k: &str| std::env::var(k).ok();
-    let cloud = crate::config::resolve(g.os_cloud.as_deref(), &g.overrides(), &env)?;
-    Session::new(cloud)
+/// The session for `--os-cloud` / `OS_CLOUD` / `OS_*`: a profile first (its secret from the
+/// keyring, or asked on the terminal; its token kept in the keyring), else clouds.yaml.
+/// Also the profile's upload defaults.
+fn session(g: &GlobalArgs) -> Result<(Session, crate::config::profiles::UploadDefaults), Error> {
+    use crate::config::{self, process_env, ProfileStore, Secrets};
+    let store = ProfileStore::default_location(&process_env);
+    let secrets = Secrets::for_store(&store);
+    let opened =
+        config::open(g.os_cloud.as_deref(), &g.overrides(), &process_env, &store, &secrets, Some(&profile::ask_on_terminal))?;
+    let defaults = opened.profile.as_ref().map(|p| p.defaults.clone()).unwrap_or_default();
+    Ok((config::session(opened, &secrets)?, defaults))
 }
 
 pub async fn run(cli: Cli) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     let io = |e: std::io::Error| Error::Config(format!("cannot write the output: {e}"));
     match cli.command {
+        Command::Profile(cmd) => profile::run(cmd, &cli.global, &mut out).await,
         Command::Image(ImageCommand::Create(args)) => {
-            let s = session(&cli.global)?;
+            let (s, defaults) = session(&cli.global)?;
             let mut spec = args.spec();
+            // The profile's upload defaults fill what the flags leave out (a file's own format,
+            // read from its headers, still wins over a default disk format).
+            if spec.visibility.is_none() {
+                spec.visibility = defaults.visibility;
+            }
+            if spec.disk_format.is_empty() && (args.uri.is_some() || args.file.is_empty()) {
+                spec.disk_format = defaults.disk_format.unwrap_or_default();
+            }
             if let Some(p) = &args.project {
                 spec.owner = Some(crate::openstack::identity::projects::resolve_id(&s, p, args.project_domain.as_deref()).await?);
             }
@@ -455,7 +475,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             output::show_one(&mut out, &image_fields(&image), &args.output).map_err(io)
         }
         Command::Image(ImageCommand::List { long, output }) => {
-            let s = session(&cli.global)?;
+            let (s, _) = session(&cli.global)?;
             let mut images = s.images().list(&[]).await?;
             images.sort_by(|a, b| a.name().unwrap_or_default().cmp(b.name().unwrap_or_default()));
             let get = |i: &Image, k: &str| i.0.get(k).cloned().unwrap_or(Value::Null);
@@ -478,12 +498,12 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             output::show_list(&mut out, &headers, &rows, &output).map_err(io)
         }
         Command::Image(ImageCommand::Show { image, output }) => {
-            let s = session(&cli.global)?;
+            let (s, _) = session(&cli.global)?;
             let img = s.images().find(&image).await?;
             output::show_one(&mut out, &image_fields(&img), &output).map_err(io)
         }
         Command::Image(ImageCommand::Import { image, method: _, stores, output }) => {
-            let s = session(&cli.global)?;
+            let (s, _) = session(&cli.global)?;
             let img = s.images().find(&image).await?;
             if stores.stores.is_empty() && !stores.all_stores {
                 return Err(Error::Config("name the target stores with --store, or give --all-stores".into()));
@@ -497,7 +517,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             output::show_one(&mut out, &inspection_fields(&found), &output).map_err(io)
         }
         Command::Image(ImageCommand::Delete { images }) => {
-            let s = session(&cli.global)?;
+            let (s, _) = session(&cli.global)?;
             let mut failed = 0;
             for name in &images {
                 let r = async {

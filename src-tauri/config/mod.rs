@@ -1,57 +1,205 @@
-//! Where cloud settings come from. Profiles with keyring-held secrets come later; today:
-//! clouds.yaml, secure.yaml and the `OS_*` environment, read as openstackclient reads them.
+//! Where cloud settings come from: Stackdrop's own profiles (secrets in the OS keyring) first,
+//! then clouds.yaml + secure.yaml and the `OS_*` environment, read as openstackclient reads
+//! them. `--os-cloud NAME` looks in that order.
 
 pub mod clouds;
+pub mod import;
+pub mod manage;
+pub mod openrc;
+pub mod profiles;
+pub mod secrets;
 
 pub use clouds::{resolve, CloudFiles};
+pub use profiles::{Profile, ProfileStore};
+pub use secrets::Secrets;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
+use serde_json::Value;
 
-use crate::openstack::{Result, Session};
+use crate::openstack::session::TokenStore;
+use crate::openstack::{Cloud, Error, Result, Secret, Session};
+use secrets::{KeyringError, Kind, SecretStore};
+
+/// The process environment, as every resolver here takes it.
+pub fn process_env(k: &str) -> Option<String> {
+    std::env::var(k).ok()
+}
 
 /// A cloud the person can choose, and where it was found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CloudChoice {
     pub name: String,
-    /// "clouds.yaml" or "environment".
+    /// "profile", "clouds.yaml" or "environment".
     pub source: String,
 }
 
-/// The clouds on offer: clouds.yaml's entries, then the `OS_*` cloud when `OS_AUTH_URL` is set.
-/// Also returns the clouds.yaml path and the cloud `OS_CLOUD` names, if any.
-pub fn choices(env: &dyn Fn(&str) -> Option<String>) -> Result<(Vec<CloudChoice>, Option<String>, Option<String>)> {
-    let files = CloudFiles::load(env)?;
+/// The clouds on offer: profiles, then clouds.yaml's entries not hidden by a profile of the
+/// same name, then the `OS_*` cloud when `OS_AUTH_URL` is set. Also returns the clouds.yaml
+/// path and the cloud `OS_CLOUD` names, if any. A broken clouds.yaml does not hide profiles.
+pub fn choices(
+    env: &dyn Fn(&str) -> Option<String>,
+    store: &ProfileStore,
+) -> Result<(Vec<CloudChoice>, Option<String>, Option<String>)> {
+    let profiles = store.load()?;
     let mut out: Vec<CloudChoice> =
-        files.clouds.keys().map(|n| CloudChoice { name: n.clone(), source: "clouds.yaml".into() }).collect();
+        profiles.keys().map(|n| CloudChoice { name: n.clone(), source: "profile".into() }).collect();
+    let mut file = None;
+    match CloudFiles::load(env) {
+        Ok(files) => {
+            out.extend(
+                files
+                    .clouds
+                    .keys()
+                    .filter(|n| !profiles.contains_key(*n))
+                    .map(|n| CloudChoice { name: n.clone(), source: "clouds.yaml".into() }),
+            );
+            file = files.clouds_file.map(|p| p.display().to_string());
+        }
+        Err(e) if !profiles.is_empty() => tracing::warn!("clouds.yaml skipped: {e}"),
+        Err(e) => return Err(e),
+    }
     if env("OS_AUTH_URL").is_some_and(|v| !v.is_empty()) {
         out.push(CloudChoice { name: "envvars".into(), source: "environment".into() });
     }
-    let file = files.clouds_file.map(|p| p.display().to_string());
     Ok((out, file, env("OS_CLOUD").filter(|c| !c.is_empty())))
 }
 
+/// Asks the person for a secret that is not stored (the CLI's terminal prompt). Gets the
+/// profile and why it is asking; `None` means no answer.
+pub type Ask<'a> = &'a dyn Fn(&Profile, &str) -> Option<Secret>;
+
+/// What [`open`] found.
+pub struct Opened {
+    pub cloud: Cloud,
+    /// Set when the cloud is a Stackdrop profile.
+    pub profile: Option<Profile>,
+}
+
+/// The `OS_*` variable that carries a profile's kind of secret.
+fn env_secret(p: &Profile, env: &dyn Fn(&str) -> Option<String>) -> Option<Secret> {
+    let var = match p.auth_type {
+        profiles::AuthType::Password => "OS_PASSWORD",
+        profiles::AuthType::ApplicationCredential => "OS_APPLICATION_CREDENTIAL_SECRET",
+        profiles::AuthType::Token => "OS_TOKEN",
+    };
+    env(var).filter(|v| !v.is_empty()).map(Secret::new)
+}
+
+/// A profile's secret: this session's memory, the keyring, the matching `OS_*` variable, or
+/// the person (through `ask`). Otherwise [`Error::SecretNeeded`], saying why.
+pub fn profile_secret(
+    p: &Profile,
+    secrets: &Secrets,
+    env: &dyn Fn(&str) -> Option<String>,
+    ask: Option<Ask>,
+) -> Result<Secret> {
+    let why = match secrets.credential(&p.name) {
+        Ok(Some(s)) => return Ok(s),
+        Ok(None) => format!("no {} is saved for it", p.auth_type.secret_label()),
+        Err(KeyringError::Unavailable(d)) => format!("no OS keyring is reachable ({d})"),
+        Err(e @ KeyringError::Failed(_)) => return Err(Error::Keyring(e.to_string())),
+    };
+    if let Some(s) = env_secret(p, env) {
+        return Ok(s);
+    }
+    if let Some(s) = ask.and_then(|a| a(p, &why)) {
+        return Ok(s);
+    }
+    Err(Error::SecretNeeded { profile: p.name.clone(), what: p.auth_type.secret_label(), why })
+}
+
+/// Find and build the cloud: a profile named `name` (or `OS_CLOUD`), else clouds.yaml / `OS_*`
+/// as [`resolve`] does. `overrides` (command-line flags, clouds.yaml-shaped) win.
+pub fn open(
+    name: Option<&str>,
+    overrides: &Value,
+    env: &dyn Fn(&str) -> Option<String>,
+    store: &ProfileStore,
+    secrets: &Secrets,
+    ask: Option<Ask>,
+) -> Result<Opened> {
+    let wanted = name.map(str::to_owned).or_else(|| env("OS_CLOUD").filter(|s| !s.is_empty()));
+    if let Some(n) = &wanted {
+        if let Some(p) = store.load()?.remove(n) {
+            let secret = profile_secret(&p, secrets, env, ask)?;
+            let mut entry = p.entry_with(&secret);
+            clouds::merge(&mut entry, overrides);
+            let cloud = clouds::cloud_from_entry(&p.name, &entry)?;
+            return Ok(Opened { cloud, profile: Some(p) });
+        }
+    }
+    Ok(Opened { cloud: resolve(wanted.as_deref(), overrides, env)?, profile: None })
+}
+
+/// A session for what [`open`] found; a profile's session keeps its token in the keyring.
+pub fn session(opened: Opened, secrets: &Secrets) -> Result<Session> {
+    let s = Session::new(opened.cloud)?;
+    Ok(match opened.profile {
+        Some(p) => s.with_token_store(Box::new(KeyringTokens { keyring: secrets.shared_keyring(), profile: p.name })),
+        None => s,
+    })
+}
+
+/// A profile's last token, in the keyring. Failures only cost a new login, so they are logged.
+struct KeyringTokens {
+    keyring: Arc<dyn SecretStore>,
+    profile: String,
+}
+
+impl TokenStore for KeyringTokens {
+    fn load(&self) -> Option<Secret> {
+        self.keyring.get(Kind::Token, &self.profile).unwrap_or_else(|e| {
+            tracing::debug!("no stored token: {e}");
+            None
+        })
+    }
+
+    fn save(&self, blob: &Secret) {
+        if let Err(e) = self.keyring.set(Kind::Token, &self.profile, blob) {
+            tracing::debug!("token not stored: {e}");
+        }
+    }
+
+    fn clear(&self) {
+        let _ = self.keyring.delete(Kind::Token, &self.profile);
+    }
+}
+
 /// One session per cloud for the life of the process, so tokens and discovery are reused.
-#[derive(Default)]
 pub struct Sessions {
     map: Mutex<HashMap<String, Arc<Session>>>,
+    pub store: ProfileStore,
+    pub secrets: Secrets,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        let store = ProfileStore::default_location(&process_env);
+        let secrets = Secrets::for_store(&store);
+        Sessions::new(store, secrets)
+    }
 }
 
 impl Sessions {
+    pub fn new(store: ProfileStore, secrets: Secrets) -> Sessions {
+        Sessions { map: Mutex::default(), store, secrets }
+    }
+
     pub fn get(&self, name: &str) -> Result<Arc<Session>> {
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(s) = map.get(name) {
             return Ok(s.clone());
         }
-        let env = |k: &str| std::env::var(k).ok();
-        let cloud = if name == "envvars" {
-            resolve(None, &serde_json::json!({}), &|k| if k == "OS_CLOUD" { None } else { env(k) })?
+        let opened = if name == "envvars" {
+            let env = |k: &str| if k == "OS_CLOUD" { None } else { process_env(k) };
+            Opened { cloud: resolve(None, &serde_json::json!({}), &env)?, profile: None }
         } else {
-            resolve(Some(name), &serde_json::json!({}), &env)?
+            open(Some(name), &serde_json::json!({}), &process_env, &self.store, &self.secrets, None)?
         };
-        let s = Arc::new(Session::new(cloud)?);
+        let s = Arc::new(session(opened, &self.secrets)?);
         map.insert(name.to_owned(), s.clone());
         Ok(s)
     }

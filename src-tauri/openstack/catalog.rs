@@ -111,6 +111,21 @@ impl Catalog {
         Ok(first.url.clone())
     }
 
+    /// The catalog's JSON shape again, for the services named (a cached token keeps only
+    /// what it will use).
+    pub fn to_json(&self, service_types: &[&str]) -> Value {
+        let mut services: Vec<Value> = Vec::new();
+        for e in self.endpoints.iter().filter(|e| service_types.contains(&e.service_type.as_str())) {
+            let ep = serde_json::json!({"interface": e.interface, "region_id": e.region, "url": e.url});
+            let existing = services.iter_mut().find(|s| s["type"] == e.service_type.as_str() && s["name"] == e.service_name.as_str());
+            match existing {
+                Some(s) => s["endpoints"].as_array_mut().expect("built here").push(ep),
+                None => services.push(serde_json::json!({"type": e.service_type, "name": e.service_name, "endpoints": [ep]})),
+            }
+        }
+        Value::Array(services)
+    }
+
     pub fn regions(&self) -> Vec<String> {
         let mut r: Vec<String> = self.endpoints.iter().filter_map(|e| e.region.clone()).collect();
         r.sort();
@@ -156,6 +171,13 @@ mod tests {
         assert!(e.contains("internal in RegionOne (http://10.0.0.1:9292)"), "{e}");
         let e = catalog().endpoint("volume", Interface::Public, None).unwrap_err().to_string();
         assert!(e.contains("no 'volume' service at all"), "{e}");
+    }
+
+    #[test]
+    fn to_json_round_trips_the_chosen_services() {
+        let c = catalog();
+        let again = Catalog::from_json(&c.to_json(&["image"]));
+        assert_eq!(again.endpoints, c.endpoints.iter().filter(|e| e.service_type == "image").cloned().collect::<Vec<_>>());
     }
 
     #[test]

@@ -53,6 +53,10 @@ pub enum Error {
     Import { image_id: String, detail: String },
     /// The user cancelled.
     Cancelled,
+    /// The OS keyring could not do what was asked (the message says what and what to do).
+    Keyring(String),
+    /// A profile's secret is neither saved nor given: ask the person for it.
+    SecretNeeded { profile: String, what: &'static str, why: String },
     /// An upload failed after the image was created; says what became of that image.
     Upload { cause: Box<Error>, image_id: String, cleanup: Cleanup },
 }
@@ -157,6 +161,10 @@ impl fmt::Display for Error {
             Error::Import { image_id, detail } => write!(f, "Glance's import of image {image_id} failed: {detail}"),
             Error::Stalled { secs } => write!(f, "the upload stalled: the server accepted no data for {secs} s"),
             Error::Cancelled => write!(f, "cancelled"),
+            Error::Keyring(m) => write!(f, "{m}"),
+            Error::SecretNeeded { profile, what, why } => {
+                write!(f, "profile '{profile}' needs its {what}: {why}")
+            }
             Error::Upload { cause, image_id, cleanup } => {
                 write!(f, "{cause}")?;
                 match cleanup {

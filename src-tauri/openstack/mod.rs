@@ -2,6 +2,7 @@
 //! catalog, image (discovery, create, upload). No Tauri, no terminal, no file dialogs here.
 
 pub mod catalog;
+pub mod check;
 pub mod error;
 pub mod http;
 pub mod identity;

@@ -3,6 +3,8 @@
 //! endpoint and its discovery. A second upload in the same process costs only the image calls.
 
 use reqwest::Url;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, OnceCell};
 
 use super::catalog::Interface;
@@ -11,6 +13,7 @@ use super::http::{Http, Timeouts, TlsOptions};
 use super::identity::{self, Credentials, Token};
 use super::image::discovery::{self as image_discovery, unversioned, ImageApiVersion};
 use super::image::Images;
+use super::secret::Secret;
 
 /// Everything needed to reach one cloud. Built by `config` from clouds.yaml / `OS_*`.
 #[derive(Debug, Clone)]
@@ -34,18 +37,101 @@ pub struct ImageService {
     pub version: ImageApiVersion,
 }
 
+/// Somewhere the token (with the discovered URLs) can outlive the process, so the next run
+/// skips discovery and authentication: the OS keyring, for Stackdrop's profiles. The blob is
+/// a secret (it holds the token).
+pub trait TokenStore: Send + Sync {
+    fn load(&self) -> Option<Secret>;
+    fn save(&self, blob: &Secret);
+    fn clear(&self);
+}
+
 pub struct Session {
     cloud: Cloud,
     http: Http,
     identity_url: OnceCell<Url>,
     token: Mutex<Option<Token>>,
     image: OnceCell<ImageService>,
+    store: Option<Box<dyn TokenStore>>,
+    /// The stored token was looked at (once per session).
+    store_read: std::sync::atomic::AtomicBool,
 }
 
 impl Session {
     pub fn new(cloud: Cloud) -> Result<Session> {
         let http = Http::new(&cloud.tls, cloud.timeouts)?;
-        Ok(Session { cloud, http, identity_url: OnceCell::new(), token: Mutex::new(None), image: OnceCell::new() })
+        Ok(Session {
+            cloud,
+            http,
+            identity_url: OnceCell::new(),
+            token: Mutex::new(None),
+            image: OnceCell::new(),
+            store: None,
+            store_read: Default::default(),
+        })
+    }
+
+    /// Keep the token in `store` between runs.
+    pub fn with_token_store(mut self, store: Box<dyn TokenStore>) -> Session {
+        self.store = Some(store);
+        self
+    }
+
+    /// What a stored token must have been issued for: the identity settings, the secret
+    /// (hashed) and the endpoint choice. A changed password or project never reuses a token.
+    fn fingerprint(&self) -> String {
+        let c = &self.cloud;
+        let body = identity::request_body(&c.credentials);
+        let mut h = Sha256::new();
+        for part in [
+            c.auth_url.as_str(),
+            &body.to_string(),
+            &c.interface.to_string(),
+            c.region.as_deref().unwrap_or("-"),
+            c.image_endpoint_override.as_ref().map(Url::as_str).unwrap_or("-"),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn save_to_store(&self, token: &Token, image: Option<&ImageService>) {
+        let (Some(store), Some(identity)) = (&self.store, self.identity_url.get()) else { return };
+        let blob = json!({
+            "v": 1,
+            "fingerprint": self.fingerprint(),
+            "identity_url": identity.as_str(),
+            "token": token.value.expose(),
+            "body": {"token": {
+                "expires_at": token.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                "catalog": token.catalog.to_json(&["image"]),
+                "project": {"id": token.project_id, "name": token.project_name},
+                "user": {"id": token.user_id, "name": token.user_name},
+            }},
+            "image": image.map(|i| json!({"root": i.root.as_str(), "version": i.version.id})),
+        });
+        store.save(&Secret::new(blob.to_string()));
+    }
+
+    /// Take the stored token if it was issued for these settings and is fresh.
+    fn load_from_store(&self) -> Option<Token> {
+        let blob: Value = serde_json::from_str(self.store.as_ref()?.load()?.expose()).ok()?;
+        if blob["v"] != 1 || blob["fingerprint"].as_str() != Some(self.fingerprint().as_str()) {
+            return None;
+        }
+        let token = Token::from_response(Secret::new(blob["token"].as_str()?.to_owned()), &blob["body"]).ok()?;
+        if !token.is_fresh() {
+            return None;
+        }
+        let _ = self.identity_url.set(Url::parse(blob["identity_url"].as_str()?).ok()?);
+        if let (Some(root), Some(version)) = (blob.pointer("/image/root").and_then(Value::as_str), blob.pointer("/image/version").and_then(Value::as_str)) {
+            if let Ok(root) = Url::parse(root) {
+                let _ = self.image.set(ImageService { root, version: ImageApiVersion { id: version.to_owned() } });
+            }
+        }
+        tracing::debug!("reusing the stored token for cloud {}, expires {}", self.cloud.name, token.expires_at);
+        Some(token)
     }
 
     pub fn cloud(&self) -> &Cloud {
@@ -56,8 +142,19 @@ impl Session {
         &self.http
     }
 
+    /// Take what the token store holds, once, before anything is discovered.
+    async fn restore(&self) {
+        if self.store.is_some() && !self.store_read.load(std::sync::atomic::Ordering::Relaxed) {
+            let mut slot = self.token.lock().await;
+            if slot.is_none() && !self.store_read.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                *slot = self.load_from_store();
+            }
+        }
+    }
+
     /// The Keystone v3 base URL (discovered once).
     pub async fn identity_url(&self) -> Result<Url> {
+        self.restore().await;
         self.identity_url
             .get_or_try_init(|| identity::discover_v3(&self.http, &self.cloud.auth_url))
             .await
@@ -66,6 +163,7 @@ impl Session {
 
     /// A token with more than two minutes left: the cached one, or a new one.
     pub async fn token(&self) -> Result<Token> {
+        self.restore().await;
         let mut slot = self.token.lock().await;
         if let Some(t) = slot.as_ref().filter(|t| t.is_fresh()) {
             return Ok(t.clone());
@@ -74,17 +172,23 @@ impl Session {
         let t = identity::authenticate(&self.http, &v3, &self.cloud.credentials).await?;
         tracing::debug!("new token for cloud {}, expires {}", self.cloud.name, t.expires_at);
         *slot = Some(t.clone());
+        self.save_to_store(&t, self.image.get());
         Ok(t)
     }
 
     /// Drop the cached token and get a new one (after a 401, or before a long upload).
     pub async fn reauthenticate(&self) -> Result<Token> {
         *self.token.lock().await = None;
+        self.store_read.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(s) = &self.store {
+            s.clear();
+        }
         self.token().await
     }
 
     /// The image service: the override, or the catalog entry; discovered once.
     pub async fn image_service(&self) -> Result<ImageService> {
+        self.restore().await;
         self.image
             .get_or_try_init(|| async {
                 let endpoint = match &self.cloud.image_endpoint_override {
@@ -100,7 +204,11 @@ impl Session {
                 };
                 let root = unversioned(&endpoint);
                 let version = image_discovery::discover(&self.http, &root).await?;
-                Ok(ImageService { root, version })
+                let service = ImageService { root, version };
+                if let Some(t) = self.token.lock().await.as_ref() {
+                    self.save_to_store(t, Some(&service));
+                }
+                Ok(service)
             })
             .await
             .cloned()

@@ -19,6 +19,8 @@ pub struct Lab {
     pub clouds: PathBuf,
     pub keystone: String,
     pub glance: String,
+    /// The lab's Python venv (keystone, glance, openstackclient).
+    pub venv: PathBuf,
 }
 
 pub enum Layout {
@@ -47,6 +49,7 @@ pub fn lab(layout: Layout) -> Option<Lab> {
         clouds: PathBuf::from(kv["LAB_CLOUDS"]),
         keystone: kv["LAB_KEYSTONE_URL"].to_owned(),
         glance: kv["LAB_GLANCE_URL"].to_owned(),
+        venv: PathBuf::from(kv["LAB_VENV"]),
     })
 }
 
@@ -63,6 +66,8 @@ pub fn command(lab: &Lab, args: &[&str]) -> Command {
         }
     }
     c.env("OS_CLIENT_CONFIG_FILE", &lab.clouds).env("OS_CLIENT_SECURE_FILE", "/nonexistent").env_remove("DISPLAY");
+    // No Stackdrop profiles unless a test brings its own (STACKDROP_CONFIG_DIR).
+    c.env("STACKDROP_CONFIG_DIR", "/nonexistent/stackdrop-profiles");
     c.args(args);
     c
 }
@@ -133,4 +138,16 @@ pub fn sparse_file(dir: &Path, name: &str, len: u64) -> PathBuf {
     let p = dir.join(name);
     std::fs::File::create(&p).unwrap().set_len(len).unwrap();
     p
+}
+
+/// openstackclient from the lab's venv, as the lab's admin (to set up users for a test).
+pub fn openstack(lab: &Lab, args: &[&str]) -> String {
+    let o = Command::new(lab.venv.join("bin/openstack"))
+        .env("OS_CLIENT_CONFIG_FILE", &lab.clouds)
+        .env("OS_CLOUD", "lab")
+        .args(args)
+        .output()
+        .expect("the lab's openstack CLI");
+    assert!(o.status.success(), "openstack {args:?}: {}", stderr(&o));
+    stdout(&o)
 }

@@ -140,6 +140,11 @@ pub async fn authenticate(http: &Http, v3: &Url, creds: &Credentials) -> Result<
             }
             Err(Error::AuthFailed { auth_url: v3.to_string(), method: creds.method.label() })
         }
+        // Keystone answers an unknown application credential id with 404 ("Could not find
+        // Application Credential"): for the person, that is a refused credential.
+        Err(Error::Api { status: 404, .. }) if matches!(creds.method, AuthMethod::ApplicationCredential { .. }) => {
+            Err(Error::AuthFailed { auth_url: v3.to_string(), method: creds.method.label() })
+        }
         other => other,
     }
 }

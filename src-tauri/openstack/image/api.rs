@@ -65,14 +65,26 @@ impl<'a> Images<'a> {
         Ok(join(&self.s.image_service().await?.root, path))
     }
 
+    /// One API call; a 401 (the token was revoked, or a stored one is no longer accepted) gets
+    /// one new token and one more try, as keystoneauth does.
     async fn call(&self, method: Method, path: &str, body: Option<(&str, Value)>) -> Result<reqwest::Response> {
         let url = self.url(path).await?;
         let token = self.s.token().await?;
-        let mut req = self.s.http().request(method, url.as_str()).header("X-Auth-Token", token.value.expose());
-        if let Some((content_type, body)) = body {
-            req = req.header(reqwest::header::CONTENT_TYPE, content_type).body(body.to_string());
+        let build = |token: &str| {
+            let mut req = self.s.http().request(method.clone(), url.as_str()).header("X-Auth-Token", token);
+            if let Some((content_type, body)) = &body {
+                req = req.header(reqwest::header::CONTENT_TYPE, *content_type).body(body.to_string());
+            }
+            req
+        };
+        match self.s.http().send(Service::Image, build(token.value.expose())).await {
+            Err(Error::Api { status: 401, .. }) => {
+                tracing::debug!("401 from Glance on {path}: getting a new token");
+                let token = self.s.reauthenticate().await?;
+                self.s.http().send(Service::Image, build(token.value.expose())).await
+            }
+            other => other,
         }
-        self.s.http().send(Service::Image, req).await
     }
 
     async fn call_json(&self, method: Method, path: &str, body: Option<(&str, Value)>) -> Result<Value> {

@@ -1,0 +1,162 @@
+//! The profile manager: list, save (add/edit), duplicate, delete, import, unlock, test.
+//! Secrets only ever travel from the page to Rust, never back.
+
+use serde::Serialize;
+use stackdrop::config::import::{self, ApplyOptions};
+use stackdrop::config::manage::{self, Listed};
+use stackdrop::config::{self, process_env, Profile};
+use stackdrop::openstack::check::{self, Step};
+use stackdrop::openstack::Secret;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use super::{AppState, CmdResult, ConfigOffer};
+
+#[derive(Serialize)]
+pub struct ProfilesView {
+    profiles: Vec<Listed>,
+    file: String,
+    /// Why there is no keyring, when there is none.
+    keyring_problem: Option<String>,
+}
+
+#[tauri::command]
+pub async fn profiles_list(state: State<'_, AppState>) -> CmdResult<ProfilesView> {
+    let s = &state.sessions;
+    Ok(ProfilesView {
+        profiles: manage::list(&s.store, &s.secrets).map_err(|e| e.to_string())?,
+        file: s.store.path().display().to_string(),
+        keyring_problem: s.secrets.probe().err().map(|e| e.to_string()),
+    })
+}
+
+/// Add (`old_name` empty) or change a profile. `secret` empty keeps the stored one;
+/// `ask_each_time` saves without the keyring (the secret is then asked for per session).
+#[tauri::command]
+pub async fn profile_save(
+    state: State<'_, AppState>,
+    old_name: Option<String>,
+    profile: Profile,
+    secret: Option<String>,
+    ask_each_time: bool,
+) -> CmdResult<()> {
+    let s = &state.sessions;
+    let secret = secret.filter(|x| !x.is_empty()).map(Secret::new);
+    let name = profile.name.clone();
+    let opts = ApplyOptions { replace: false, without_keyring: ask_each_time };
+    let (secret_for_session, to_keyring) = if ask_each_time { (secret, None) } else { (None, secret) };
+    let r = match old_name.filter(|n| !n.is_empty()) {
+        Some(old) => {
+            s.drop_session(&old);
+            manage::update(&s.store, &s.secrets, &old, profile, to_keyring, opts)
+        }
+        None => manage::save(&s.store, &s.secrets, profile, to_keyring, opts),
+    };
+    r.map_err(|e| e.to_string())?;
+    if let Some(x) = secret_for_session {
+        s.secrets.remember_for_session(&name, &x);
+    }
+    s.drop_session(&name);
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn profile_duplicate(state: State<'_, AppState>, name: String, new_name: String) -> CmdResult<()> {
+    let s = &state.sessions;
+    manage::duplicate(&s.store, &s.secrets, &name, &new_name).map_err(|e| e.to_string())
+}
+
+/// Remove a profile and its keyring entry; returns notes for what could not be removed.
+#[tauri::command]
+pub async fn profile_delete(state: State<'_, AppState>, name: String) -> CmdResult<Vec<String>> {
+    let s = &state.sessions;
+    s.drop_session(&name);
+    manage::remove(&s.store, &s.secrets, &[name]).map_err(|e| e.to_string())
+}
+
+/// The secret typed in when connecting: into the keyring (`remember`), or this session only.
+#[tauri::command]
+pub async fn profile_unlock(state: State<'_, AppState>, name: String, secret: String, remember: bool) -> CmdResult<()> {
+    let s = &state.sessions;
+    let secret = Secret::new(secret);
+    if remember {
+        manage::set_secret(&s.store, &s.secrets, &name, &secret).map_err(|e| e.to_string())?;
+    } else {
+        s.secrets.remember_for_session(&name, &secret);
+    }
+    s.drop_session(&name);
+    Ok(())
+}
+
+/// Run the seed's sequence step by step, each step sent to the page as it starts and ends.
+#[tauri::command]
+pub async fn profile_test(state: State<'_, AppState>, name: String, on_step: Channel<Step>) -> CmdResult<()> {
+    let s = &state.sessions;
+    let opened = config::open(Some(&name), &serde_json::json!({}), &process_env, &s.store, &s.secrets, None)
+        .map_err(|e| e.to_string())?;
+    let (_, result) = check::test_connection(opened.cloud, &|step| {
+        let _ = on_step.send(step.clone());
+    })
+    .await;
+    result.map_err(|e| e.to_string())
+}
+
+/// The native dialog for a clouds.yaml or openrc file.
+#[tauri::command]
+pub async fn profiles_import_pick(state: State<'_, AppState>) -> CmdResult<Option<ConfigOffer>> {
+    let picked = rfd::AsyncFileDialog::new()
+        .set_title("Import clouds.yaml or openrc")
+        .add_filter("Cloud settings", &["yaml", "yml", "json", "sh", "rc"])
+        .add_filter("All files", &["*"])
+        .pick_file()
+        .await;
+    Ok(picked.map(|f| state.offer_config(f.path().to_owned())))
+}
+
+#[derive(Serialize)]
+pub struct Imported {
+    imported: Vec<String>,
+    /// Profiles whose source asks for the secret (an openrc's prompt): ask the person now.
+    ask: Vec<AskFor>,
+}
+
+#[derive(Serialize)]
+pub struct AskFor {
+    name: String,
+    what: &'static str,
+}
+
+/// Import the offered file (`handle`), or with none, clouds.yaml from the standard places.
+#[tauri::command]
+pub async fn profiles_import(
+    state: State<'_, AppState>,
+    handle: Option<String>,
+    replace: bool,
+    ask_each_time: bool,
+) -> CmdResult<Imported> {
+    let s = &state.sessions;
+    let cands = match &handle {
+        Some(h) => {
+            let path = state.config_path(h).ok_or("this file is no longer offered: drop it again")?;
+            import::read_file(&path, None, &process_env)
+        }
+        None => import::read_standard(&process_env),
+    }
+    .map_err(|e| e.to_string())?;
+    let opts = ApplyOptions { replace, without_keyring: ask_each_time };
+    let names = import::apply(&s.store, &s.secrets, &cands, opts).map_err(|e| e.to_string())?;
+    let no_keyring = s.secrets.probe().is_err();
+    for c in &cands {
+        s.drop_session(&c.profile.name);
+        // Without a keyring, secrets the file carried serve this session only.
+        if let (true, Some(x)) = (no_keyring, &c.secret) {
+            s.secrets.remember_for_session(&c.profile.name, x);
+        }
+    }
+    let ask = cands
+        .iter()
+        .filter(|c| c.secret.is_none() && s.secrets.state(&c.profile.name) == config::secrets::SecretState::Missing)
+        .map(|c| AskFor { name: c.profile.name.clone(), what: c.profile.auth_type.secret_label() })
+        .collect();
+    Ok(Imported { imported: names, ask })
+}

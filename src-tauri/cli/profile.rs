@@ -1,0 +1,341 @@
+//! `stackdrop profile list|show|add|import|export|set-secret|rename|remove|test`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+
+use crate::config::import::{self, ApplyOptions, Candidate};
+use crate::config::profiles::Profile;
+use crate::config::{self, manage, process_env, ProfileStore, Secrets};
+use crate::openstack::check::{self, StepState};
+use crate::openstack::{Error, Secret};
+
+use super::output::{self, Format, OutputArgs};
+use super::GlobalArgs;
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// List Stackdrop's cloud profiles (secrets are in the OS keyring, never shown)
+    List {
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Show one profile
+    Show {
+        name: String,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Add a profile from the --os-* flags (e.g. --os-auth-url, --os-username,
+    /// --os-project-name, --os-user-domain-name); the secret is asked for
+    Add {
+        name: String,
+        /// Upload default: visibility of new images
+        #[arg(long, value_parser = ["public", "private", "shared", "community"])]
+        visibility: Option<String>,
+        /// Upload default: disk format when the file's headers do not tell
+        #[arg(long)]
+        disk_format: Option<String>,
+        #[command(flatten)]
+        save: SaveArgs,
+    },
+    /// Import clouds from clouds.yaml (+ secure.yaml), an openrc file, or the OS_* environment;
+    /// without FILE, from where openstackclient finds clouds.yaml
+    Import {
+        /// A clouds.yaml / clouds.json, or an openrc file (read, never run)
+        file: Option<PathBuf>,
+        /// The secure.yaml to merge (default: one beside FILE)
+        #[arg(long, value_name = "FILE", requires = "file")]
+        secure: Option<PathBuf>,
+        /// Profile name for an openrc or --env; with a clouds.yaml, import only this cloud
+        #[arg(long)]
+        name: Option<String>,
+        /// Import the OS_* variables of this shell (openstackclient's `envvars` cloud)
+        #[arg(long, conflicts_with_all = ["file", "secure"])]
+        env: bool,
+        #[command(flatten)]
+        save: SaveArgs,
+    },
+    /// Print a profile as a clouds.yaml entry (no secret unless --with-secrets)
+    Export {
+        name: String,
+        /// Include the secret from the keyring (the output then holds it in plain text)
+        #[arg(long)]
+        with_secrets: bool,
+        #[arg(short = 'f', long = "format", default_value = "yaml", value_parser = ["yaml", "json"])]
+        format: String,
+    },
+    /// Replace the secret (password, application credential secret or token) kept for a profile
+    SetSecret {
+        name: String,
+        /// Read the secret from the first line of standard input instead of asking
+        #[arg(long)]
+        secret_stdin: bool,
+    },
+    /// Rename a profile (its keyring entry moves with it)
+    Rename { from: String, to: String },
+    /// Remove profiles and their keyring entries
+    #[command(visible_alias = "delete")]
+    Remove {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Run the connection sequence step by step: identity discovery, token, catalog, Glance
+    /// versions, import methods, stores
+    Test {
+        /// A profile, or a cloud in clouds.yaml (default: --os-cloud / OS_CLOUD / OS_*)
+        name: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SaveArgs {
+    /// Read the secret from the first line of standard input instead of asking
+    #[arg(long)]
+    pub secret_stdin: bool,
+    /// Save even when no OS keyring is reachable: the secret is then asked for each time
+    #[arg(long)]
+    pub no_keyring: bool,
+    /// Overwrite profiles of the same name
+    #[arg(long)]
+    pub replace: bool,
+}
+
+impl SaveArgs {
+    fn options(&self) -> ApplyOptions {
+        ApplyOptions { replace: self.replace, without_keyring: self.no_keyring }
+    }
+}
+
+/// The CLI's way to get a missing secret: ask on the terminal, if there is one.
+pub fn ask_on_terminal(p: &Profile, why: &str) -> Option<Secret> {
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    eprintln!("stackdrop: profile '{}': {why}.", p.name);
+    prompt(p)
+}
+
+fn prompt(p: &Profile) -> Option<Secret> {
+    let who = p.username.as_deref().or(p.user_id.as_deref()).or(p.application_credential_id.as_deref()).unwrap_or("");
+    let label = p.auth_type.secret_label();
+    let text = if who.is_empty() { format!("{label}: ") } else { format!("{label} for {who}: ") };
+    let s = rpassword::prompt_password(format!("{}{}", text[..1].to_uppercase(), &text[1..])).ok()?;
+    (!s.is_empty()).then(|| Secret::new(s))
+}
+
+fn stdin_secret() -> Result<Secret, Error> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::Config(format!("cannot read the secret from standard input: {e}")))?;
+    let s = line.trim_end_matches(['\n', '\r']).to_owned();
+    if s.is_empty() {
+        return Err(Error::Config("standard input held no secret".into()));
+    }
+    Ok(Secret::new(s))
+}
+
+/// The secret for a new or imported profile that its source did not carry.
+fn secret_for(p: &Profile, from_stdin: bool) -> Result<Option<Secret>, Error> {
+    if from_stdin {
+        return stdin_secret().map(Some);
+    }
+    Ok(if std::io::stdin().is_terminal() { prompt(p) } else { None })
+}
+
+fn store() -> ProfileStore {
+    ProfileStore::default_location(&process_env)
+}
+
+fn rows(listed: &[manage::Listed]) -> Vec<Vec<Value>> {
+    listed
+        .iter()
+        .map(|l| {
+            let p = &l.profile;
+            let user = p.username.clone().or(p.user_id.clone()).or(p.application_credential_id.clone());
+            let project = p.project_name.clone().or(p.project_id.clone());
+            vec![
+                json!(p.name),
+                json!(p.auth_url),
+                json!(p.auth_type.as_str()),
+                json!(user),
+                json!(project),
+                json!(p.region_name),
+                json!(l.secret),
+            ]
+        })
+        .collect()
+}
+
+fn fields(l: &manage::Listed) -> Vec<(String, Value)> {
+    let mut v = serde_json::to_value(&l.profile).unwrap_or_default();
+    let mut f: Vec<(String, Value)> = Vec::new();
+    if let Value::Object(m) = &mut v {
+        for (k, val) in std::mem::take(m) {
+            if !val.is_null() && val != json!({}) {
+                f.push((k, val));
+            }
+        }
+    }
+    f.push(("secret".into(), json!(l.secret.describe())));
+    f
+}
+
+pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Result<(), Error> {
+    let io = |e: std::io::Error| Error::Config(format!("cannot write the output: {e}"));
+    let store = store();
+    let secrets = Secrets::for_store(&store);
+    match cmd {
+        ProfileCommand::List { output } => {
+            let listed = manage::list(&store, &secrets)?;
+            let headers = ["Name", "Auth URL", "Auth Type", "User", "Project", "Region", "Secret"];
+            if listed.is_empty() && output.format == Format::Table {
+                eprintln!(
+                    "no profiles yet ({}); add one with `stackdrop profile import` (clouds.yaml, openrc) or `stackdrop profile add`",
+                    store.path().display()
+                );
+            }
+            output::show_list(out, &headers, &rows(&listed), &output).map_err(io)
+        }
+        ProfileCommand::Show { name, output } => {
+            let p = manage::get(&store, &name)?;
+            let l = manage::Listed { secret: secrets.state(&name), profile: p };
+            output::show_one(out, &fields(&l), &output).map_err(io)
+        }
+        ProfileCommand::Add { name, visibility, disk_format, save } => {
+            let entry = g.overrides();
+            let (mut p, secret) = Profile::from_entry(&name, &entry)?;
+            p.defaults.visibility = visibility;
+            p.defaults.disk_format = disk_format;
+            let secret = match secret {
+                Some(s) => Some(s),
+                None => secret_for(&p, save.secret_stdin)?,
+            };
+            let had = secret.is_some();
+            manage::save(&store, &secrets, p, secret, save.options())?;
+            report_saved(&[name], had, &secrets);
+            Ok(())
+        }
+        ProfileCommand::Import { file, secure, name, env, save } => {
+            let mut cands: Vec<Candidate> = if env {
+                vec![import::read_env(name.as_deref().unwrap_or("envvars"), &process_env)?]
+            } else {
+                match (&file, &secure) {
+                    (Some(f), Some(s)) => {
+                        let mut all = import::read_clouds_yaml(f, Some(s))?;
+                        if let Some(n) = &name {
+                            all.retain(|c| &c.profile.name == n);
+                        }
+                        all
+                    }
+                    (Some(f), None) => {
+                        if crate::config::profiles::same_file(f, &store.path()) {
+                            return Err(Error::Config(format!("{} is Stackdrop's own profile file", f.display())));
+                        }
+                        import::read_file(f, name.as_deref(), &process_env)?
+                    }
+                    (None, _) => {
+                        let mut all = import::read_standard(&process_env)?;
+                        if let Some(n) = &name {
+                            all.retain(|c| &c.profile.name == n);
+                            if all.is_empty() {
+                                return Err(Error::Config(format!("clouds.yaml has no cloud '{n}'")));
+                            }
+                        }
+                        all
+                    }
+                }
+            };
+            if cands.is_empty() {
+                return Err(Error::Config("nothing to import".into()));
+            }
+            // An openrc that asks for its password at `source` time: ask now, once.
+            for c in cands.iter_mut().filter(|c| c.ask_secret) {
+                if save.secret_stdin || std::io::stdin().is_terminal() {
+                    eprintln!("stackdrop: {} asks for the {} when sourced.", c.source, c.profile.auth_type.secret_label());
+                }
+                c.secret = secret_for(&c.profile, save.secret_stdin)?;
+            }
+            let names = import::apply(&store, &secrets, &cands, save.options())?;
+            for c in &cands {
+                eprintln!(
+                    "imported '{}' from {}{}",
+                    c.profile.name,
+                    c.source,
+                    if c.has_secret() { "" } else { " (no secret: it will be asked for when needed)" }
+                );
+            }
+            report_saved(&names, true, &secrets);
+            Ok(())
+        }
+        ProfileCommand::Export { name, with_secrets, format } => {
+            let p = manage::get(&store, &name)?;
+            let secret = if with_secrets {
+                Some(config::profile_secret(&p, &secrets, &process_env, Some(&ask_on_terminal))?)
+            } else {
+                None
+            };
+            let doc = json!({ "clouds": { name: p.export_entry(secret.as_ref()) } });
+            let text = if format == "json" {
+                serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+            } else {
+                serde_yaml_ng::to_string(&doc).unwrap_or_default()
+            };
+            out.write_all(text.as_bytes()).map_err(io)
+        }
+        ProfileCommand::SetSecret { name, secret_stdin } => {
+            let p = manage::get(&store, &name)?;
+            let secret = secret_for(&p, secret_stdin)?
+                .ok_or_else(|| Error::Config("no secret given (use a terminal, or --secret-stdin)".into()))?;
+            manage::set_secret(&store, &secrets, &name, &secret)?;
+            eprintln!("the {} for '{name}' is now in the OS keyring", p.auth_type.secret_label());
+            Ok(())
+        }
+        ProfileCommand::Rename { from, to } => {
+            manage::rename(&store, &secrets, &from, &to)?;
+            eprintln!("renamed '{from}' to '{to}'");
+            Ok(())
+        }
+        ProfileCommand::Remove { names } => {
+            for note in manage::remove(&store, &secrets, &names)? {
+                eprintln!("stackdrop: {note}");
+            }
+            Ok(())
+        }
+        ProfileCommand::Test { name, output } => {
+            let name = name.or_else(|| g.os_cloud.clone());
+            let opened =
+                config::open(name.as_deref(), &g.overrides(), &process_env, &store, &secrets, Some(&ask_on_terminal))?;
+            let live = output.format == Format::Table;
+            let (steps, result) = check::test_connection(opened.cloud, &|step| {
+                if live && step.state != StepState::Running {
+                    println!("{}", check::line(step));
+                }
+            })
+            .await;
+            if !live {
+                let rows: Vec<Vec<Value>> =
+                    steps.iter().map(|s| vec![json!(s.id), json!(s.title), json!(s.state), json!(s.detail)]).collect();
+                output::show_list(out, &["Step", "Title", "State", "Detail"], &rows, &output).map_err(io)?;
+            }
+            result
+        }
+    }
+}
+
+fn report_saved(names: &[String], had_secret: bool, secrets: &Secrets) {
+    if !had_secret {
+        return;
+    }
+    if let Err(e) = secrets.probe() {
+        eprintln!("stackdrop: {e}: secrets were not saved and will be asked for when needed");
+    } else if !names.is_empty() {
+        eprintln!("secrets are in the OS keyring; {} holds no secrets", store().path().display());
+    }
+}

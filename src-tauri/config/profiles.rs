@@ -1,0 +1,491 @@
+//! Stackdrop's own cloud profiles. They live in one clouds.yaml-shaped file in the user's
+//! config directory (`~/.config/stackdrop/profiles.yaml` on Linux, the platform's own place
+//! elsewhere, `STACKDROP_CONFIG_DIR` to move it) that a person can read and that never holds a
+//! secret: each profile's password, application credential secret or token is in the OS
+//! keyring (see [`super::secrets`]).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::openstack::error::{Error, Result};
+use crate::openstack::{Cloud, Secret};
+
+use super::clouds::cloud_from_entry;
+
+pub const FILE_NAME: &str = "profiles.yaml";
+
+/// How a profile authenticates, with the clouds.yaml spelling of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum AuthType {
+    #[default]
+    #[serde(rename = "password")]
+    Password,
+    #[serde(rename = "v3applicationcredential")]
+    ApplicationCredential,
+    #[serde(rename = "token")]
+    Token,
+}
+
+impl AuthType {
+    pub fn parse(s: &str) -> Option<AuthType> {
+        match s {
+            "password" | "v3password" => Some(AuthType::Password),
+            "v3applicationcredential" | "applicationcredential" | "application_credential" => {
+                Some(AuthType::ApplicationCredential)
+            }
+            "token" | "v3token" => Some(AuthType::Token),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::Password => "password",
+            AuthType::ApplicationCredential => "v3applicationcredential",
+            AuthType::Token => "token",
+        }
+    }
+
+    /// The clouds.yaml `auth` key that holds this method's secret.
+    pub fn secret_key(self) -> &'static str {
+        match self {
+            AuthType::Password => "password",
+            AuthType::ApplicationCredential => "application_credential_secret",
+            AuthType::Token => "token",
+        }
+    }
+
+    /// The secret in words, for prompts and messages.
+    pub fn secret_label(self) -> &'static str {
+        match self {
+            AuthType::Password => "password",
+            AuthType::ApplicationCredential => "application credential secret",
+            AuthType::Token => "token",
+        }
+    }
+}
+
+/// Upload defaults a profile may carry (the app's form starts from them; CLI flags win).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UploadDefaults {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk_format: Option<String>,
+}
+
+impl UploadDefaults {
+    fn is_empty(&self) -> bool {
+        self.visibility.is_none() && self.disk_format.is_none()
+    }
+}
+
+/// One cloud as Stackdrop keeps it: what openstacksdk's cloud config holds that matters for
+/// uploading images, flat (the app's form and `-f json` show it like this), without the secret.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Profile {
+    pub name: String,
+    pub auth_url: String,
+    pub auth_type: AuthType,
+    pub username: Option<String>,
+    pub user_id: Option<String>,
+    pub user_domain_name: Option<String>,
+    pub user_domain_id: Option<String>,
+    pub project_name: Option<String>,
+    pub project_id: Option<String>,
+    pub project_domain_name: Option<String>,
+    pub project_domain_id: Option<String>,
+    pub application_credential_id: Option<String>,
+    pub application_credential_name: Option<String>,
+    pub region_name: Option<String>,
+    pub interface: Option<String>,
+    pub identity_api_version: Option<String>,
+    pub image_endpoint_override: Option<String>,
+    pub cacert: Option<String>,
+    pub cert: Option<String>,
+    pub key: Option<String>,
+    /// `false` turns TLS verification off (clouds.yaml `verify: false`).
+    pub verify: Option<bool>,
+    pub defaults: UploadDefaults,
+}
+
+/// The string fields kept under `auth:` in clouds.yaml, in the order they are written.
+const AUTH_KEYS: &[&str] = &[
+    "auth_url",
+    "username",
+    "user_id",
+    "user_domain_name",
+    "user_domain_id",
+    "project_name",
+    "project_id",
+    "project_domain_name",
+    "project_domain_id",
+    "application_credential_id",
+    "application_credential_name",
+];
+/// The string fields at the top of a clouds.yaml entry.
+const TOP_KEYS: &[&str] =
+    &["region_name", "interface", "identity_api_version", "image_endpoint_override", "cacert", "cert", "key"];
+/// Every secret clouds.yaml may carry under `auth:`.
+pub const SECRET_KEYS: &[&str] = &["password", "application_credential_secret", "token"];
+
+impl Profile {
+    fn field(&self, key: &str) -> Option<&String> {
+        match key {
+            "auth_url" => Some(&self.auth_url).filter(|s| !s.is_empty()),
+            "username" => self.username.as_ref(),
+            "user_id" => self.user_id.as_ref(),
+            "user_domain_name" => self.user_domain_name.as_ref(),
+            "user_domain_id" => self.user_domain_id.as_ref(),
+            "project_name" => self.project_name.as_ref(),
+            "project_id" => self.project_id.as_ref(),
+            "project_domain_name" => self.project_domain_name.as_ref(),
+            "project_domain_id" => self.project_domain_id.as_ref(),
+            "application_credential_id" => self.application_credential_id.as_ref(),
+            "application_credential_name" => self.application_credential_name.as_ref(),
+            "region_name" => self.region_name.as_ref(),
+            "interface" => self.interface.as_ref(),
+            "identity_api_version" => self.identity_api_version.as_ref(),
+            "image_endpoint_override" => self.image_endpoint_override.as_ref(),
+            "cacert" => self.cacert.as_ref(),
+            "cert" => self.cert.as_ref(),
+            "key" => self.key.as_ref(),
+            _ => None,
+        }
+    }
+
+    fn field_mut(&mut self, key: &str) -> Option<&mut Option<String>> {
+        Some(match key {
+            "username" => &mut self.username,
+            "user_id" => &mut self.user_id,
+            "user_domain_name" => &mut self.user_domain_name,
+            "user_domain_id" => &mut self.user_domain_id,
+            "project_name" => &mut self.project_name,
+            "project_id" => &mut self.project_id,
+            "project_domain_name" => &mut self.project_domain_name,
+            "project_domain_id" => &mut self.project_domain_id,
+            "application_credential_id" => &mut self.application_credential_id,
+            "application_credential_name" => &mut self.application_credential_name,
+            "region_name" => &mut self.region_name,
+            "interface" => &mut self.interface,
+            "identity_api_version" => &mut self.identity_api_version,
+            "image_endpoint_override" => &mut self.image_endpoint_override,
+            "cacert" => &mut self.cacert,
+            "cert" => &mut self.cert,
+            "key" => &mut self.key,
+            _ => return None,
+        })
+    }
+
+    /// Take a clouds.yaml entry apart: the profile, and the secret its auth type uses (if the
+    /// entry carries it). Keys that do not matter here (other services' settings) are dropped;
+    /// `default_domain_*` is folded into the user and project domains. The result is checked.
+    pub fn from_entry(name: &str, entry: &Value) -> Result<(Profile, Option<Secret>)> {
+        let text = |v: Option<&Value>| match v {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let auth = entry.get("auth").cloned().unwrap_or(Value::Null);
+        let mut p = Profile { name: name.to_owned(), ..Profile::default() };
+        p.auth_url = text(auth.get("auth_url")).unwrap_or_default();
+        for k in &AUTH_KEYS[1..] {
+            *p.field_mut(k).expect("known key") = text(auth.get(*k));
+        }
+        // v2-era spellings openstacksdk still accepts.
+        p.project_name = p.project_name.or_else(|| text(auth.get("tenant_name")));
+        p.project_id = p.project_id.or_else(|| text(auth.get("tenant_id")));
+        for k in TOP_KEYS {
+            *p.field_mut(k).expect("known key") = text(entry.get(*k));
+        }
+        p.interface = p.interface.or_else(|| text(entry.get("endpoint_type")));
+        let default_id = text(auth.get("default_domain_id"));
+        let default_name = text(auth.get("default_domain_name"));
+        if p.user_domain_id.is_none() && p.user_domain_name.is_none() {
+            p.user_domain_id.clone_from(&default_id);
+            p.user_domain_name = if default_id.is_none() { default_name.clone() } else { None };
+        }
+        if p.project_domain_id.is_none() && p.project_domain_name.is_none() {
+            p.project_domain_id.clone_from(&default_id);
+            p.project_domain_name = if default_id.is_none() { default_name } else { None };
+        }
+        p.verify = match entry.get("verify") {
+            Some(Value::Bool(b)) => Some(*b),
+            Some(Value::String(v)) => Some(!matches!(v.to_ascii_lowercase().as_str(), "false" | "0" | "no")),
+            _ => None,
+        };
+        if matches!(entry.get("insecure"), Some(Value::Bool(true))) {
+            p.verify = Some(false);
+        }
+        p.auth_type = match text(entry.get("auth_type")) {
+            Some(t) => AuthType::parse(&t).ok_or_else(|| {
+                Error::Config(format!(
+                    "cloud '{name}': auth_type '{t}' is not supported (use password, v3applicationcredential or token)"
+                ))
+            })?,
+            None if text(auth.get("application_credential_secret")).is_some()
+                || text(auth.get("application_credential_id")).is_some() =>
+            {
+                AuthType::ApplicationCredential
+            }
+            None if text(auth.get("token")).is_some() && text(auth.get("password")).is_none() => AuthType::Token,
+            None => AuthType::Password,
+        };
+        if let Some(d) = entry.get("stackdrop") {
+            p.defaults = serde_json::from_value(d.clone()).unwrap_or_default();
+        }
+        let secret = match auth.get(p.auth_type.secret_key()) {
+            Some(Value::String(s)) if !s.is_empty() => Some(Secret::new(s.clone())),
+            _ => None,
+        };
+        p.check()?;
+        Ok((p, secret))
+    }
+
+    /// The clouds.yaml entry, without any secret.
+    pub fn to_entry(&self) -> Value {
+        let mut auth = Map::new();
+        for k in AUTH_KEYS {
+            if let Some(v) = self.field(k) {
+                auth.insert((*k).into(), json!(v));
+            }
+        }
+        let mut e = Map::new();
+        e.insert("auth_type".into(), json!(self.auth_type.as_str()));
+        e.insert("auth".into(), Value::Object(auth));
+        for k in TOP_KEYS {
+            if let Some(v) = self.field(k) {
+                e.insert((*k).into(), json!(v));
+            }
+        }
+        if let Some(v) = self.verify {
+            e.insert("verify".into(), json!(v));
+        }
+        if !self.defaults.is_empty() {
+            e.insert("stackdrop".into(), serde_json::to_value(&self.defaults).unwrap_or_default());
+        }
+        Value::Object(e)
+    }
+
+    /// The entry for another tool's clouds.yaml: no Stackdrop keys; the secret only if given.
+    pub fn export_entry(&self, secret: Option<&Secret>) -> Value {
+        let mut e = self.to_entry();
+        if let Value::Object(m) = &mut e {
+            m.remove("stackdrop");
+        }
+        if let (Some(s), Some(Value::Object(auth))) = (secret, e.get_mut("auth")) {
+            auth.insert(self.auth_type.secret_key().into(), json!(s.expose()));
+        }
+        e
+    }
+
+    /// The entry with its secret, as [`cloud_from_entry`] wants it.
+    pub fn entry_with(&self, secret: &Secret) -> Value {
+        self.export_entry(Some(secret))
+    }
+
+    /// Everything but the secret is right: the same checks as building the cloud.
+    pub fn check(&self) -> Result<()> {
+        check_name(&self.name)?;
+        self.cloud(&Secret::new("-".into())).map(drop)
+    }
+
+    pub fn cloud(&self, secret: &Secret) -> Result<Cloud> {
+        cloud_from_entry(&self.name, &self.entry_with(secret))
+    }
+}
+
+/// Profile names are keyring account names and YAML keys: keep them printable and short.
+pub fn check_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::Config("a profile needs a name".into()));
+    }
+    if name != name.trim() || name.chars().any(char::is_control) || name.len() > 128 {
+        return Err(Error::Config(format!(
+            "profile name {name:?} is not allowed: use up to 128 printable characters without leading or trailing spaces"
+        )));
+    }
+    Ok(())
+}
+
+/// The profile file.
+#[derive(Debug, Clone)]
+pub struct ProfileStore {
+    dir: PathBuf,
+    /// Set when the directory is not the platform's default one.
+    own_place: bool,
+}
+
+impl ProfileStore {
+    /// `STACKDROP_CONFIG_DIR`, else the platform's config directory + `stackdrop`.
+    pub fn default_location(env: &dyn Fn(&str) -> Option<String>) -> ProfileStore {
+        match env("STACKDROP_CONFIG_DIR").filter(|d| !d.is_empty()) {
+            Some(d) => ProfileStore::at(d),
+            None => ProfileStore {
+                dir: dirs::config_dir().map(|c| c.join("stackdrop")).unwrap_or_else(|| PathBuf::from(".stackdrop")),
+                own_place: false,
+            },
+        }
+    }
+
+    pub fn at(dir: impl Into<PathBuf>) -> ProfileStore {
+        ProfileStore { dir: dir.into(), own_place: true }
+    }
+
+    /// What keeps this file's keyring entries apart from the default file's.
+    pub fn keyring_namespace(&self) -> Option<String> {
+        self.own_place.then(|| std::path::absolute(&self.dir).unwrap_or_else(|_| self.dir.clone()).display().to_string())
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(FILE_NAME)
+    }
+
+    /// All profiles, by name. No file yet means none.
+    pub fn load(&self) -> Result<BTreeMap<String, Profile>> {
+        let path = self.path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(e) => return Err(Error::File { path: path.display().to_string(), detail: e.to_string() }),
+        };
+        let entries = super::import::parse_clouds_text(&path, &text)?;
+        let mut out = BTreeMap::new();
+        for (name, entry) in entries {
+            let (p, _) = Profile::from_entry(&name, &entry).map_err(|e| Error::File {
+                path: path.display().to_string(),
+                detail: e.to_string(),
+            })?;
+            out.insert(name, p);
+        }
+        Ok(out)
+    }
+
+    /// Write all profiles at once (a temporary file renamed over the old one, so a crash
+    /// never leaves half a file).
+    pub fn save(&self, profiles: &BTreeMap<String, Profile>) -> Result<()> {
+        let path = self.path();
+        let io = |e: std::io::Error| Error::File { path: path.display().to_string(), detail: e.to_string() };
+        std::fs::create_dir_all(&self.dir).map_err(io)?;
+        let clouds: Map<String, Value> = profiles.iter().map(|(n, p)| (n.clone(), p.to_entry())).collect();
+        let yaml = serde_yaml_ng::to_string(&json!({ "clouds": clouds }))
+            .map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
+        let text = format!(
+            "# Stackdrop's cloud profiles (clouds.yaml format). No secrets here: passwords,\n\
+             # application credential secrets and tokens are in the OS keyring.\n{yaml}"
+        );
+        let tmp = self.dir.join(format!(".{FILE_NAME}.{}.tmp", std::process::id()));
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(io)?;
+        drop(f);
+        std::fs::rename(&tmp, &path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io(e)
+        })
+    }
+}
+
+/// Is this path our own profile file? (Importing it into itself makes no sense.)
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_round_trip_keeps_everything_but_the_secret() {
+        let entry = json!({
+            "auth_type": "password",
+            "auth": {"auth_url": "https://k.example:5000/v3", "username": "bob", "password": "pw-9z",
+                     "project_name": "demo", "user_domain_name": "Default", "project_domain_id": "default"},
+            "region_name": "RegionTwo", "interface": "internal", "identity_api_version": 3,
+            "image_endpoint_override": "https://g.example:9292", "cacert": "/etc/ca.pem", "verify": true,
+            "compute_api_version": "2.1",
+            "stackdrop": {"visibility": "shared", "disk_format": "raw"}
+        });
+        let (p, secret) = Profile::from_entry("prod", &entry).unwrap();
+        assert_eq!(secret.unwrap().expose(), "pw-9z");
+        assert_eq!(p.identity_api_version.as_deref(), Some("3"));
+        assert_eq!(p.defaults.visibility.as_deref(), Some("shared"));
+        let out = p.to_entry();
+        assert!(!out.to_string().contains("pw-9z"));
+        assert!(out.get("compute_api_version").is_none(), "keys that do not matter are dropped");
+        let (again, none) = Profile::from_entry("prod", &out).unwrap();
+        assert_eq!(again, p);
+        assert!(none.is_none());
+        let exported = p.export_entry(None);
+        assert!(exported.get("stackdrop").is_none());
+        assert_eq!(p.export_entry(Some(&Secret::new("x".into())))["auth"]["password"], "x");
+    }
+
+    #[test]
+    fn auth_type_is_inferred_and_only_its_secret_is_taken() {
+        let (p, s) = Profile::from_entry(
+            "ac",
+            &json!({"auth": {"auth_url": "http://k/v3", "application_credential_id": "id1",
+                "application_credential_secret": "sek", "password": "unused"}}),
+        )
+        .unwrap();
+        assert_eq!(p.auth_type, AuthType::ApplicationCredential);
+        assert_eq!(s.unwrap().expose(), "sek");
+        let (p, _) =
+            Profile::from_entry("t", &json!({"auth": {"auth_url": "http://k/v3", "token": "tok", "project_id": "p"}}))
+                .unwrap();
+        assert_eq!(p.auth_type, AuthType::Token);
+    }
+
+    #[test]
+    fn default_domain_folds_into_both() {
+        let (p, _) = Profile::from_entry(
+            "d",
+            &json!({"auth": {"auth_url": "http://k/v3", "username": "u", "project_name": "p", "default_domain_id": "default"}}),
+        )
+        .unwrap();
+        assert_eq!(p.user_domain_id.as_deref(), Some("default"));
+        assert_eq!(p.project_domain_id.as_deref(), Some("default"));
+    }
+
+    #[test]
+    fn incomplete_profiles_are_refused_with_the_reason() {
+        let e = Profile::from_entry("x", &json!({"auth": {"auth_url": "http://k/v3", "username": "u"}})).unwrap_err();
+        assert!(e.to_string().contains("needs a domain"), "{e}");
+        let e = Profile::from_entry("x", &json!({"auth": {"username": "u"}})).unwrap_err();
+        assert!(e.to_string().contains("auth URL is missing"), "{e}");
+        let e = Profile::from_entry("x", &json!({"auth_type": "v3oidcpassword", "auth": {"auth_url": "http://k"}}))
+            .unwrap_err();
+        assert!(e.to_string().contains("not supported"), "{e}");
+        assert!(check_name(" padded").is_err() && check_name("").is_err() && check_name("lab-2").is_ok());
+    }
+
+    #[test]
+    fn store_writes_a_readable_file_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ProfileStore::at(dir.path().join("sd"));
+        assert!(store.load().unwrap().is_empty());
+        let (p, _) = Profile::from_entry(
+            "lab",
+            &json!({"auth": {"auth_url": "http://127.0.0.1:5000/v3", "username": "admin", "password": "s3cret-x",
+                "project_name": "admin", "user_domain_name": "Default", "project_domain_name": "Default"}}),
+        )
+        .unwrap();
+        let mut all = BTreeMap::new();
+        all.insert("lab".to_owned(), p.clone());
+        store.save(&all).unwrap();
+        let text = std::fs::read_to_string(store.path()).unwrap();
+        assert!(text.starts_with("# Stackdrop's cloud profiles") && text.contains("auth_url: http://127.0.0.1:5000/v3"));
+        assert!(!text.contains("s3cret-x"));
+        assert_eq!(store.load().unwrap()["lab"], p);
+        assert_eq!(std::fs::read_dir(dir.path().join("sd")).unwrap().count(), 1, "no temporary file left");
+    }
+}

@@ -1,0 +1,271 @@
+// The profile manager: list, add/edit, duplicate, delete, import (picker and dropped files),
+// test connection, and the secret prompt. Secrets go from here to Rust only: the page never
+// receives one, and every password field is emptied as soon as it has been sent.
+import { DISK_FORMATS } from './lib/form.js';
+import { AUTH_TYPES, INTERFACES, TEXT_FIELDS, fromProfile, secretLabel, secretState, toProfile } from './lib/profile-form.js';
+
+const { invoke, Channel } = window.__TAURI__.core;
+const $ = (sel, root = document) => root.querySelector(sel);
+
+let changed = async () => {};
+let editing = null; // name of the profile being edited, '' for a new one
+let offer = null; // a dropped or picked settings file waiting for "Import"
+
+export function initProfiles({ onChanged }) {
+  changed = onChanged;
+  const form = $('#profile-editor');
+  // Text inputs come from one list, so the form and its checks agree.
+  const grid = $('.grid', form);
+  for (const [key, label] of TEXT_FIELDS.slice().reverse()) {
+    const l = document.createElement('label');
+    l.dataset.field = key;
+    l.append(label, ' ', Object.assign(document.createElement('input'), { name: key, autocomplete: 'off' }));
+    grid.prepend(l);
+  }
+  form.elements.auth_type.replaceChildren(...AUTH_TYPES.map(([v, t]) => new Option(t, v)));
+  form.elements.interface.replaceChildren(...INTERFACES.map((v) => new Option(v, v)));
+  form.elements.disk_format.append(...DISK_FORMATS.map((v) => new Option(v, v)));
+  form.elements.auth_type.addEventListener('change', () => showFieldsFor(form.elements.auth_type.value));
+  form.addEventListener('submit', (e) => { e.preventDefault(); saveEditor(); });
+  $('#editor-cancel').addEventListener('click', closeEditor);
+  $('#profile-add').addEventListener('click', () => openEditor(null));
+  $('#profile-import-pick').addEventListener('click', pickImport);
+  $('#profile-import-standard').addEventListener('click', () => runImport(null, false, false));
+  $('#import-offer').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const f = e.target.elements;
+    runImport(offer?.handle ?? null, f.replace.checked, f.ask_each_time.checked);
+  });
+  $('#import-dismiss').addEventListener('click', () => { offer = null; $('#import-offer').hidden = true; });
+  $('#test-close').addEventListener('click', () => { $('#profile-test').hidden = true; });
+}
+
+function showFieldsFor(authType) {
+  for (const [key, , only] of TEXT_FIELDS) {
+    $(`[data-field="${key}"]`).hidden = Boolean(only) && !only.includes(authType);
+  }
+  $('#profile-editor .secret-label').textContent = secretLabel(authType);
+}
+
+export async function refreshProfiles() {
+  const status = $('#profiles-status');
+  let view;
+  try {
+    view = await invoke('profiles_list');
+  } catch (e) {
+    status.textContent = String(e);
+    return;
+  }
+  status.textContent = '';
+  $('#profiles-file').textContent = `Profiles are kept in ${view.file} (no secrets in it).`;
+  const problem = $('#keyring-problem');
+  problem.hidden = !view.keyring_problem;
+  problem.textContent = view.keyring_problem
+    ? `${view.keyring_problem}. Secrets cannot be kept: Stackdrop will ask for them once per session.` : '';
+  $('#profiles tbody').replaceChildren(...view.profiles.map(profileRow));
+  $('#profiles-empty').hidden = view.profiles.length > 0;
+}
+
+function profileRow(p) {
+  const tr = document.createElement('tr');
+  tr.dataset.name = p.name;
+  const cells = [p.name, p.auth_url, p.username ?? p.user_id ?? p.application_credential_id ?? '',
+    p.project_name ?? p.project_id ?? '', p.region_name ?? '', secretState(p.secret)];
+  for (const c of cells) {
+    const td = document.createElement('td');
+    td.textContent = c;
+    tr.append(td);
+  }
+  const td = document.createElement('td');
+  td.className = 'row-actions';
+  for (const [cls, label, fn] of [['test', 'Test', () => testProfile(p.name)], ['edit', 'Edit', () => openEditor(p)],
+    ['duplicate', 'Duplicate', () => duplicate(p.name)], ['delete', 'Delete', () => confirmDelete(p.name)]]) {
+    const b = Object.assign(document.createElement('button'), { type: 'button', className: cls, textContent: label });
+    b.addEventListener('click', fn);
+    td.append(b, ' ');
+  }
+  tr.append(td);
+  return tr;
+}
+
+function openEditor(p) {
+  const form = $('#profile-editor');
+  editing = p ? p.name : '';
+  $('#editor-title').textContent = p ? `Edit ${p.name}` : 'New profile';
+  const values = fromProfile(p ?? { auth_type: 'password', interface: 'public', user_domain_name: 'Default', project_domain_name: 'Default' });
+  for (const [k, v] of Object.entries(values)) {
+    const el = form.elements[k];
+    if (!el) continue;
+    if (el.type === 'checkbox') el.checked = Boolean(v); else el.value = v;
+  }
+  form.elements.secret.value = '';
+  form.elements.secret.placeholder = p && p.secret === 'saved' ? 'unchanged (in the OS keyring)' : '';
+  form.elements.ask_each_time.checked = false;
+  $('.form-errors', form).textContent = '';
+  showFieldsFor(values.auth_type);
+  form.hidden = false;
+  form.elements.name.focus();
+}
+
+function closeEditor() {
+  const form = $('#profile-editor');
+  form.elements.secret.value = '';
+  form.hidden = true;
+  editing = null;
+}
+
+async function saveEditor() {
+  const form = $('#profile-editor');
+  const f = form.elements;
+  const values = { auth_type: f.auth_type.value, interface: f.interface.value, verify: f.verify.checked,
+    visibility: f.visibility.value, disk_format: f.disk_format.value };
+  for (const [key] of TEXT_FIELDS) values[key] = f[key].value;
+  const { profile, errors } = toProfile(values);
+  const errs = $('.form-errors', form);
+  errs.textContent = errors.join('; ');
+  if (errors.length) return;
+  const secret = f.secret.value;
+  f.secret.value = '';
+  try {
+    await invoke('profile_save', { oldName: editing || null, profile, secret: secret || null, askEachTime: f.ask_each_time.checked });
+  } catch (e) {
+    errs.textContent = String(e);
+    return;
+  }
+  const saved = profile.name;
+  closeEditor();
+  $('#profiles-status').textContent = `Saved ${saved}.`;
+  await refreshProfiles();
+  await changed(saved);
+}
+
+async function duplicate(name) {
+  let n = 2;
+  const taken = new Set([...document.querySelectorAll('#profiles tbody tr')].map((tr) => tr.dataset.name));
+  while (taken.has(`${name}-${n}`)) n += 1;
+  try {
+    await invoke('profile_duplicate', { name, newName: `${name}-${n}` });
+    $('#profiles-status').textContent = `Copied ${name} to ${name}-${n}.`;
+  } catch (e) {
+    $('#profiles-status').textContent = String(e);
+  }
+  await refreshProfiles();
+  await changed(null);
+}
+
+function confirmDelete(name) {
+  const dialog = $('#confirm');
+  $('#confirm-text').textContent = `Delete profile "${name}" and its secret in the OS keyring? Your clouds.yaml and images are not touched.`;
+  $('#confirm-yes').onclick = async () => {
+    dialog.close();
+    try {
+      const notes = await invoke('profile_delete', { name });
+      $('#profiles-status').textContent = notes.length ? notes.join(' ') : `Deleted ${name}.`;
+    } catch (e) {
+      $('#profiles-status').textContent = String(e);
+    }
+    await refreshProfiles();
+    await changed(null);
+  };
+  $('#confirm-no').onclick = () => dialog.close();
+  dialog.showModal();
+  $('#confirm-no').focus();
+}
+
+// ------------------------------------------------------------ test connection
+export async function testProfile(name) {
+  const panel = $('#profile-test');
+  const list = $('#test-steps');
+  list.replaceChildren();
+  $('#test-title').textContent = `Testing ${name}`;
+  $('#test-result').textContent = '';
+  panel.hidden = false;
+  const onStep = new Channel();
+  onStep.onmessage = (step) => {
+    let li = list.querySelector(`[data-step="${step.id}"]`);
+    if (!li) {
+      li = document.createElement('li');
+      li.dataset.step = step.id;
+      li.innerHTML = '<strong class="title"></strong> <span class="state"></span><span class="detail"></span>';
+      list.append(li);
+    }
+    li.dataset.state = step.state;
+    $('.title', li).textContent = step.title;
+    $('.state', li).textContent = { running: '…', ok: 'ok', failed: 'failed', skipped: 'skipped' }[step.state];
+    $('.detail', li).textContent = step.detail;
+  };
+  try {
+    await invoke('profile_test', { name, onStep });
+    $('#test-result').textContent = 'Every step passed: uploads to this cloud will work.';
+    panel.dataset.result = 'ok';
+  } catch (e) {
+    $('#test-result').textContent = String(e);
+    panel.dataset.result = 'failed';
+  }
+}
+
+// ------------------------------------------------------------ import
+export function offerImport(o) {
+  offer = o;
+  $('#import-file').textContent = o.file_name;
+  const form = $('#import-offer');
+  form.reset();
+  form.hidden = false;
+}
+
+async function pickImport() {
+  const o = await invoke('profiles_import_pick');
+  if (o) offerImport(o);
+}
+
+async function runImport(handle, replace, askEachTime) {
+  const status = $('#profiles-status');
+  status.textContent = 'Importing…';
+  let r;
+  try {
+    r = await invoke('profiles_import', { handle, replace, askEachTime });
+  } catch (e) {
+    status.textContent = String(e);
+    return;
+  }
+  offer = null;
+  $('#import-offer').hidden = true;
+  status.textContent = `Imported ${r.imported.join(', ')}.`;
+  await refreshProfiles();
+  for (const a of r.ask) {
+    // An openrc asks for its password when sourced; ask now, once.
+    await askSecret(a.name, { what: a.what, why: 'the file asks for it when used', keyring: !askEachTime });
+  }
+  await changed(r.imported[0] ?? null);
+}
+
+// ------------------------------------------------------------ secret prompt
+/** Ask for a profile's secret; resolves true when one was given (and sent to Rust). */
+export function askSecret(name, need) {
+  const dialog = $('#secret-dialog');
+  const form = $('#secret-form');
+  $('#secret-text').textContent = `Profile "${name}" needs its ${need.what}: ${need.why}.`;
+  $('#secret-what').textContent = need.what.charAt(0).toUpperCase() + need.what.slice(1);
+  form.elements.secret.value = '';
+  form.elements.remember.checked = need.keyring;
+  form.elements.remember.disabled = !need.keyring;
+  return new Promise((resolve) => {
+    const done = async (given) => {
+      const secret = form.elements.secret.value;
+      form.elements.secret.value = '';
+      dialog.close();
+      if (!given || !secret) return resolve(false);
+      try {
+        await invoke('profile_unlock', { name, secret, remember: form.elements.remember.checked });
+        resolve(true);
+      } catch (e) {
+        $('#profiles-status').textContent = String(e);
+        resolve(false);
+      }
+    };
+    form.onsubmit = (e) => { e.preventDefault(); done(true); };
+    $('#secret-cancel').onclick = () => done(false);
+    dialog.showModal();
+    form.elements.secret.focus();
+  });
+}
