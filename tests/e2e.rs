@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
-use support::lab::{images_named, lab, qcow2, session, sparse_file, unique, Layout};
+use support::lab::{images_named, lab, openstack, qcow2, session, sparse_file, unique, Layout};
 
 /// Stops a child with SIGTERM (tauri-driver only stops its WebKitWebDriver on TERM/INT).
 struct Term(Child);
@@ -113,6 +113,7 @@ async fn the_whole_app_in_its_window() {
             .env("OS_CLIENT_CONFIG_FILE", &lab.clouds)
             .env("OS_CLIENT_SECURE_FILE", "/nonexistent")
             .env("OS_CLOUD", "lab")
+            .env("STACKDROP_CONFIG_DIR", dir.path().join("no-profiles"))
             .env("GSETTINGS_BACKEND", "memory")
             .spawn()
             .expect("tauri-driver on PATH (cargo install tauri-driver)"),
@@ -253,11 +254,13 @@ async fn the_whole_app_in_its_window() {
     drop(_driver);
 
     // 8. With no cloud configured at all, the first screen says how to add one.
+    let profiles = tempfile::tempdir().unwrap();
     let _driver = Term(
         Command::new("tauri-driver")
             .args(["--port", &port.to_string()])
             .env("OS_CLIENT_CONFIG_FILE", dir.path().join("none.yaml"))
             .env("OS_CLIENT_SECURE_FILE", "/nonexistent")
+            .env("STACKDROP_CONFIG_DIR", profiles.path())
             .env_remove("OS_CLOUD")
             .env_remove("OS_AUTH_URL")
             .env("GSETTINGS_BACKEND", "memory")
@@ -269,7 +272,88 @@ async fn the_whole_app_in_its_window() {
     assert_eq!(js(&c, "return document.querySelector('#no-cloud').hidden").await, json!(false));
     assert!(text(&c, "#no-cloud").await.contains("clouds.yaml"));
     shot(&c, "08-no-cloud").await;
+
+    // 10. Dropping the lab's clouds.yaml on the window offers to import it; the secrets go to
+    // the keyring (gnome-keyring in tests/run), the profile file holds none.
+    drag_onto_app(&lab.clouds);
+    wait_present(&c, "#import-offer:not([hidden])", 15).await;
+    assert_eq!(text(&c, "#import-file").await, "clouds.yaml");
+    shot(&c, "10-import-offer").await;
+    c.find(Locator::Css("#import-offer button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#profiles-status", "Imported lab, lab-appcred, lab-badpass, lab-demo, lab-noproject.", 20).await;
+    wait_text(&c, "#profiles tr[data-name='lab'] td:nth-child(6)", "in the OS keyring", 10).await;
+    let file = std::fs::read_to_string(profiles.path().join("profiles.yaml")).unwrap();
+    assert!(file.contains("username: admin") && !file.contains("password:"), "{file}");
+
+    // 11. Test connection: each step of the sequence, as it happens; a failing step in words.
+    c.find(Locator::Css("#profiles tr[data-name='lab'] .test")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#test-result", "Every step passed", 30).await;
+    assert_eq!(js(&c, "return document.querySelectorAll('#test-steps li[data-state=ok]').length").await, json!(6));
+    assert!(text(&c, "#test-steps li[data-step=stores]").await.contains("fs, fs2"));
+    shot(&c, "11-test-connection").await;
+    c.find(Locator::Css("#profiles tr[data-name='lab-badpass'] .test")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#test-result", "refused the credentials", 30).await;
+    assert_eq!(js(&c, "return document.querySelector('#test-steps li[data-step=token]').dataset.state").await, json!("failed"));
+    assert_eq!(js(&c, "return document.querySelector('#test-steps li[data-step=catalog]')").await, json!(null));
+
+    // 12. Upload with the imported profile (the first imported one is now the chosen cloud).
+    assert_eq!(js(&c, "return document.querySelector('#cloud').value").await, json!("lab"));
+    wait_text(&c, "#cloud-status", "Connected: admin in project admin", 30).await;
+    c.find(Locator::Css("#tab-upload")).await.unwrap().click().await.unwrap();
+    drag_onto_app(&disk);
+    wait_present(&c, ".card", 15).await;
+    let via_profile = unique("e2e-profile");
+    js(&c, &format!("document.querySelector('.card form').elements.name.value = '{via_profile}'; return 1")).await;
+    c.find(Locator::Css(".card .upload")).await.unwrap().click().await.unwrap();
+    wait_present(&c, ".card[data-state=done]", 90).await;
+    let id4 = text(&c, ".card .image-id").await;
+    assert_eq!(s.images().get(&id4).await.unwrap().name(), Some(via_profile.as_str()));
+    s.images().delete(&id4).await.unwrap();
+
+    // 13. A profile added by hand whose secret is not kept: the app asks for it on connect.
+    let user = unique("e2e-user");
+    let password = format!("E2e-{}-{}", std::process::id(), user.len() * 104729);
+    openstack(&lab, &["user", "create", "--domain", "default", "--password", &password, &user]);
+    openstack(&lab, &["role", "add", "--user", &user, "--project", "admin", "member"]);
+    c.find(Locator::Css("#tab-profiles")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#profile-add")).await.unwrap().click().await.unwrap();
+    wait_present(&c, "#profile-editor:not([hidden])", 5).await;
+    js(&c, &format!(
+        "const f = document.querySelector('#profile-editor').elements; f.name.value = 'by-hand'; f.auth_url.value = '{}/v3';
+         f.username.value = '{user}'; f.project_name.value = 'admin'; f.ask_each_time.checked = true; return 1",
+        lab.keystone
+    ))
+    .await;
+    c.find(Locator::Css("#profile-editor [name=secret]")).await.unwrap().send_keys(&password).await.unwrap();
+    shot(&c, "12-profile-editor").await;
+    c.find(Locator::Css("#profile-editor button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#profiles-status", "Saved by-hand.", 10).await;
+    wait_text(&c, "#profiles tr[data-name='by-hand'] td:nth-child(6)", "this session only", 10).await;
+    wait_text(&c, "#cloud-status", &format!("Connected: {user} in project admin"), 30).await;
+    // Restarting forgets it: the next window (by-hand is first in the list) asks for it.
     c.close().await.unwrap();
+    let c = connect(port, &caps).await;
+    wait_present(&c, "#secret-dialog[open]", 30).await;
+    assert_eq!(js(&c, "return document.querySelector('#cloud').value").await, json!("by-hand"));
+    assert!(text(&c, "#secret-text").await.contains("Profile \"by-hand\" needs its password: no password is saved for it"));
+    shot(&c, "13-secret-prompt").await;
+    c.find(Locator::Css("#secret-form [name=secret]")).await.unwrap().send_keys(&password).await.unwrap();
+    c.find(Locator::Css("#secret-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#cloud-status", &format!("Connected: {user} in project admin"), 30).await;
+
+    // 14. The password is in no UI-visible state: not the page, not what the commands return,
+    // not the profile file.
+    let page = js(&c, "return document.documentElement.outerHTML + JSON.stringify([...document.querySelectorAll('input')].map((i) => i.value))").await;
+    assert!(!page.as_str().unwrap().contains(&password), "the password is in the page");
+    let listed = c
+        .execute_async("const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('profiles_list').then((v) => done(JSON.stringify(v)), (e) => done(String(e)));", vec![])
+        .await
+        .unwrap();
+    assert!(listed.as_str().unwrap().contains("by-hand") && !listed.as_str().unwrap().contains(&password), "{listed}");
+    let file = std::fs::read_to_string(profiles.path().join("profiles.yaml")).unwrap();
+    assert!(!file.contains(&password));
+    c.close().await.unwrap();
+    openstack(&lab, &["user", "delete", &user]);
 }
 
 async fn connect(port: u16, caps: &serde_json::Map<String, serde_json::Value>) -> Client {

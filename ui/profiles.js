@@ -22,6 +22,8 @@ export function initProfiles({ onChanged }) {
     l.append(label, ' ', Object.assign(document.createElement('input'), { name: key, autocomplete: 'off' }));
     grid.prepend(l);
   }
+  // How it authenticates comes first: it decides which fields show.
+  grid.prepend(form.elements.auth_type.closest('label'));
   form.elements.auth_type.replaceChildren(...AUTH_TYPES.map(([v, t]) => new Option(t, v)));
   form.elements.interface.replaceChildren(...INTERFACES.map((v) => new Option(v, v)));
   form.elements.disk_format.append(...DISK_FORMATS.map((v) => new Option(v, v)));
@@ -56,7 +58,6 @@ export async function refreshProfiles() {
     status.textContent = String(e);
     return;
   }
-  status.textContent = '';
   $('#profiles-file').textContent = `Profiles are kept in ${view.file} (no secrets in it).`;
   const problem = $('#keyring-problem');
   problem.hidden = !view.keyring_problem;
