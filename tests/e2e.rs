@@ -275,9 +275,16 @@ async fn the_whole_app_in_its_window() {
 
     // 10. Dropping the lab's clouds.yaml on the window offers to import it; the secrets go to
     // the keyring (gnome-keyring in tests/run), the profile file holds none.
+    // A broken one first: the bar names the file, the line and what is wrong; nothing to import.
+    let broken = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/profiles/broken/clouds.yaml");
+    drag_onto_app(Path::new(broken));
+    wait_text(&c, "#import-problem", "broken/clouds.yaml:10: cloud 'broken': the auth URL is missing", 15).await;
+    assert_eq!(js(&c, "return document.querySelector('#import-offer button[type=submit]').disabled").await, json!(true));
     drag_onto_app(&lab.clouds);
     wait_present(&c, "#import-offer:not([hidden])", 15).await;
     assert_eq!(text(&c, "#import-file").await, "clouds.yaml");
+    wait_text(&c, "#import-offer [name=only]", "all 5 clouds", 10).await;
+    assert_eq!(js(&c, "return document.querySelector('#import-problem').hidden").await, json!(true));
     shot(&c, "10-import-offer").await;
     c.find(Locator::Css("#import-offer button[type=submit]")).await.unwrap().click().await.unwrap();
     wait_text(&c, "#profiles-status", "Imported lab, lab-appcred, lab-badpass, lab-demo, lab-noproject.", 20).await;

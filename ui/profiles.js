@@ -32,11 +32,11 @@ export function initProfiles({ onChanged }) {
   $('#editor-cancel').addEventListener('click', closeEditor);
   $('#profile-add').addEventListener('click', () => openEditor(null));
   $('#profile-import-pick').addEventListener('click', pickImport);
-  $('#profile-import-standard').addEventListener('click', () => runImport(null, false, false));
+  $('#profile-import-standard').addEventListener('click', () => offerImport({ handle: null, file_name: 'clouds.yaml (where openstackclient finds it)' }));
   $('#import-offer').addEventListener('submit', (e) => {
     e.preventDefault();
     const f = e.target.elements;
-    runImport(offer?.handle ?? null, f.replace.checked, f.ask_each_time.checked);
+    runImport(offer?.handle ?? null, f.only.value || null, f.replace.checked, f.ask_each_time.checked);
   });
   $('#import-dismiss').addEventListener('click', () => { offer = null; $('#import-offer').hidden = true; });
   $('#test-close').addEventListener('click', () => { $('#profile-test').hidden = true; });
@@ -206,12 +206,27 @@ export async function testProfile(name) {
 }
 
 // ------------------------------------------------------------ import
-export function offerImport(o) {
+/** Show what a file would import (all its clouds, or one), or why it cannot be imported. */
+export async function offerImport(o) {
   offer = o;
   $('#import-file').textContent = o.file_name;
   const form = $('#import-offer');
   form.reset();
+  const problem = $('#import-problem');
+  problem.hidden = true;
   form.hidden = false;
+  let names = [];
+  try {
+    names = await invoke('profiles_import_preview', { handle: o.handle });
+  } catch (e) {
+    problem.textContent = String(e);
+    problem.hidden = false;
+  }
+  const only = form.elements.only;
+  only.replaceChildren(...(names.length > 1 ? [new Option(`all ${names.length} clouds`, '')] : []),
+    ...names.map((n) => new Option(n, n)));
+  only.hidden = names.length === 0;
+  $('button[type=submit]', form).disabled = names.length === 0;
 }
 
 async function pickImport() {
@@ -219,14 +234,16 @@ async function pickImport() {
   if (o) offerImport(o);
 }
 
-async function runImport(handle, replace, askEachTime) {
+async function runImport(handle, only, replace, askEachTime) {
   const status = $('#profiles-status');
   status.textContent = 'Importing…';
   let r;
   try {
-    r = await invoke('profiles_import', { handle, replace, askEachTime });
+    r = await invoke('profiles_import', { handle, only, replace, askEachTime });
   } catch (e) {
-    status.textContent = String(e);
+    status.textContent = '';
+    $('#import-problem').textContent = String(e);
+    $('#import-problem').hidden = false;
     return;
   }
   offer = null;

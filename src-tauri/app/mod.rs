@@ -98,6 +98,7 @@ pub fn run() -> ExitCode {
             profiles::profile_test,
             profiles::profiles_import_pick,
             profiles::profiles_import,
+            profiles::profiles_import_preview,
             files::files_pick,
             files::files_forget,
             upload::upload_start,

@@ -126,23 +126,38 @@ pub struct AskFor {
     what: &'static str,
 }
 
-/// Import the offered file (`handle`), or with none, clouds.yaml from the standard places.
-#[tauri::command]
-pub async fn profiles_import(
-    state: State<'_, AppState>,
-    handle: Option<String>,
-    replace: bool,
-    ask_each_time: bool,
-) -> CmdResult<Imported> {
-    let s = &state.sessions;
-    let cands = match &handle {
+fn read_offered(state: &AppState, handle: Option<&str>) -> CmdResult<Vec<import::Candidate>> {
+    match handle {
         Some(h) => {
             let path = state.config_path(h).ok_or("this file is no longer offered: drop it again")?;
             import::read_file(&path, None, &process_env)
         }
         None => import::read_standard(&process_env),
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())
+}
+
+/// What importing would bring in: the clouds' names, or why the file cannot be imported.
+#[tauri::command]
+pub async fn profiles_import_preview(state: State<'_, AppState>, handle: Option<String>) -> CmdResult<Vec<String>> {
+    Ok(read_offered(&state, handle.as_deref())?.into_iter().map(|c| c.profile.name).collect())
+}
+
+/// Import the offered file (`handle`), or with none, clouds.yaml from the standard places;
+/// all its clouds, or `only` one.
+#[tauri::command]
+pub async fn profiles_import(
+    state: State<'_, AppState>,
+    handle: Option<String>,
+    only: Option<String>,
+    replace: bool,
+    ask_each_time: bool,
+) -> CmdResult<Imported> {
+    let s = &state.sessions;
+    let mut cands = read_offered(&state, handle.as_deref())?;
+    if let Some(n) = only.filter(|n| !n.is_empty()) {
+        cands.retain(|c| c.profile.name == n);
+    }
     let opts = ApplyOptions { replace, without_keyring: ask_each_time };
     let names = import::apply(&s.store, &s.secrets, &cands, opts).map_err(|e| e.to_string())?;
     let no_keyring = s.secrets.probe().is_err();
