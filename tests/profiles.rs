@@ -241,6 +241,17 @@ fn clouds_and_secure_pair_and_both_openrc_variants() {
     let err = failed(&sd(&lab, cfg, &["profile", "test", "ac"], None));
     assert!(err.contains("refused the application credential"), "the fixture's credential is not the lab's: {err}");
 
+    // The shell's OS_* variables, as openstackclient's `envvars` cloud.
+    let mut c = command(&lab, &["profile", "import", "--env", "--name", "from-env"]);
+    c.env("STACKDROP_CONFIG_DIR", cfg);
+    for (k, v) in [("OS_AUTH_URL", format!("{}/v3", lab.keystone)), ("OS_USERNAME", "admin".into()), ("OS_PASSWORD", "secret".into()),
+        ("OS_PROJECT_NAME", "admin".into()), ("OS_USER_DOMAIN_NAME", "Default".into()), ("OS_PROJECT_DOMAIN_NAME", "Default".into())] {
+        c.env(k, v);
+    }
+    ok(&c.output().unwrap());
+    assert_eq!(kept(cfg, Kind::Credential, "from-env").as_deref(), Some("secret"));
+    ok(&sd(&lab, cfg, &["profile", "test", "from-env"], None));
+
     // The same name again: refused, nothing changed.
     let err = failed(&sd(&lab, cfg, &["profile", "import", &format!("{FIXTURES}/clouds.yaml")], None));
     assert!(err.contains("'ci', 'prod' already exist") && err.contains("nothing was imported"), "{err}");

@@ -209,3 +209,77 @@ impl Sessions {
         self.map.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::import::{apply, ApplyOptions, Candidate};
+    use crate::config::secrets::Memory;
+    use crate::openstack::identity::AuthMethod;
+    use serde_json::json;
+    use std::cell::RefCell;
+
+    fn password(c: &Cloud) -> String {
+        match &c.credentials.method {
+            AuthMethod::Password { password, .. } => password.expose().to_owned(),
+            m => panic!("{m:?}"),
+        }
+    }
+
+    #[test]
+    fn a_profile_wins_over_clouds_yaml_and_its_secret_comes_from_memory_keyring_env_or_the_person() {
+        let dir = tempfile::tempdir().unwrap();
+        let clouds = dir.path().join("clouds.yaml");
+        std::fs::write(&clouds, "clouds:\n  prod:\n    auth:\n      auth_url: http://from-clouds-yaml/v3\n      username: u\n      password: yaml-pw\n      user_domain_name: Default\n      project_id: p\n  other:\n    auth:\n      auth_url: http://other/v3\n      token: t\n").unwrap();
+        let clouds = clouds.display().to_string();
+        let store = ProfileStore::at(dir.path().join("profiles"));
+        let secrets = Secrets::new(Box::new(Memory::default()));
+        let (p, _) = Profile::from_entry(
+            "prod",
+            &json!({"auth": {"auth_url": "http://from-profile/v3", "username": "u", "user_domain_name": "Default", "project_id": "p"}}),
+        )
+        .unwrap();
+        let cand = Candidate { profile: p, secret: None, ask_secret: false, source: "test".into() };
+        apply(&store, &secrets, &[cand], ApplyOptions::default()).unwrap();
+        let env_with = |pw: Option<&'static str>| {
+            let clouds = clouds.clone();
+            move |k: &str| match k {
+                "OS_CLIENT_CONFIG_FILE" => Some(clouds.clone()),
+                "OS_CLIENT_SECURE_FILE" => Some("/nonexistent".into()),
+                "OS_PASSWORD" => pw.map(str::to_owned),
+                _ => None,
+            }
+        };
+        // No secret anywhere and no one to ask: the error says which profile, what and why.
+        let e = open(Some("prod"), &json!({}), &env_with(None), &store, &secrets, None).err().unwrap();
+        assert_eq!(e.to_string(), "profile 'prod' needs its password: no password is saved for it");
+        // The person is asked, and told why.
+        let asked = RefCell::new(String::new());
+        let ask = |p: &Profile, why: &str| {
+            *asked.borrow_mut() = format!("{}: {why}", p.name);
+            Some(Secret::new("typed".into()))
+        };
+        let o = open(Some("prod"), &json!({}), &env_with(None), &store, &secrets, Some(&ask)).unwrap();
+        assert_eq!(*asked.borrow(), "prod: no password is saved for it");
+        assert_eq!(o.cloud.auth_url.as_str(), "http://from-profile/v3", "the profile, not clouds.yaml's cloud of the same name");
+        assert_eq!(password(&o.cloud), "typed");
+        // OS_PASSWORD fills in, as it does for clouds.yaml; the keyring wins over it.
+        let o = open(Some("prod"), &json!({}), &env_with(Some("env-pw")), &store, &secrets, None).unwrap();
+        assert_eq!(password(&o.cloud), "env-pw");
+        secrets.save_credential("prod", &Secret::new("kept".into())).unwrap();
+        let o = open(Some("prod"), &json!({}), &env_with(Some("env-pw")), &store, &secrets, None).unwrap();
+        assert_eq!(password(&o.cloud), "kept");
+        assert!(o.profile.is_some());
+        // Flags still override a profile.
+        let o = open(Some("prod"), &json!({"region_name": "R9"}), &env_with(None), &store, &secrets, None).unwrap();
+        assert_eq!(o.cloud.region.as_deref(), Some("R9"));
+        // A name that is no profile falls through to clouds.yaml.
+        let o = open(Some("other"), &json!({}), &env_with(None), &store, &secrets, None).unwrap();
+        assert!(o.profile.is_none());
+        assert_eq!(o.cloud.auth_url.as_str(), "http://other/v3");
+        // The list shows the profile once, then clouds.yaml's other cloud.
+        let (list, _, _) = choices(&env_with(None), &store).unwrap();
+        let got: Vec<(String, String)> = list.into_iter().map(|c| (c.name, c.source)).collect();
+        assert_eq!(got, [("prod".into(), "profile".into()), ("other".into(), "clouds.yaml".into())]);
+    }
+}
