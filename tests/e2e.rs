@@ -359,6 +359,31 @@ async fn the_whole_app_in_its_window() {
     assert!(listed.as_str().unwrap().contains("by-hand") && !listed.as_str().unwrap().contains(&password), "{listed}");
     let file = std::fs::read_to_string(profiles.path().join("profiles.yaml")).unwrap();
     assert!(!file.contains(&password));
+    // The dialog's "Remember" put it in the keyring (the real one, under tests/run).
+    use stackdrop::config::secrets::{Kind, OsKeyring, SecretStore};
+    let keyring = OsKeyring::new(stackdrop::config::ProfileStore::at(profiles.path()).keyring_namespace());
+    assert_eq!(keyring.get(Kind::Credential, "by-hand").unwrap().map(|s| s.expose().to_owned()), Some(password.clone()));
+
+    // 15. Duplicate (the secret is copied), edit (rename + region: the secret moves), delete
+    // (after confirmation; the secret goes too).
+    c.find(Locator::Css("#tab-profiles")).await.unwrap().click().await.unwrap();
+    wait_present(&c, "#profiles tr[data-name='by-hand'] .duplicate", 10).await;
+    c.find(Locator::Css("#profiles tr[data-name='by-hand'] .duplicate")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#profiles tr[data-name='by-hand-2'] td:nth-child(6)", "in the OS keyring", 10).await;
+    c.find(Locator::Css("#profiles tr[data-name='by-hand-2'] .edit")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#editor-title", "Edit by-hand-2", 5).await;
+    js(&c, "const f = document.querySelector('#profile-editor').elements; f.name.value = 'copy'; f.region_name.value = 'RegionOne'; return 1").await;
+    c.find(Locator::Css("#profile-editor button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#profiles tr[data-name='copy'] td:nth-child(5)", "RegionOne", 10).await;
+    wait_gone(&c, "#profiles tr[data-name='by-hand-2']", 5).await;
+    assert!(keyring.get(Kind::Credential, "by-hand-2").unwrap().is_none());
+    assert_eq!(keyring.get(Kind::Credential, "copy").unwrap().map(|s| s.expose().to_owned()), Some(password.clone()));
+    c.find(Locator::Css("#profiles tr[data-name='copy'] .delete")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#confirm-text", "Delete profile \"copy\"", 5).await;
+    c.find(Locator::Css("#confirm-yes")).await.unwrap().click().await.unwrap();
+    wait_gone(&c, "#profiles tr[data-name='copy']", 10).await;
+    assert!(keyring.get(Kind::Credential, "copy").unwrap().is_none());
+    assert!(keyring.get(Kind::Credential, "by-hand").unwrap().is_some(), "the original keeps its secret");
     c.close().await.unwrap();
     openstack(&lab, &["user", "delete", &user]);
 }
