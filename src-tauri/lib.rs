@@ -8,6 +8,8 @@
 
 pub mod cli;
 pub mod config;
+pub mod i18n;
 pub mod inspect;
+pub mod notify;
 pub mod openstack;
 pub mod upload;

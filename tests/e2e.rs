@@ -385,6 +385,31 @@ async fn the_whole_app_in_its_window() {
     assert!(keyring.get(Kind::Credential, "copy").unwrap().is_none());
     assert!(keyring.get(Kind::Credential, "by-hand").unwrap().is_some(), "the original keeps its secret");
     c.close().await.unwrap();
+
+    // 16. Remembered between runs: the last cloud, the language, the window's size.
+    let c = connect(port, &caps).await;
+    wait_text(&c, "#cloud-status", &format!("Connected: {user} in project admin"), 30).await;
+    assert_eq!(js(&c, "return document.querySelector('#cloud').value").await, json!("by-hand"));
+    js(&c, "const s = document.querySelector('#lang'); s.value = 'ko'; s.dispatchEvent(new Event('change')); return 1").await;
+    wait_text(&c, "#tab-upload", "업로드", 10).await;
+    wait_text(&c, "#cloud-status", "연결됨:", 30).await;
+    assert_eq!(text(&c, "#dropzone strong").await, "디스크 이미지를 이 창 아무 곳에나 끌어다 놓으세요");
+    c.set_window_size(1000, 700).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    shot(&c, "14-korean").await;
+    c.close().await.unwrap();
+    let c = connect(port, &caps).await;
+    wait_text(&c, "#tab-profiles", "프로필", 30).await;
+    assert_eq!(js(&c, "return document.documentElement.lang").await, json!("ko"));
+    let (w, h) = c.get_window_size().await.unwrap();
+    assert_eq!((w, h), (1000, 700), "the window came back at its size");
+    // Rust's messages follow the page's language: a failing test connection, in Korean.
+    c.find(Locator::Css("#tab-profiles")).await.unwrap().click().await.unwrap();
+    wait_present(&c, "#profiles tr[data-name='lab-badpass'] .test", 10).await;
+    c.find(Locator::Css("#profiles tr[data-name='lab-badpass'] .test")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#test-result", "자격 증명을 거부했습니다", 30).await;
+    assert_eq!(text(&c, "#test-steps li[data-step=identity] .title").await, "ID 서비스 탐색");
+    c.close().await.unwrap();
     openstack(&lab, &["user", "delete", &user]);
 }
 

@@ -4,12 +4,15 @@ import { bytes, describeFile, eta, percent, phaseLabel, rate, suggestedMinDisk, 
 import { CONTAINER_FORMATS, DISK_FORMATS, VISIBILITIES, toSpec } from './lib/form.js';
 import { apply, initial } from './lib/upload-state.js';
 import { askSecret, initProfiles, offerImport, refreshProfiles } from './profiles.js';
+import { setEntries, t, translate } from './lib/i18n.js';
 
 const { invoke, Channel } = window.__TAURI__.core;
 const $ = (sel, root = document) => root.querySelector(sel);
 
 let cloud = null;
 let cloudDefaults = {};
+// The upload form's last choices, remembered between runs (a profile's defaults win).
+let lastChoices = {};
 
 // ---------------------------------------------------------------- clouds
 async function loadClouds(want = null) {
@@ -22,12 +25,15 @@ async function loadClouds(want = null) {
     status.className = 'bad';
     return;
   }
+  lastChoices = view.upload ?? {};
+  $('#parallel').value = view.parallel;
   const select = $('#cloud');
-  select.replaceChildren(...view.clouds.map((c) => new Option(`${c.name} (${c.source})`, c.name)));
+  const source = { profile: 'ui.source.profile', 'clouds.yaml': 'ui.source.clouds_yaml', environment: 'ui.source.environment' };
+  select.replaceChildren(...view.clouds.map((c) => new Option(`${c.name} (${t(source[c.source] ?? c.source)})`, c.name)));
   if (!view.clouds.length) {
     $('#no-cloud').hidden = false;
     document.body.classList.add('no-cloud');
-    status.textContent = 'No cloud configured';
+    status.textContent = t('ui.status.no_cloud');
     return;
   }
   leaveFirstScreen();
@@ -46,20 +52,20 @@ async function connect(name) {
   cloud = name;
   const status = $('#cloud-status');
   status.className = '';
-  status.textContent = `Connecting to ${name}…`;
+  status.textContent = t('ui.status.connecting', { name });
   try {
     let c = await invoke('cloud_connect', { cloud: name });
     if (cloud !== name) return;
     if (c.status === 'needs_secret') {
-      status.textContent = `${name} needs its ${c.what}`;
+      status.textContent = t('ui.status.needs_secret', { name, what: c.what });
       if (!(await askSecret(name, c))) return;
       c = await invoke('cloud_connect', { cloud: name });
       if (cloud !== name) return;
-      if (c.status !== 'connected') throw new Error(`${name} still needs its ${c.what}`);
+      if (c.status !== 'connected') throw new Error(t('ui.status.needs_secret', { name, what: c.what }));
     }
     cloudDefaults = c.defaults ?? {};
     if (cloudDefaults.disk_format) $('#from-uri').elements.disk_format.value = cloudDefaults.disk_format;
-    status.textContent = `Connected: ${c.user ?? '?'} in project ${c.project ?? '(none)'} — Glance ${c.image_api}`;
+    status.textContent = t('ui.status.connected', { user: c.user ?? '?', project: c.project ?? t('ui.common.none'), api: c.image_api });
     status.className = 'ok';
     document.body.dataset.connected = name;
   } catch (e) {
@@ -139,10 +145,12 @@ function addCard(file) {
   const form = $('form', li);
   form.elements.name.value = file.image_name;
   options(form.elements.disk_format, DISK_FORMATS, file.disk_format);
-  options(form.elements.container_format, CONTAINER_FORMATS, 'bare');
-  options(form.elements.visibility, VISIBILITIES, cloudDefaults.visibility ?? 'private');
+  options(form.elements.container_format, CONTAINER_FORMATS, lastChoices.container_format ?? 'bare');
+  options(form.elements.visibility, VISIBILITIES, cloudDefaults.visibility ?? lastChoices.visibility ?? 'private');
+  if (lastChoices.method) form.elements.method.value = lastChoices.method;
+  form.elements.protected.checked = Boolean(lastChoices.protected);
   const minDisk = suggestedMinDisk(file.virtual_size);
-  if (minDisk) form.elements.min_disk.placeholder = `suggested: ${minDisk}`;
+  if (minDisk) form.elements.min_disk.placeholder = t('ui.form.suggested', { n: minDisk });
   $('.remove', li).addEventListener('click', () => {
     invoke('files_forget', { handle: file.handle });
     li.remove();
@@ -162,15 +170,15 @@ function render(li, s) {
   prog.hidden = s.state === 'ready';
   $('progress', li).value = percent(s.sent, s.total);
   const ended = s.state === 'failed' || s.state === 'cancelled';
-  const server = s.serverStatus && s.phase === 'verifying' ? ` (Glance: ${s.serverStatus})` : '';
-  $('.phase', li).textContent = ended ? (s.state === 'failed' ? 'Failed' : 'Cancelled') : s.phase ? phaseLabel(s.phase) + server : '';
+  const server = s.serverStatus && s.phase === 'verifying' ? t('ui.upload.glance_status', { status: s.serverStatus }) : '';
+  $('.phase', li).textContent = ended ? t(s.state === 'failed' ? 'ui.upload.failed' : 'ui.upload.cancelled') : s.phase ? phaseLabel(s.phase) + server : '';
   const warn = $('.warning', li);
   warn.hidden = !s.warning;
   warn.textContent = s.warning ?? '';
   $('.pct', li).textContent = ended ? '' : `${percent(s.sent, s.total)} %`;
   $('.bytes', li).textContent = ended ? '' : `${bytes(s.sent)} / ${bytes(s.total)}`;
   $('.rate', li).textContent = s.phase === 'uploading' ? rate(s.rate) : '';
-  $('.eta', li).textContent = s.phase === 'uploading' && s.eta != null ? `ETA ${eta(s.eta)}` : '';
+  $('.eta', li).textContent = s.phase === 'uploading' && s.eta != null ? t('ui.upload.eta', { eta: eta(s.eta) }) : '';
   $('.cancel', li).hidden = s.state !== 'running';
   const err = $('.error', li);
   err.hidden = !s.message;
@@ -181,8 +189,8 @@ function render(li, s) {
     $('.image-id', li).textContent = s.result.image_id;
     const sums = $('.sums', li);
     sums.replaceChildren();
-    const rows = [['md5', s.result.md5], ['sha256', s.result.sha256], ['sha512', s.result.sha512],
-      ['verified', `size, md5${s.result.verified_os_hash ? ` and ${s.result.verified_os_hash} (os_hash_value)` : ''} match Glance`]];
+    const verified = s.result.verified_os_hash ? t('ui.upload.verified_os_hash', { algo: s.result.verified_os_hash }) : t('ui.upload.verified_md5');
+    const rows = [['md5', s.result.md5], ['sha256', s.result.sha256], ['sha512', s.result.sha512], [t('ui.upload.verified'), verified]];
     for (const [k, v] of rows) {
       const dt = document.createElement('dt'); dt.textContent = k;
       const dd = document.createElement('dd'); dd.textContent = v;
@@ -200,7 +208,9 @@ async function startUpload(li, form) {
   });
   $('.form-errors', li).textContent = errors.join('; ');
   if (errors.length) return;
-  if (!cloud) { $('.form-errors', li).textContent = 'choose a cloud first'; return; }
+  if (!cloud) { $('.form-errors', li).textContent = t('ui.upload.choose_cloud'); return; }
+  lastChoices = { visibility: spec.visibility, container_format: spec.container_format, method: f.method.value, protected: spec.protected };
+  invoke('upload_choices_save', { choices: lastChoices });
   for (const el of form.elements) el.disabled = true;
   let state = apply(initial(), { event: 'progress', phase: 'connecting', sent: 0, total: 0, rate: 0, eta_secs: null });
   render(li, state);
@@ -210,7 +220,7 @@ async function startUpload(li, form) {
     render(li, state);
     if (['done', 'failed', 'cancelled'].includes(state.state)) {
       for (const el of form.elements) el.disabled = false;
-      $('.upload', li).textContent = state.state === 'done' ? 'Upload again' : 'Retry';
+      $('.upload', li).textContent = t(state.state === 'done' ? 'ui.upload.again' : 'ui.upload.retry');
     }
   };
   try {
@@ -229,7 +239,7 @@ async function startUpload(li, form) {
 document.addEventListener('click', async (e) => {
   if (e.target.matches('.copy')) {
     const id = $('.image-id', e.target.closest('.card')).textContent;
-    try { await navigator.clipboard.writeText(id); e.target.textContent = 'Copied'; } catch { e.target.textContent = 'Copy failed'; }
+    try { await navigator.clipboard.writeText(id); e.target.textContent = t('ui.copy.done'); } catch { e.target.textContent = t('ui.copy.failed'); }
   }
 });
 
@@ -242,10 +252,10 @@ $('#from-uri').addEventListener('submit', async (e) => {
   const { spec, errors } = toSpec({ name: f.name.value, disk_format: f.disk_format.value, container_format: 'bare',
     visibility: cloudDefaults.visibility ?? 'private', min_disk: '', min_ram: '', protected: false, tags: '', properties: '' });
   if (errors.length) { status.textContent = errors.join('; '); return; }
-  status.textContent = 'Glance is fetching it…';
+  status.textContent = t('ui.uri.fetching');
   try {
     const id = await invoke('upload_from_uri', { cloud, spec, uri: f.uri.value });
-    status.textContent = `active: image ${id}`;
+    status.textContent = t('ui.uri.active', { id });
   } catch (err) {
     status.textContent = String(err);
   }
@@ -256,12 +266,12 @@ async function refreshImages() {
   const status = $('#images-status');
   const tbody = $('#images tbody');
   if (!cloud) return;
-  status.textContent = 'Loading…';
+  status.textContent = t('ui.common.loading');
   try {
     const images = await invoke('images_list', { cloud });
     tbody.replaceChildren(...images.map(imageRow));
     $('#images-empty').hidden = images.length > 0;
-    status.textContent = `${images.length} image${images.length === 1 ? '' : 's'} in ${cloud}`;
+    status.textContent = t('ui.images.count', { n: images.length, cloud });
   } catch (e) {
     status.textContent = String(e);
   }
@@ -270,7 +280,7 @@ async function refreshImages() {
 function imageRow(img) {
   const tr = document.createElement('tr');
   tr.dataset.id = img.id;
-  const cells = [img.name ?? '(no name)', img.status, bytes(img.size ?? NaN), img.disk_format ?? '', img.visibility, when(img.created_at)];
+  const cells = [img.name ?? t('ui.images.no_name'), img.status, bytes(img.size ?? NaN), img.disk_format ?? '', img.visibility, when(img.created_at)];
   for (const [i, c] of cells.entries()) {
     const td = document.createElement('td');
     td.textContent = c;
@@ -278,8 +288,8 @@ function imageRow(img) {
     tr.append(td);
   }
   const td = document.createElement('td');
-  const details = Object.assign(document.createElement('button'), { type: 'button', className: 'details', textContent: 'Details' });
-  const del = Object.assign(document.createElement('button'), { type: 'button', className: 'delete', textContent: 'Delete' });
+  const details = Object.assign(document.createElement('button'), { type: 'button', className: 'details', textContent: t('ui.images.details') });
+  const del = Object.assign(document.createElement('button'), { type: 'button', className: 'delete', textContent: t('ui.common.delete') });
   details.addEventListener('click', () => showDetails(img));
   del.addEventListener('click', () => confirmDelete(img));
   td.append(details, ' ', del);
@@ -302,10 +312,10 @@ async function showDetails(img) {
   $('#copy-status').textContent = '';
   $('#copy-go').onclick = async () => {
     const stores = $('#copy-stores').value.split(/[\s,]+/).filter(Boolean);
-    $('#copy-status').textContent = 'Copying…';
+    $('#copy-status').textContent = t('ui.images.copying');
     try {
       const now = await invoke('image_copy', { cloud, id: img.id, stores });
-      $('#copy-status').textContent = `now in stores: ${now}`;
+      $('#copy-status').textContent = t('ui.images.now_in', { stores: now });
     } catch (err) {
       $('#copy-status').textContent = String(err);
     }
@@ -315,10 +325,10 @@ $('#details-close').addEventListener('click', () => { $('#details').hidden = tru
 
 function confirmDelete(img) {
   const dialog = $('#confirm');
-  $('#confirm-text').textContent = `Delete image "${img.name ?? img.id}" (${img.id}) from ${cloud}? This cannot be undone.`;
+  $('#confirm-text').textContent = t('ui.images.confirm_delete', { name: img.name ?? img.id, id: img.id, cloud });
   $('#confirm-yes').onclick = async () => {
     dialog.close();
-    $('#images-status').textContent = `Deleting ${img.name ?? img.id}…`;
+    $('#images-status').textContent = t('ui.images.deleting', { name: img.name ?? img.id });
     try {
       await invoke('image_delete', { cloud, id: img.id });
     } catch (e) {
@@ -333,4 +343,23 @@ function confirmDelete(img) {
 }
 $('#refresh').addEventListener('click', refreshImages);
 
+// ---------------------------------------------------------------- language
+// The catalogue comes from Rust (the same one the CLI and the error messages use). The
+// language follows the OS locale until the person picks one (then it is remembered).
+async function useLanguage(lang) {
+  const c = await invoke('i18n_catalog', { lang });
+  setEntries(c.entries);
+  document.documentElement.lang = c.lang;
+  $('#lang').value = c.lang;
+  translate(document);
+  translate($('#card').content);
+  return c.lang;
+}
+$('#lang').addEventListener('change', async (e) => {
+  await useLanguage(e.target.value);
+  if (!$('#profiles-view').hidden) refreshProfiles();
+  if (cloud) loadClouds(cloud);
+});
+
+await useLanguage(null);
 loadClouds();

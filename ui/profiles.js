@@ -2,7 +2,8 @@
 // test connection, and the secret prompt. Secrets go from here to Rust only: the page never
 // receives one, and every password field is emptied as soon as it has been sent.
 import { DISK_FORMATS } from './lib/form.js';
-import { AUTH_TYPES, INTERFACES, TEXT_FIELDS, fromProfile, secretLabel, secretState, toProfile } from './lib/profile-form.js';
+import { AUTH_TYPES, INTERFACES, TEXT_FIELDS, fieldLabel, fromProfile, secretLabel, secretState, toProfile } from './lib/profile-form.js';
+import { t } from './lib/i18n.js';
 
 const { invoke, Channel } = window.__TAURI__.core;
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -16,15 +17,21 @@ export function initProfiles({ onChanged }) {
   const form = $('#profile-editor');
   // Text inputs come from one list, so the form and its checks agree.
   const grid = $('.grid', form);
-  for (const [key, label] of TEXT_FIELDS.slice().reverse()) {
+  for (const [key] of TEXT_FIELDS.slice().reverse()) {
     const l = document.createElement('label');
     l.dataset.field = key;
-    l.append(label, ' ', Object.assign(document.createElement('input'), { name: key, autocomplete: 'off' }));
+    const text = Object.assign(document.createElement('span'), { textContent: fieldLabel(key) });
+    text.dataset.i18n = key === 'name' ? 'ui.pf.name' : `ui.pf.${key}`;
+    l.append(text, ' ', Object.assign(document.createElement('input'), { name: key, autocomplete: 'off' }));
     grid.prepend(l);
   }
   // How it authenticates comes first: it decides which fields show.
   grid.prepend(form.elements.auth_type.closest('label'));
-  form.elements.auth_type.replaceChildren(...AUTH_TYPES.map(([v, t]) => new Option(t, v)));
+  form.elements.auth_type.replaceChildren(...AUTH_TYPES.map(([v, key]) => {
+    const o = new Option(t(key), v);
+    o.dataset.i18n = key;
+    return o;
+  }));
   form.elements.interface.replaceChildren(...INTERFACES.map((v) => new Option(v, v)));
   form.elements.disk_format.append(...DISK_FORMATS.map((v) => new Option(v, v)));
   form.elements.auth_type.addEventListener('change', () => showFieldsFor(form.elements.auth_type.value));
@@ -32,7 +39,7 @@ export function initProfiles({ onChanged }) {
   $('#editor-cancel').addEventListener('click', closeEditor);
   $('#profile-add').addEventListener('click', () => openEditor(null));
   $('#profile-import-pick').addEventListener('click', pickImport);
-  $('#profile-import-standard').addEventListener('click', () => offerImport({ handle: null, file_name: 'clouds.yaml (where openstackclient finds it)' }));
+  $('#profile-import-standard').addEventListener('click', () => offerImport({ handle: null, file_name: t('ui.import.standard_file') }));
   $('#import-offer').addEventListener('submit', (e) => {
     e.preventDefault();
     const f = e.target.elements;
@@ -43,7 +50,7 @@ export function initProfiles({ onChanged }) {
 }
 
 function showFieldsFor(authType) {
-  for (const [key, , only] of TEXT_FIELDS) {
+  for (const [key, only] of TEXT_FIELDS) {
     $(`[data-field="${key}"]`).hidden = Boolean(only) && !only.includes(authType);
   }
   $('#profile-editor .secret-label').textContent = secretLabel(authType);
@@ -58,11 +65,10 @@ export async function refreshProfiles() {
     status.textContent = String(e);
     return;
   }
-  $('#profiles-file').textContent = `Profiles are kept in ${view.file} (no secrets in it).`;
+  $('#profiles-file').textContent = t('ui.profiles.file', { file: view.file });
   const problem = $('#keyring-problem');
   problem.hidden = !view.keyring_problem;
-  problem.textContent = view.keyring_problem
-    ? `${view.keyring_problem}. Secrets cannot be kept: Stackdrop will ask for them once per session.` : '';
+  problem.textContent = view.keyring_problem ? t('ui.profiles.keyring_problem', { problem: view.keyring_problem }) : '';
   $('#profiles tbody').replaceChildren(...view.profiles.map(profileRow));
   $('#profiles-empty').hidden = view.profiles.length > 0;
 }
@@ -79,9 +85,9 @@ function profileRow(p) {
   }
   const td = document.createElement('td');
   td.className = 'row-actions';
-  for (const [cls, label, fn] of [['test', 'Test', () => testProfile(p.name)], ['edit', 'Edit', () => openEditor(p)],
-    ['duplicate', 'Duplicate', () => duplicate(p.name)], ['delete', 'Delete', () => confirmDelete(p.name)]]) {
-    const b = Object.assign(document.createElement('button'), { type: 'button', className: cls, textContent: label });
+  for (const [cls, label, fn] of [['test', 'ui.profiles.test', () => testProfile(p.name)], ['edit', 'ui.profiles.edit', () => openEditor(p)],
+    ['duplicate', 'ui.profiles.duplicate', () => duplicate(p.name)], ['delete', 'ui.common.delete', () => confirmDelete(p.name)]]) {
+    const b = Object.assign(document.createElement('button'), { type: 'button', className: cls, textContent: t(label) });
     b.addEventListener('click', fn);
     td.append(b, ' ');
   }
@@ -92,7 +98,7 @@ function profileRow(p) {
 function openEditor(p) {
   const form = $('#profile-editor');
   editing = p ? p.name : '';
-  $('#editor-title').textContent = p ? `Edit ${p.name}` : 'New profile';
+  $('#editor-title').textContent = p ? t('ui.profiles.edit_title', { name: p.name }) : t('ui.editor.new');
   const values = fromProfile(p ?? { auth_type: 'password', interface: 'public', user_domain_name: 'Default', project_domain_name: 'Default' });
   for (const [k, v] of Object.entries(values)) {
     const el = form.elements[k];
@@ -100,7 +106,7 @@ function openEditor(p) {
     if (el.type === 'checkbox') el.checked = Boolean(v); else el.value = v;
   }
   form.elements.secret.value = '';
-  form.elements.secret.placeholder = p && p.secret === 'saved' ? 'unchanged (in the OS keyring)' : '';
+  form.elements.secret.placeholder = p && p.secret === 'saved' ? t('ui.profiles.unchanged') : '';
   form.elements.ask_each_time.checked = false;
   $('.form-errors', form).textContent = '';
   showFieldsFor(values.auth_type);
@@ -135,7 +141,7 @@ async function saveEditor() {
   }
   const saved = profile.name;
   closeEditor();
-  $('#profiles-status').textContent = `Saved ${saved}.`;
+  $('#profiles-status').textContent = t('ui.profiles.saved', { name: saved });
   await refreshProfiles();
   await changed(saved);
 }
@@ -146,7 +152,7 @@ async function duplicate(name) {
   while (taken.has(`${name}-${n}`)) n += 1;
   try {
     await invoke('profile_duplicate', { name, newName: `${name}-${n}` });
-    $('#profiles-status').textContent = `Copied ${name} to ${name}-${n}.`;
+    $('#profiles-status').textContent = t('ui.profiles.copied', { name, copy: `${name}-${n}` });
   } catch (e) {
     $('#profiles-status').textContent = String(e);
   }
@@ -156,12 +162,12 @@ async function duplicate(name) {
 
 function confirmDelete(name) {
   const dialog = $('#confirm');
-  $('#confirm-text').textContent = `Delete profile "${name}" and its secret in the OS keyring? Your clouds.yaml and images are not touched.`;
+  $('#confirm-text').textContent = t('ui.profiles.confirm_delete', { name });
   $('#confirm-yes').onclick = async () => {
     dialog.close();
     try {
       const notes = await invoke('profile_delete', { name });
-      $('#profiles-status').textContent = notes.length ? notes.join(' ') : `Deleted ${name}.`;
+      $('#profiles-status').textContent = notes.length ? notes.join(' ') : t('ui.profiles.deleted', { name });
     } catch (e) {
       $('#profiles-status').textContent = String(e);
     }
@@ -178,7 +184,7 @@ export async function testProfile(name) {
   const panel = $('#profile-test');
   const list = $('#test-steps');
   list.replaceChildren();
-  $('#test-title').textContent = `Testing ${name}`;
+  $('#test-title').textContent = t('ui.profiles.testing', { name });
   $('#test-result').textContent = '';
   panel.hidden = false;
   const onStep = new Channel();
@@ -192,12 +198,12 @@ export async function testProfile(name) {
     }
     li.dataset.state = step.state;
     $('.title', li).textContent = step.title;
-    $('.state', li).textContent = { running: '…', ok: 'ok', failed: 'failed', skipped: 'skipped' }[step.state];
+    $('.state', li).textContent = t(`ui.step.${step.state}`);
     $('.detail', li).textContent = step.detail;
   };
   try {
     await invoke('profile_test', { name, onStep });
-    $('#test-result').textContent = 'Every step passed: uploads to this cloud will work.';
+    $('#test-result').textContent = t('ui.profiles.all_passed');
     panel.dataset.result = 'ok';
   } catch (e) {
     $('#test-result').textContent = String(e);
@@ -223,7 +229,7 @@ export async function offerImport(o) {
     problem.hidden = false;
   }
   const only = form.elements.only;
-  only.replaceChildren(...(names.length > 1 ? [new Option(`all ${names.length} clouds`, '')] : []),
+  only.replaceChildren(...(names.length > 1 ? [new Option(t('ui.import.all', { n: names.length }), '')] : []),
     ...names.map((n) => new Option(n, n)));
   only.hidden = names.length === 0;
   $('button[type=submit]', form).disabled = names.length === 0;
@@ -236,7 +242,7 @@ async function pickImport() {
 
 async function runImport(handle, only, replace, askEachTime) {
   const status = $('#profiles-status');
-  status.textContent = 'Importing…';
+  status.textContent = t('ui.import.importing');
   let r;
   try {
     r = await invoke('profiles_import', { handle, only, replace, askEachTime });
@@ -248,11 +254,11 @@ async function runImport(handle, only, replace, askEachTime) {
   }
   offer = null;
   $('#import-offer').hidden = true;
-  status.textContent = `Imported ${r.imported.join(', ')}.`;
+  status.textContent = t('ui.import.imported', { names: r.imported.join(', ') });
   await refreshProfiles();
   for (const a of r.ask) {
     // An openrc asks for its password when sourced; ask now, once.
-    await askSecret(a.name, { what: a.what, why: 'the file asks for it when used', keyring: !askEachTime });
+    await askSecret(a.name, { what: a.what, why: t('ui.import.asks'), keyring: !askEachTime });
   }
   await changed(r.imported[0] ?? null);
 }
@@ -262,7 +268,7 @@ async function runImport(handle, only, replace, askEachTime) {
 export function askSecret(name, need) {
   const dialog = $('#secret-dialog');
   const form = $('#secret-form');
-  $('#secret-text').textContent = `Profile "${name}" needs its ${need.what}: ${need.why}.`;
+  $('#secret-text').textContent = t('ui.secret.text', { name, what: need.what, why: need.why });
   $('#secret-what').textContent = need.what.charAt(0).toUpperCase() + need.what.slice(1);
   form.elements.secret.value = '';
   form.elements.remember.checked = need.keyring;

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use stackdrop::config::profiles::UploadDefaults;
+use stackdrop::config::settings::UploadChoices;
 use stackdrop::config::{self, process_env, CloudChoice};
 use stackdrop::openstack::Error;
 use tauri::State;
@@ -13,7 +14,11 @@ use super::{AppState, CmdResult};
 pub struct CloudsView {
     clouds: Vec<CloudChoice>,
     clouds_file: Option<String>,
+    /// `OS_CLOUD`, else the cloud used last time.
     preferred: Option<String>,
+    parallel: usize,
+    /// The upload form's last choices.
+    upload: UploadChoices,
 }
 
 /// The page's first call: its script is running, so the window is interactive. With
@@ -27,7 +32,10 @@ pub async fn clouds_list(state: State<'_, AppState>) -> CmdResult<CloudsView> {
     }
     let (clouds, clouds_file, preferred) =
         config::choices(&process_env, &state.sessions.store).map_err(|e| e.to_string())?;
-    Ok(CloudsView { clouds, clouds_file, preferred })
+    let remembered = state.settings.load();
+    let preferred = preferred.or(remembered.last_cloud);
+    let parallel = remembered.parallel.unwrap_or(super::upload::DEFAULT_PARALLEL);
+    Ok(CloudsView { clouds, clouds_file, preferred, parallel, upload: remembered.upload })
 }
 
 #[derive(Serialize)]
@@ -60,6 +68,7 @@ pub async fn cloud_connect(state: State<'_, AppState>, cloud: String) -> CmdResu
     let token = s.token().await.map_err(|e| e.to_string())?;
     let image = s.image_service().await.map_err(|e| e.to_string())?;
     let defaults = sessions.store.load().ok().and_then(|mut p| p.remove(&cloud)).map(|p| p.defaults).unwrap_or_default();
+    state.settings.update(|s| s.last_cloud = Some(cloud.clone()));
     Ok(Connection::Connected {
         user: token.user_name,
         project: token.project_name,

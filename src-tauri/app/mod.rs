@@ -6,6 +6,7 @@ mod clouds;
 mod files;
 mod images;
 mod profiles;
+mod settings;
 mod upload;
 
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
+use stackdrop::config::settings::{SettingsStore, WindowGeometry};
 use stackdrop::config::Sessions;
 use stackdrop::upload::local::Registry;
 use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
@@ -28,6 +30,8 @@ pub struct AppState {
     pub slots: Mutex<Arc<Semaphore>>,
     /// clouds.yaml / openrc files offered for import (dropped or picked), by handle.
     pub configs: Mutex<HashMap<String, PathBuf>>,
+    /// What is remembered between runs (settings.json beside the profiles).
+    pub settings: SettingsStore,
 }
 
 /// A settings file offered for import; the page sees its name and a handle, not its path.
@@ -53,14 +57,54 @@ impl AppState {
 
 impl Default for AppState {
     fn default() -> Self {
+        let sessions = Sessions::default();
+        let settings = SettingsStore::beside(&sessions.store);
+        let parallel = settings.load().parallel.unwrap_or(upload::DEFAULT_PARALLEL).clamp(1, 8);
         AppState {
-            sessions: Sessions::default(),
+            sessions,
             files: Registry::default(),
             uploads: Mutex::default(),
-            slots: Mutex::new(Arc::new(Semaphore::new(upload::DEFAULT_PARALLEL))),
+            slots: Mutex::new(Arc::new(Semaphore::new(parallel))),
             configs: Mutex::default(),
+            settings,
         }
     }
+}
+
+/// Put the window where it was last time (if that still fits a screen).
+fn restore_geometry(window: &tauri::WebviewWindow, g: WindowGeometry) {
+    use tauri::{PhysicalPosition, PhysicalSize};
+    if g.width < 200 || g.height < 150 {
+        return;
+    }
+    let _ = window.set_size(PhysicalSize::new(g.width, g.height));
+    let on_screen = window
+        .available_monitors()
+        .unwrap_or_default()
+        .iter()
+        .any(|m| {
+            let (p, s) = (m.position(), m.size());
+            g.x >= p.x && g.y >= p.y && g.x < p.x + s.width as i32 && g.y < p.y + s.height as i32
+        });
+    if on_screen {
+        let _ = window.set_position(PhysicalPosition::new(g.x, g.y));
+    }
+    if g.maximized {
+        let _ = window.maximize();
+    }
+}
+
+fn save_geometry(window: &tauri::Window, settings: &SettingsStore) {
+    let (Ok(pos), Ok(size)) = (window.outer_position(), window.inner_size()) else { return };
+    let maximized = window.is_maximized().unwrap_or(false);
+    settings.update(|s| {
+        // A maximized window keeps the size it had before, to come back to.
+        let keep = s.window.filter(|_| maximized);
+        s.window = Some(match keep {
+            Some(old) => WindowGeometry { maximized, ..old },
+            None => WindowGeometry { x: pos.x, y: pos.y, width: size.width, height: size.height, maximized },
+        });
+    });
 }
 
 /// Errors cross to the page as their one-line message.
@@ -71,9 +115,19 @@ pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLoc
 
 pub fn run() -> ExitCode {
     STARTED.get_or_init(std::time::Instant::now);
+    stackdrop::i18n::init_from_env();
     let result = tauri::Builder::default()
         .manage(AppState::default())
+        .setup(|app| {
+            if let (Some(w), Some(g)) = (app.get_webview_window("main"), app.state::<AppState>().settings.load().window) {
+                restore_geometry(&w, g);
+            }
+            Ok(())
+        })
         .on_window_event(|window, event| {
+            if matches!(event, WindowEvent::Moved(_) | WindowEvent::Resized(_) | WindowEvent::CloseRequested { .. }) {
+                save_geometry(window, &window.state::<AppState>().settings);
+            }
             if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
                 // clouds.yaml and openrc files go to the profile manager, the rest are images.
                 let state = window.state::<AppState>();
@@ -99,6 +153,8 @@ pub fn run() -> ExitCode {
             profiles::profiles_import_pick,
             profiles::profiles_import,
             profiles::profiles_import_preview,
+            settings::i18n_catalog,
+            settings::upload_choices_save,
             files::files_pick,
             files::files_forget,
             upload::upload_start,

@@ -43,6 +43,7 @@ pub async fn upload_start(
     };
     let upload = id.clone();
     let slots = state.slots.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let started = std::time::Instant::now();
     tauri::async_runtime::spawn(async move {
         let queued = Progress { phase: Phase::Queued, image_id: None, sent: 0, total: 0, rate: 0.0, eta_secs: None, server_status: None };
         let _ = on_event.send(UploadEvent::Progress(queued));
@@ -54,6 +55,7 @@ pub async fn upload_start(
             }
         };
         app.state::<AppState>().uploads.lock().unwrap_or_else(|e| e.into_inner()).remove(&upload);
+        tell_if_away(&app, started.elapsed(), &spec.name, &cloud, &result);
         let _ = on_event.send(UploadEvent::outcome(&result));
     });
     Ok(id)
@@ -67,6 +69,22 @@ pub async fn upload_cancel(state: State<'_, AppState>, upload: String) -> CmdRes
     Ok(())
 }
 
+/// A desktop notification for a long upload that ended while the window was in the background.
+fn tell_if_away<T>(app: &AppHandle, elapsed: std::time::Duration, name: &str, cloud: &str, result: &Result<T, stackdrop::openstack::Error>) {
+    use stackdrop::i18n::{t, tf};
+    let focused = app.get_webview_window("main").and_then(|w| w.is_focused().ok()).unwrap_or(true);
+    if !stackdrop::notify::worth_telling(elapsed, focused) || matches!(result, Err(e) if e.is_cancelled()) {
+        return;
+    }
+    let (title, body) = match result {
+        Ok(_) => (t("notify.done.title"), tf("notify.done.body", &[("name", &name), ("cloud", &cloud)])),
+        Err(e) => (t("notify.failed.title"), tf("notify.failed.body", &[("name", &name), ("error", e)])),
+    };
+    if let Err(e) = stackdrop::notify::send(title, &body) {
+        tracing::debug!("no desktop notification: {e}");
+    }
+}
+
 /// How many uploads run at once unless the person changes it.
 pub const DEFAULT_PARALLEL: usize = 2;
 
@@ -75,6 +93,7 @@ pub const DEFAULT_PARALLEL: usize = 2;
 pub async fn uploads_set_parallel(state: State<'_, AppState>, parallel: usize) -> CmdResult<usize> {
     let n = parallel.clamp(1, 8);
     *state.slots.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(tokio::sync::Semaphore::new(n));
+    state.settings.update(|s| s.parallel = Some(n));
     Ok(n)
 }
 

@@ -1,5 +1,6 @@
 //! `stackdrop image create|list|show|delete`, with openstackclient's flags and output formats.
 
+pub mod docs;
 pub mod output;
 pub mod profile;
 pub mod progress;
@@ -134,6 +135,16 @@ pub enum Command {
     /// Stackdrop's cloud profiles (secrets in the OS keyring)
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
+    /// Print a shell completion script (bash, zsh, fish)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (stackdrop.1 and one per command) into a directory
+    Man {
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -372,6 +383,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
+    crate::i18n::init_from_env();
     if cli.global.debug {
         tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(tracing::Level::DEBUG).init();
     }
@@ -409,6 +421,13 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
     let io = |e: std::io::Error| Error::Config(format!("cannot write the output: {e}"));
     match cli.command {
         Command::Profile(cmd) => profile::run(cmd, &cli.global, &mut out).await,
+        Command::Completions { shell } => out.write_all(&docs::completions(shell)).map_err(io),
+        Command::Man { dir } => {
+            let n = docs::write_man_pages(&dir)
+                .map_err(|e| Error::File { path: dir.display().to_string(), detail: e.to_string() })?;
+            eprintln!("{}", crate::i18n::tf("cli.man_written", &[("n", &n), ("dir", &dir.display())]));
+            Ok(())
+        }
         Command::Image(ImageCommand::Create(args)) => {
             let (s, defaults) = session(&cli.global)?;
             let mut spec = args.spec();
@@ -451,7 +470,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                         let found = crate::inspect::inspect_path(path).ok();
                         if let Some(v) = found.and_then(|f| f.virtual_size).filter(|v| *v > 0) {
                             let gib = v.div_ceil(1 << 30);
-                            eprintln!("note: the disk is {} ({} GiB rounded up); --min-disk {gib} keeps smaller flavors from booting it", progress::bytes(v), gib);
+                            eprintln!("{}", crate::i18n::tf("cli.note.min_disk", &[("size", &progress::bytes(v)), ("gib", &gib)]));
                         }
                     }
                     let show = args.progress || std::io::stderr().is_terminal();
@@ -527,7 +546,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 .await;
                 if let Err(e) = r {
                     failed += 1;
-                    eprintln!("stackdrop: failed to delete image '{name}': {e}");
+                    eprintln!("stackdrop: {}", crate::i18n::tf("cli.delete_failed", &[("name", name), ("error", &e)]));
                 }
             }
             out.flush().map_err(io)?;
@@ -543,7 +562,7 @@ fn upload_options(args: &CreateArgs, progress: Option<crate::upload::ProgressFn>
     let cancel = CancellationToken::new();
     watch_ctrl_c(cancel.clone());
     let import = args.import.then(|| args.stores.import(ImportMethod::GlanceDirect));
-    let on_warning: Option<crate::upload::WarnFn> = Some(std::sync::Arc::new(|m: &str| eprintln!("\nstackdrop: warning: {m}")));
+    let on_warning: Option<crate::upload::WarnFn> = Some(std::sync::Arc::new(|m: &str| eprintln!("\nstackdrop: {}", crate::i18n::tf("cli.warning", &[("message", &m)]))));
     UploadOptions {
         keep_on_failure: args.keep_on_failure,
         force: args.force,
@@ -598,7 +617,7 @@ async fn create_many(s: &Session, spec: &ImageSpec, files: &[PathBuf], args: &Cr
 fn watch_ctrl_c(cancel: CancellationToken) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nstackdrop: cancelling; removing the image (Ctrl-C again to quit at once)");
+            eprintln!("\nstackdrop: {}", crate::i18n::t("cli.cancelling"));
             cancel.cancel();
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(130);

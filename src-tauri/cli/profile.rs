@@ -13,6 +13,7 @@ use crate::openstack::check::{self, StepState};
 use crate::openstack::{Error, Secret};
 
 use super::output::{self, Format, OutputArgs};
+use crate::i18n::{t, tf};
 use super::GlobalArgs;
 
 #[derive(Debug, Subcommand)]
@@ -116,15 +117,21 @@ pub fn ask_on_terminal(p: &Profile, why: &str) -> Option<Secret> {
     if !std::io::stdin().is_terminal() {
         return None;
     }
-    eprintln!("stackdrop: profile '{}': {why}.", p.name);
+    eprintln!("stackdrop: {}", tf("cli.profile.prompt_why", &[("name", &p.name), ("why", &why)]));
     prompt(p)
 }
 
 fn prompt(p: &Profile) -> Option<Secret> {
     let who = p.username.as_deref().or(p.user_id.as_deref()).or(p.application_credential_id.as_deref()).unwrap_or("");
     let label = p.auth_type.secret_label();
-    let text = if who.is_empty() { format!("{label}: ") } else { format!("{label} for {who}: ") };
-    let s = rpassword::prompt_password(format!("{}{}", text[..1].to_uppercase(), &text[1..])).ok()?;
+    let mut chars = label.chars();
+    let capital: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    let text = if who.is_empty() {
+        tf("cli.profile.prompt_anon", &[("What", &capital), ("what", &label)])
+    } else {
+        tf("cli.profile.prompt", &[("What", &capital), ("what", &label), ("who", &who)])
+    };
+    let s = rpassword::prompt_password(text).ok()?;
     (!s.is_empty()).then(|| Secret::new(s))
 }
 
@@ -196,10 +203,7 @@ pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Re
             let listed = manage::list(&store, &secrets)?;
             let headers = ["Name", "Auth URL", "Auth Type", "User", "Project", "Region", "Secret"];
             if listed.is_empty() && output.format == Format::Table {
-                eprintln!(
-                    "no profiles yet ({}); add one with `stackdrop profile import` (clouds.yaml, openrc) or `stackdrop profile add`",
-                    store.path().display()
-                );
+                eprintln!("{}", tf("cli.profile.none_yet", &[("file", &store.path().display())]));
             }
             output::show_list(out, &headers, &rows(&listed), &output).map_err(io)
         }
@@ -258,18 +262,14 @@ pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Re
             // An openrc that asks for its password at `source` time: ask now, once.
             for c in cands.iter_mut().filter(|c| c.ask_secret) {
                 if save.secret_stdin || std::io::stdin().is_terminal() {
-                    eprintln!("stackdrop: {} asks for the {} when sourced.", c.source, c.profile.auth_type.secret_label());
+                    eprintln!("stackdrop: {}", tf("cli.profile.asks", &[("file", &c.source), ("what", &c.profile.auth_type.secret_label())]));
                 }
                 c.secret = secret_for(&c.profile, save.secret_stdin)?;
             }
             let names = import::apply(&store, &secrets, &cands, save.options())?;
             for c in &cands {
-                eprintln!(
-                    "imported '{}' from {}{}",
-                    c.profile.name,
-                    c.source,
-                    if c.has_secret() { "" } else { " (no secret: it will be asked for when needed)" }
-                );
+                let note = if c.has_secret() { "" } else { t("cli.profile.no_secret") };
+                eprintln!("{}{note}", tf("cli.profile.imported", &[("name", &c.profile.name), ("source", &c.source)]));
             }
             report_saved(&names, true, &secrets);
             Ok(())
@@ -294,12 +294,12 @@ pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Re
             let secret = secret_for(&p, secret_stdin)?
                 .ok_or_else(|| Error::Config("no secret given (use a terminal, or --secret-stdin)".into()))?;
             manage::set_secret(&store, &secrets, &name, &secret)?;
-            eprintln!("the {} for '{name}' is now in the OS keyring", p.auth_type.secret_label());
+            eprintln!("{}", tf("cli.profile.secret_set", &[("what", &p.auth_type.secret_label()), ("name", &name)]));
             Ok(())
         }
         ProfileCommand::Rename { from, to } => {
             manage::rename(&store, &secrets, &from, &to)?;
-            eprintln!("renamed '{from}' to '{to}'");
+            eprintln!("{}", tf("cli.profile.renamed", &[("from", &from), ("to", &to)]));
             Ok(())
         }
         ProfileCommand::Remove { names } => {
@@ -334,8 +334,8 @@ fn report_saved(names: &[String], had_secret: bool, secrets: &Secrets) {
         return;
     }
     if let Err(e) = secrets.probe() {
-        eprintln!("stackdrop: {e}: secrets were not saved and will be asked for when needed");
+        eprintln!("stackdrop: {}", tf("cli.profile.not_kept", &[("problem", &e)]));
     } else if !names.is_empty() {
-        eprintln!("secrets are in the OS keyring; {} holds no secrets", store().path().display());
+        eprintln!("{}", tf("cli.profile.secrets_kept", &[("file", &store().path().display())]));
     }
 }

@@ -33,13 +33,13 @@ pub fn duration(secs: f64) -> String {
 
 pub fn line(p: &Progress, width: usize) -> String {
     let label = match p.phase {
-        Phase::Queued => "waiting",
-        Phase::Connecting => "connecting",
-        Phase::Creating => "creating image",
-        Phase::Uploading => "uploading",
-        Phase::Verifying => "verifying checksums",
-        Phase::Active => "active",
-        Phase::CleaningUp => "removing the image",
+        Phase::Queued => crate::i18n::t("cli.phase.queued"),
+        Phase::Connecting => crate::i18n::t("cli.phase.connecting"),
+        Phase::Creating => crate::i18n::t("cli.phase.creating"),
+        Phase::Uploading => crate::i18n::t("cli.phase.uploading"),
+        Phase::Verifying => crate::i18n::t("cli.phase.verifying"),
+        Phase::Active => crate::i18n::t("cli.phase.active"),
+        Phase::CleaningUp => crate::i18n::t("cli.phase.cleaning_up"),
     };
     let frac = p.fraction();
     let filled = ((width as f64) * frac) as usize;
@@ -85,7 +85,7 @@ pub struct MultiBar {
 
 impl MultiBar {
     pub fn new(labels: Vec<String>) -> MultiBar {
-        let lines = labels.iter().map(|l| format!("{l}: waiting")).collect();
+        let lines = labels.iter().map(|l| format!("{l}: {}", crate::i18n::t("cli.phase.queued"))).collect();
         MultiBar { state: Arc::new(Mutex::new((lines, 0))), labels: Arc::new(labels) }
     }
 

@@ -8,6 +8,7 @@ pub mod manage;
 pub mod openrc;
 pub mod profiles;
 pub mod secrets;
+pub mod settings;
 
 pub use clouds::{resolve, CloudFiles};
 pub use profiles::{Profile, ProfileStore};
@@ -98,8 +99,8 @@ pub fn profile_secret(
 ) -> Result<Secret> {
     let why = match secrets.credential(&p.name) {
         Ok(Some(s)) => return Ok(s),
-        Ok(None) => format!("no {} is saved for it", p.auth_type.secret_label()),
-        Err(KeyringError::Unavailable(d)) => format!("no OS keyring is reachable ({d})"),
+        Ok(None) => crate::i18n::tf("secret.no_saved", &[("what", &p.auth_type.secret_label())]),
+        Err(KeyringError::Unavailable(d)) => crate::i18n::tf("secret.no_keyring", &[("detail", &d)]),
         Err(e @ KeyringError::Failed(_)) => return Err(Error::Keyring(e.to_string())),
     };
     if let Some(s) = env_secret(p, env) {

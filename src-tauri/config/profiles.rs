@@ -59,13 +59,13 @@ impl AuthType {
         }
     }
 
-    /// The secret in words, for prompts and messages.
+    /// The secret in words, for prompts and messages (in the person's language).
     pub fn secret_label(self) -> &'static str {
-        match self {
-            AuthType::Password => "password",
-            AuthType::ApplicationCredential => "application credential secret",
-            AuthType::Token => "token",
-        }
+        crate::i18n::t(match self {
+            AuthType::Password => "secret.password",
+            AuthType::ApplicationCredential => "secret.appcred",
+            AuthType::Token => "secret.token",
+        })
     }
 }
 
@@ -345,6 +345,10 @@ impl ProfileStore {
 
     pub fn path(&self) -> PathBuf {
         self.dir.join(FILE_NAME)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// All profiles, by name. No file yet means none.

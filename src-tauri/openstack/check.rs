@@ -30,13 +30,14 @@ pub struct Step {
     pub detail: String,
 }
 
+/// Each step's key; its title is the catalogue's `step.<key>`.
 pub const STEPS: [(&str, &str); 6] = [
-    ("identity", "Identity discovery"),
-    ("token", "Token"),
-    ("catalog", "Service catalog"),
-    ("image", "Glance versions"),
-    ("import", "Import methods"),
-    ("stores", "Stores"),
+    ("identity", "step.identity"),
+    ("token", "step.token"),
+    ("catalog", "step.catalog"),
+    ("image", "step.image"),
+    ("import", "step.import"),
+    ("stores", "step.stores"),
 ];
 
 /// Run every step against `cloud` with a fresh session. `on_step` hears each step as it
@@ -45,7 +46,7 @@ pub const STEPS: [(&str, &str); 6] = [
 pub async fn test_connection(cloud: Cloud, on_step: &(dyn Fn(&Step) + Sync)) -> (Vec<Step>, Result<()>) {
     let mut steps: Vec<Step> = STEPS
         .iter()
-        .map(|(id, title)| Step { id, title, state: StepState::Skipped, detail: String::new() })
+        .map(|(id, title)| Step { id, title: crate::i18n::t(title), state: StepState::Skipped, detail: String::new() })
         .collect();
     let session = match Session::new(cloud) {
         Ok(s) => s,

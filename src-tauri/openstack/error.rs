@@ -94,86 +94,78 @@ impl Error {
     }
 }
 
+/// Every message comes from the catalogue (`crate::i18n`), in the person's language; what
+/// servers and the OS say (`detail`, `message`) is passed through as it is.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::i18n::{t, tf};
         match self {
             Error::Config(m) => write!(f, "{m}"),
-            Error::Unreachable { url, detail } => write!(f, "cannot reach {url}: {detail}"),
-            Error::Tls { url, detail } => write!(
-                f,
-                "TLS failure talking to {url}: {detail} (give the cloud's CA bundle with --os-cacert or `cacert` in clouds.yaml)"
-            ),
-            Error::Timeout { url } => write!(f, "{url} stopped answering (timed out)"),
-            Error::Connection { url, detail } => write!(f, "the connection to {url} broke: {detail}"),
-            Error::AuthFailed { auth_url, method } => match *method {
-                "password" => write!(
-                    f,
-                    "Keystone at {auth_url} refused the credentials: wrong user name, password or user domain (Keystone does not say which)"
-                ),
-                "application credential" => write!(
-                    f,
-                    "Keystone at {auth_url} refused the application credential: wrong id, name or secret, or it has expired"
-                ),
-                m => write!(f, "Keystone at {auth_url} refused the {m}: it is invalid or has expired"),
-            },
-            Error::ProjectNotFound { project, auth_url } => write!(
-                f,
-                "the credentials are valid, but project {project} does not exist at {auth_url} or gives this user no role"
-            ),
+            Error::Unreachable { url, detail } => f.write_str(&tf("err.unreachable", &[("url", url), ("detail", detail)])),
+            Error::Tls { url, detail } => f.write_str(&tf("err.tls", &[("url", url), ("detail", detail)])),
+            Error::Timeout { url } => f.write_str(&tf("err.timeout", &[("url", url)])),
+            Error::Connection { url, detail } => f.write_str(&tf("err.connection", &[("url", url), ("detail", detail)])),
+            Error::AuthFailed { auth_url, method } => f.write_str(&match *method {
+                "password" => tf("err.auth.password", &[("url", auth_url)]),
+                "application credential" => tf("err.auth.appcred", &[("url", auth_url)]),
+                m => tf("err.auth.other", &[("url", auth_url), ("method", &m)]),
+            }),
+            Error::ProjectNotFound { project, auth_url } => {
+                f.write_str(&tf("err.project", &[("project", project), ("url", auth_url)]))
+            }
             Error::Api { service, method, url, status, message } => {
-                let what = match status {
-                    400 => "rejected the request",
-                    401 => "refused the token",
-                    403 => "forbids this",
-                    404 => "has no such thing",
-                    409 => "reports a conflict",
-                    413 => "refused the size (image size cap or storage quota exceeded)",
-                    415 => "rejected the data",
-                    500..=599 => "failed internally",
-                    _ => "answered with an error",
-                };
-                write!(f, "{service} {what} ({status} on {method} {url})")?;
+                let what = t(match status {
+                    400 => "err.api.400",
+                    401 => "err.api.401",
+                    403 => "err.api.403",
+                    404 => "err.api.404",
+                    409 => "err.api.409",
+                    413 => "err.api.413",
+                    415 => "err.api.415",
+                    500..=599 => "err.api.5xx",
+                    _ => "err.api.other",
+                });
+                let args: [(&str, &dyn fmt::Display); 5] =
+                    [("service", service), ("what", &what), ("status", status), ("method", method), ("url", url)];
+                f.write_str(&tf("err.api", &args))?;
                 if !message.is_empty() {
                     write!(f, ": {message}")?;
                 }
                 Ok(())
             }
             Error::NoEndpoint { service_type, interface, region, available } => {
-                write!(f, "the service catalog has no '{service_type}' endpoint for interface {interface}")?;
+                f.write_str(&tf("err.no_endpoint", &[("type", service_type), ("interface", interface)]))?;
                 if let Some(r) = region {
-                    write!(f, " in region {r}")?;
+                    f.write_str(&tf("err.no_endpoint.region", &[("region", r)]))?;
                 }
                 if available.is_empty() {
-                    write!(f, " (the catalog has no '{service_type}' service at all")?;
-                    write!(f, "; an unscoped token has an empty catalog: set a project)")
+                    f.write_str(&tf("err.no_endpoint.none", &[("type", service_type)]))
                 } else {
-                    write!(f, " (available: {})", available.join(", "))
+                    f.write_str(&tf("err.no_endpoint.available", &[("list", &available.join(", "))]))
                 }
             }
-            Error::BadResponse { url, detail } => write!(f, "unexpected reply from {url}: {detail}"),
-            Error::File { path, detail } => write!(f, "cannot use {path}: {detail}"),
+            Error::BadResponse { url, detail } => f.write_str(&tf("err.bad_response", &[("url", url), ("detail", detail)])),
+            Error::File { path, detail } => f.write_str(&tf("err.file", &[("path", path), ("detail", detail)])),
             Error::Verification { image_id, detail } => {
-                write!(f, "image {image_id} does not match the file that was sent: {detail}")
+                f.write_str(&tf("err.verification", &[("id", image_id), ("detail", detail)]))
             }
             Error::Refused { path, reasons } => {
-                write!(f, "{path} was not uploaded: {}", reasons.join("; "))
+                f.write_str(&tf("err.refused", &[("path", path), ("reasons", &reasons.join("; "))]))
             }
-            Error::Import { image_id, detail } => write!(f, "Glance's import of image {image_id} failed: {detail}"),
-            Error::Stalled { secs } => write!(f, "the upload stalled: the server accepted no data for {secs} s"),
-            Error::Cancelled => write!(f, "cancelled"),
+            Error::Import { image_id, detail } => f.write_str(&tf("err.import", &[("id", image_id), ("detail", detail)])),
+            Error::Stalled { secs } => f.write_str(&tf("err.stalled", &[("secs", secs)])),
+            Error::Cancelled => f.write_str(t("err.cancelled")),
             Error::Keyring(m) => write!(f, "{m}"),
             Error::SecretNeeded { profile, what, why } => {
-                write!(f, "profile '{profile}' needs its {what}: {why}")
+                f.write_str(&tf("err.secret_needed", &[("profile", profile), ("what", what), ("why", why)]))
             }
             Error::Upload { cause, image_id, cleanup } => {
                 write!(f, "{cause}")?;
-                match cleanup {
-                    Cleanup::Deleted => write!(f, "; image {image_id} was deleted"),
-                    Cleanup::Kept => write!(f, "; image {image_id} was kept (--keep-on-failure)"),
-                    Cleanup::DeleteFailed(why) => {
-                        write!(f, "; image {image_id} could NOT be deleted ({why}): delete it by hand")
-                    }
-                }
+                f.write_str(&match cleanup {
+                    Cleanup::Deleted => tf("err.cleanup.deleted", &[("id", image_id)]),
+                    Cleanup::Kept => tf("err.cleanup.kept", &[("id", image_id)]),
+                    Cleanup::DeleteFailed(why) => tf("err.cleanup.failed", &[("id", image_id), ("why", why)]),
+                })
             }
         }
     }

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import './english.mjs';
 import assert from 'node:assert/strict';
 import { bytes, describeFile, eta, percent, phaseLabel, rate, suggestedMinDisk, when } from '../../ui/lib/format.js';
 

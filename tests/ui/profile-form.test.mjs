@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import './english.mjs';
 import assert from 'node:assert/strict';
 import { fromProfile, secretLabel, toProfile } from '../../ui/lib/profile-form.js';
 

@@ -1,4 +1,5 @@
 // The per-file form: parsing and validation into the ImageSpec the core expects.
+import { t } from './i18n.js';
 
 export const DISK_FORMATS = ['qcow2', 'raw', 'vmdk', 'vhd', 'vhdx', 'vdi', 'iso', 'ploop', 'ami', 'ari', 'aki'];
 export const CONTAINER_FORMATS = ['bare', 'ovf', 'ova', 'docker', 'ami', 'ari', 'aki'];
@@ -19,9 +20,9 @@ export function parseProperties(text) {
     const line = raw.trim();
     if (!line) return;
     const at = line.indexOf('=');
-    if (at <= 0) { errors.push(`property line ${i + 1}: write KEY=VALUE`); return; }
+    if (at <= 0) { errors.push(t('ui.form.err.property', { line: i + 1 })); return; }
     const key = line.slice(0, at).trim();
-    if (RESERVED.test(key)) { errors.push(`property line ${i + 1}: '${key}' is reserved by Glance`); return; }
+    if (RESERVED.test(key)) { errors.push(t('ui.form.err.reserved', { line: i + 1, key })); return; }
     props.push([key, line.slice(at + 1).trim()]);
   });
   return { props, errors };
@@ -30,7 +31,7 @@ export function parseProperties(text) {
 function count(v, label, errors) {
   if (v === '' || v === null || v === undefined) return null;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) { errors.push(`${label} must be a whole number of GiB/MiB, 0 or more`); return null; }
+  if (!Number.isInteger(n) || n < 0) { errors.push(t('ui.form.err.count', { label })); return null; }
   return n;
 }
 
@@ -41,15 +42,15 @@ function count(v, label, errors) {
 export function toSpec(f) {
   const errors = [];
   const name = (f.name || '').trim();
-  if (!name) errors.push('the image needs a name');
-  if (name.length > 255) errors.push('the name is longer than 255 characters');
-  if (!DISK_FORMATS.includes(f.disk_format)) errors.push(`unknown disk format '${f.disk_format}'`);
-  if (!CONTAINER_FORMATS.includes(f.container_format)) errors.push(`unknown container format '${f.container_format}'`);
-  if (!VISIBILITIES.includes(f.visibility)) errors.push(`unknown visibility '${f.visibility}'`);
-  const min_disk = count(f.min_disk, 'min disk', errors);
-  const min_ram = count(f.min_ram, 'min RAM', errors);
+  if (!name) errors.push(t('ui.form.err.name'));
+  if (name.length > 255) errors.push(t('ui.form.err.name_long'));
+  if (!DISK_FORMATS.includes(f.disk_format)) errors.push(t('ui.form.err.disk_format', { value: f.disk_format }));
+  if (!CONTAINER_FORMATS.includes(f.container_format)) errors.push(t('ui.form.err.container_format', { value: f.container_format }));
+  if (!VISIBILITIES.includes(f.visibility)) errors.push(t('ui.form.err.visibility', { value: f.visibility }));
+  const min_disk = count(f.min_disk, t('ui.form.min_disk'), errors);
+  const min_ram = count(f.min_ram, t('ui.form.min_ram'), errors);
   const tags = parseTags(f.tags);
-  if (tags.some((t) => t.length > 255)) errors.push('a tag is longer than 255 characters');
+  if (tags.some((tag) => tag.length > 255)) errors.push(t('ui.form.err.tag_long'));
   const { props, errors: perr } = parseProperties(f.properties);
   errors.push(...perr);
   const spec = {

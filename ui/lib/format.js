@@ -1,4 +1,5 @@
 // Pure formatting helpers (no DOM, no Tauri): unit-tested by tests/ui/*.test.mjs.
+import { t } from './i18n.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -32,18 +33,10 @@ export function percent(sent, total) {
   return Math.max(0, Math.min(100, Math.floor((100 * sent) / total)));
 }
 
-const PHASES = {
-  queued: 'Waiting for a free slot',
-  connecting: 'Connecting',
-  creating: 'Creating image',
-  uploading: 'Uploading',
-  verifying: 'Verifying checksums',
-  active: 'Active',
-  cleaning_up: 'Removing the image',
-};
+export const PHASES = ['queued', 'connecting', 'creating', 'uploading', 'verifying', 'active', 'cleaning_up'];
 
 export function phaseLabel(phase) {
-  return PHASES[phase] ?? phase;
+  return PHASES.includes(phase) ? t(`ui.phase.${phase}`) : phase;
 }
 
 /** "2026-11-28T05:33:36Z" -> "2026-11-28 05:33". */
@@ -54,7 +47,7 @@ export function when(iso) {
 
 /** "8.3 MiB · qcow2, 64.0 MiB virtual" for a file offered by the core. */
 export function describeFile(f) {
-  const virtual = f.virtual_size != null && f.virtual_size !== f.size ? `, ${bytes(f.virtual_size)} virtual` : '';
+  const virtual = f.virtual_size != null && f.virtual_size !== f.size ? t('ui.file.virtual', { size: bytes(f.virtual_size) }) : '';
   return `${bytes(f.size)} · ${f.disk_format}${virtual}`;
 }
 

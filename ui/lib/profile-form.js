@@ -1,32 +1,36 @@
 // The profile editor: form fields <-> the Profile the core keeps, with the same checks the
 // core makes (so the person hears about a missing domain before pressing Save).
+import { t } from './i18n.js';
 
+/** [value, catalogue key of its label] */
 export const AUTH_TYPES = [
-  ['password', 'Password'],
-  ['v3applicationcredential', 'Application credential'],
-  ['token', 'Token'],
+  ['password', 'ui.pf.auth.password'],
+  ['v3applicationcredential', 'ui.pf.auth.appcred'],
+  ['token', 'ui.pf.auth.token'],
 ];
 export const INTERFACES = ['public', 'internal', 'admin'];
 
-/** Text fields of a profile, in the editor's order: [key, label, which auth types show it]. */
+/** Text fields of a profile, in the editor's order: [key, which auth types show it]; the label
+ * is the catalogue's `ui.pf.<key>`. */
 export const TEXT_FIELDS = [
-  ['name', 'Profile name', null],
-  ['auth_url', 'Auth URL', null],
-  ['username', 'User name', ['password']],
-  ['user_id', 'User id', ['password']],
-  ['user_domain_name', 'User domain', ['password', 'v3applicationcredential']],
-  ['application_credential_id', 'Application credential id', ['v3applicationcredential']],
-  ['application_credential_name', 'Application credential name', ['v3applicationcredential']],
-  ['project_name', 'Project', ['password', 'token']],
-  ['project_id', 'Project id', ['password', 'token']],
-  ['project_domain_name', 'Project domain', ['password', 'token']],
-  ['region_name', 'Region', null],
-  ['image_endpoint_override', 'Image endpoint override', null],
-  ['cacert', 'CA bundle (file)', null],
+  ['name', null],
+  ['auth_url', null],
+  ['username', ['password']],
+  ['user_id', ['password']],
+  ['user_domain_name', ['password', 'v3applicationcredential']],
+  ['application_credential_id', ['v3applicationcredential']],
+  ['application_credential_name', ['v3applicationcredential']],
+  ['project_name', ['password', 'token']],
+  ['project_id', ['password', 'token']],
+  ['project_domain_name', ['password', 'token']],
+  ['region_name', null],
+  ['image_endpoint_override', null],
+  ['cacert', null],
 ];
+export const fieldLabel = (key) => t(key === 'name' ? 'ui.pf.name' : `ui.pf.${key}`);
 
-const SECRET_LABEL = { password: 'Password', v3applicationcredential: 'Application credential secret', token: 'Token' };
-export const secretLabel = (authType) => SECRET_LABEL[authType] ?? 'Secret';
+const SECRET_LABEL = { password: 'ui.pf.secret.password', v3applicationcredential: 'ui.pf.secret.appcred', token: 'ui.pf.secret.token' };
+export const secretLabel = (authType) => t(SECRET_LABEL[authType] ?? 'ui.pf.secret.other');
 
 const trimmed = (v) => (typeof v === 'string' && v.trim() ? v.trim() : null);
 
@@ -39,25 +43,25 @@ export function toProfile(f) {
   }
   p.name = p.name ?? '';
   p.auth_url = p.auth_url ?? '';
-  const shown = new Set(TEXT_FIELDS.filter(([, , only]) => !only || only.includes(p.auth_type)).map(([k]) => k));
+  const shown = new Set(TEXT_FIELDS.filter(([, only]) => !only || only.includes(p.auth_type)).map(([k]) => k));
   for (const [key] of TEXT_FIELDS) if (!shown.has(key)) p[key] = null;
   if (trimmed(f.visibility)) p.defaults.visibility = f.visibility;
   if (trimmed(f.disk_format)) p.defaults.disk_format = f.disk_format;
 
-  if (!p.name) errors.push('the profile needs a name');
-  if (!p.auth_url) errors.push('the auth URL is missing');
-  else if (!/^https?:\/\/[^\s/]+/.test(p.auth_url)) errors.push('the auth URL must start with http:// or https://');
+  if (!p.name) errors.push(t('ui.pf.err.name'));
+  if (!p.auth_url) errors.push(t('ui.pf.err.auth_url'));
+  else if (!/^https?:\/\/[^\s/]+/.test(p.auth_url)) errors.push(t('ui.pf.err.auth_url_scheme'));
   if (p.auth_type === 'password') {
-    if (!p.username && !p.user_id) errors.push('give a user name or a user id');
-    if (p.username && !p.user_id && !p.user_domain_name) errors.push('a user name needs its domain (often "Default")');
+    if (!p.username && !p.user_id) errors.push(t('ui.pf.err.user'));
+    if (p.username && !p.user_id && !p.user_domain_name) errors.push(t('ui.pf.err.user_domain'));
   }
   if (p.auth_type === 'v3applicationcredential') {
-    if (!p.application_credential_id && !p.application_credential_name) errors.push('give the application credential id (or its name)');
+    if (!p.application_credential_id && !p.application_credential_name) errors.push(t('ui.pf.err.appcred'));
     if (!p.application_credential_id && p.application_credential_name && !p.username) {
-      errors.push('an application credential given by name needs the user name');
+      errors.push(t('ui.pf.err.appcred_user'));
     }
   }
-  if (p.project_name && !p.project_id && !p.project_domain_name) errors.push('a project name needs its domain (often "Default")');
+  if (p.project_name && !p.project_id && !p.project_domain_name) errors.push(t('ui.pf.err.project_domain'));
   return { profile: p, errors };
 }
 
@@ -72,10 +76,5 @@ export function fromProfile(p) {
 
 /** One line about where a profile's secret is. */
 export function secretState(state) {
-  return {
-    saved: 'in the OS keyring',
-    session: 'this session only',
-    missing: 'asked for when needed',
-    no_keyring: 'no keyring: asked for when needed',
-  }[state] ?? state;
+  return ['saved', 'session', 'missing', 'no_keyring'].includes(state) ? t(`ui.pf.state.${state}`) : state;
 }

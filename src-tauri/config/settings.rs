@@ -1,0 +1,109 @@
+//! What the app remembers between runs — window size and position, the last cloud, the
+//! language, the number of parallel uploads, the last upload choices — in `settings.json`
+//! beside the profile file. Nothing secret is ever put here. A missing or unreadable file
+//! means defaults (and is rewritten on the next change).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::ProfileStore;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct WindowGeometry {
+    pub x: i32,
+    pub y: i32,
+    pub width: u32,
+    pub height: u32,
+    #[serde(default)]
+    pub maximized: bool,
+}
+
+/// The upload form's last choices (a profile's own defaults win over these).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UploadChoices {
+    pub visibility: Option<String>,
+    pub container_format: Option<String>,
+    pub method: Option<String>,
+    pub protected: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub lang: Option<String>,
+    pub last_cloud: Option<String>,
+    pub parallel: Option<usize>,
+    pub window: Option<WindowGeometry>,
+    pub upload: UploadChoices,
+}
+
+#[derive(Debug, Clone)]
+pub struct SettingsStore {
+    path: PathBuf,
+}
+
+impl SettingsStore {
+    pub fn beside(profiles: &ProfileStore) -> SettingsStore {
+        SettingsStore { path: profiles.dir().join("settings.json") }
+    }
+
+    pub fn path(&self) -> &PathBuf {
+        &self.path
+    }
+
+    pub fn load(&self) -> Settings {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                tracing::warn!("{} is unreadable ({e}); using defaults", self.path.display());
+                Settings::default()
+            }),
+            Err(_) => Settings::default(),
+        }
+    }
+
+    /// Change and save (a temporary file renamed over the old one). Failures are logged:
+    /// forgetting a window size is not worth interrupting anyone for.
+    pub fn update(&self, change: impl FnOnce(&mut Settings)) -> Settings {
+        let mut s = self.load();
+        change(&mut s);
+        let write = || -> std::io::Result<()> {
+            if let Some(dir) = self.path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let tmp = self.path.with_extension(format!("json.{}.tmp", std::process::id()));
+            std::fs::write(&tmp, serde_json::to_vec_pretty(&s).unwrap_or_default())?;
+            std::fs::rename(&tmp, &self.path)
+        };
+        if let Err(e) = write() {
+            tracing::warn!("cannot save {}: {e}", self.path.display());
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_and_survives_a_broken_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SettingsStore::beside(&ProfileStore::at(dir.path()));
+        assert_eq!(store.load(), Settings::default());
+        store.update(|s| {
+            s.last_cloud = Some("lab".into());
+            s.window = Some(WindowGeometry { x: 10, y: 20, width: 800, height: 600, maximized: false });
+        });
+        store.update(|s| s.lang = Some("ko".into()));
+        let s = store.load();
+        assert_eq!(s.last_cloud.as_deref(), Some("lab"));
+        assert_eq!(s.window.unwrap().width, 800);
+        assert_eq!(s.lang.as_deref(), Some("ko"));
+        std::fs::write(store.path(), "{ not json").unwrap();
+        assert_eq!(store.load(), Settings::default());
+        store.update(|s| s.parallel = Some(3));
+        assert_eq!(store.load().parallel, Some(3));
+    }
+}
