@@ -250,7 +250,7 @@ async fn the_whole_app_in_its_window() {
     js(&c, "const s = document.querySelector('#cloud'); s.value = 'lab-badpass'; s.dispatchEvent(new Event('change')); return 1").await;
     wait_text(&c, "#cloud-status", "refused the credentials", 30).await;
     shot(&c, "07-wrong-password").await;
-    c.close().await.unwrap();
+    close_app(c).await;
     drop(_driver);
 
     // 8. With no cloud configured at all, the first screen says how to add one.
@@ -338,7 +338,7 @@ async fn the_whole_app_in_its_window() {
     wait_text(&c, "#profiles tr[data-name='by-hand'] td:nth-child(6)", "this session only", 10).await;
     wait_text(&c, "#cloud-status", &format!("Connected: {user} in project admin"), 30).await;
     // Restarting forgets it: the next window (by-hand is first in the list) asks for it.
-    c.close().await.unwrap();
+    close_app(c).await;
     let c = connect(port, &caps).await;
     wait_present(&c, "#secret-dialog[open]", 30).await;
     assert_eq!(js(&c, "return document.querySelector('#cloud').value").await, json!("by-hand"));
@@ -384,7 +384,7 @@ async fn the_whole_app_in_its_window() {
     wait_gone(&c, "#profiles tr[data-name='copy']", 10).await;
     assert!(keyring.get(Kind::Credential, "copy").unwrap().is_none());
     assert!(keyring.get(Kind::Credential, "by-hand").unwrap().is_some(), "the original keeps its secret");
-    c.close().await.unwrap();
+    close_app(c).await;
 
     // 16. Remembered between runs: the last cloud, the language, the window's size.
     let c = connect(port, &caps).await;
@@ -397,7 +397,7 @@ async fn the_whole_app_in_its_window() {
     c.set_window_size(1000, 700).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     shot(&c, "14-korean").await;
-    c.close().await.unwrap();
+    close_app(c).await;
     let c = connect(port, &caps).await;
     wait_text(&c, "#tab-profiles", "프로필", 30).await;
     assert_eq!(js(&c, "return document.documentElement.lang").await, json!("ko"));
@@ -409,8 +409,23 @@ async fn the_whole_app_in_its_window() {
     c.find(Locator::Css("#profiles tr[data-name='lab-badpass'] .test")).await.unwrap().click().await.unwrap();
     wait_text(&c, "#test-result", "자격 증명을 거부했습니다", 30).await;
     assert_eq!(text(&c, "#test-steps li[data-step=identity] .title").await, "ID 서비스 탐색");
-    c.close().await.unwrap();
+    close_app(c).await;
     openstack(&lab, &["user", "delete", &user]);
+}
+
+/// End the WebDriver session and the app it started: tauri-driver leaves the app running when a
+/// session is deleted, and a leftover window would take the next drop.
+async fn close_app(c: Client) {
+    c.close().await.unwrap();
+    let exact = format!("^{}$", env!("CARGO_BIN_EXE_stackdrop"));
+    let _ = Command::new("pkill").args(["-f", &exact]).status();
+    for _ in 0..50 {
+        let alive = Command::new("pgrep").args(["-f", &exact]).output().map(|o| !o.stdout.is_empty()).unwrap_or(false);
+        if !alive {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn connect(port: u16, caps: &serde_json::Map<String, serde_json::Value>) -> Client {
