@@ -51,6 +51,11 @@ impl Proxy {
         let target = format!("{}:{}", u.host_str().unwrap(), u.port().unwrap());
         let prefix = u.path().trim_end_matches('/').to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        // A fixed receive buffer (inherited by accepted sockets; autotuning, which may grow
+        // one to 32 MiB here, is off): a stall must stop the client within a few hundred KiB,
+        // not after the kernel has quietly taken the rest of a 16 MiB body. (Without it the
+        // "stalls forever" case sometimes ended in a reset instead of a stall.)
+        socket2::SockRef::from(&listener).set_recv_buffer_size(256 * 1024).unwrap();
         let url = format!("http://{}{prefix}", listener.local_addr().unwrap());
         let rules = Arc::new(Mutex::new(rules));
         let log = Arc::new(Mutex::new(Vec::new()));
