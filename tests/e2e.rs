@@ -410,6 +410,51 @@ async fn the_whole_app_in_its_window() {
     wait_text(&c, "#test-result", "자격 증명을 거부했습니다", 30).await;
     assert_eq!(text(&c, "#test-steps li[data-step=identity] .title").await, "ID 서비스 탐색");
     close_app(c).await;
+    drop(_driver);
+
+    // 17. No keyring reachable (no session bus): said plainly, nothing saved unless asked to go
+    // without; then the secret serves this session only and is asked for after a restart.
+    let nokr = tempfile::tempdir().unwrap();
+    let _driver = Term(
+        Command::new("tauri-driver")
+            .args(["--port", &port.to_string()])
+            .env("OS_CLIENT_CONFIG_FILE", dir.path().join("none.yaml"))
+            .env("OS_CLIENT_SECURE_FILE", "/nonexistent")
+            .env("STACKDROP_CONFIG_DIR", nokr.path())
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            .env_remove("OS_CLOUD")
+            .env_remove("OS_AUTH_URL")
+            .env("GSETTINGS_BACKEND", "memory")
+            .spawn()
+            .unwrap(),
+    );
+    let c = connect(port, &caps).await;
+    wait_text(&c, "#cloud-status", "No cloud configured", 30).await;
+    drag_onto_app(&lab.clouds);
+    wait_text(&c, "#import-offer [name=only]", "all 5 clouds", 15).await;
+    js(&c, "document.querySelector('#import-offer [name=only]').value = 'lab'; return 1").await;
+    c.find(Locator::Css("#import-offer button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#import-problem", "no OS keyring is reachable", 15).await;
+    assert!(text(&c, "#import-problem").await.contains("nothing was saved"));
+    assert!(!nokr.path().join("profiles.yaml").exists());
+    wait_text(&c, "#keyring-problem", "Secrets cannot be kept", 10).await;
+    c.find(Locator::Css("#import-offer [name=ask_each_time]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#import-offer button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#profiles-status", "Imported lab.", 15).await;
+    wait_text(&c, "#profiles tr[data-name='lab'] td:nth-child(6)", "this session only", 10).await;
+    wait_text(&c, "#cloud-status", "Connected: admin in project admin", 30).await;
+    shot(&c, "15-no-keyring").await;
+    let file = std::fs::read_to_string(nokr.path().join("profiles.yaml")).unwrap();
+    assert!(!file.contains("password:") && !file.contains(": secret"), "{file}");
+    close_app(c).await;
+    let c = connect(port, &caps).await;
+    wait_present(&c, "#secret-dialog[open]", 30).await;
+    assert!(text(&c, "#secret-text").await.contains("no OS keyring is reachable"));
+    assert_eq!(js(&c, "const r = document.querySelector('#secret-form [name=remember]'); return [r.checked, r.disabled]").await, json!([false, true]));
+    c.find(Locator::Css("#secret-form [name=secret]")).await.unwrap().send_keys("secret").await.unwrap();
+    c.find(Locator::Css("#secret-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#cloud-status", "Connected: admin in project admin", 30).await;
+    close_app(c).await;
     openstack(&lab, &["user", "delete", &user]);
 }
 
