@@ -378,6 +378,14 @@ async fn the_whole_app_in_its_window() {
     wait_gone(&c, "#profiles tr[data-name='by-hand-2']", 5).await;
     assert!(keyring.get(Kind::Credential, "by-hand-2").unwrap().is_none());
     assert_eq!(keyring.get(Kind::Credential, "copy").unwrap().map(|s| s.expose().to_owned()), Some(password.clone()));
+    // Export: a clouds.yaml entry for other tools, without the secret.
+    c.find(Locator::Css("#profiles tr[data-name='copy'] .export")).await.unwrap().click().await.unwrap();
+    wait_present(&c, "#export-dialog[open]", 5).await;
+    let exported = text(&c, "#export-text").await;
+    assert!(exported.starts_with("clouds:\n  copy:\n") && exported.contains("region_name: RegionOne"), "{exported}");
+    assert!(!exported.contains(&password) && !exported.contains("password:"), "{exported}");
+    c.find(Locator::Css("#export-close")).await.unwrap().click().await.unwrap();
+    wait_gone(&c, "#export-dialog[open]", 5).await;
     c.find(Locator::Css("#profiles tr[data-name='copy'] .delete")).await.unwrap().click().await.unwrap();
     wait_text(&c, "#confirm-text", "Delete profile \"copy\"", 5).await;
     c.find(Locator::Css("#confirm-yes")).await.unwrap().click().await.unwrap();

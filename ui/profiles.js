@@ -86,7 +86,8 @@ function profileRow(p) {
   const td = document.createElement('td');
   td.className = 'row-actions';
   for (const [cls, label, fn] of [['test', 'ui.profiles.test', () => testProfile(p.name)], ['edit', 'ui.profiles.edit', () => openEditor(p)],
-    ['duplicate', 'ui.profiles.duplicate', () => duplicate(p.name)], ['delete', 'ui.common.delete', () => confirmDelete(p.name)]]) {
+    ['duplicate', 'ui.profiles.duplicate', () => duplicate(p.name)], ['export', 'ui.profiles.export', () => showExport(p.name)],
+    ['delete', 'ui.common.delete', () => confirmDelete(p.name)]]) {
     const b = Object.assign(document.createElement('button'), { type: 'button', className: cls, textContent: t(label) });
     b.addEventListener('click', fn);
     td.append(b, ' ');
@@ -158,6 +159,24 @@ async function duplicate(name) {
   }
   await refreshProfiles();
   await changed(null);
+}
+
+async function showExport(name) {
+  let text;
+  try {
+    text = await invoke('profile_export', { name });
+  } catch (e) {
+    $('#profiles-status').textContent = String(e);
+    return;
+  }
+  const dialog = $('#export-dialog');
+  $('#export-title').textContent = t('ui.export.title', { name });
+  $('#export-text').textContent = text;
+  $('#export-copy').onclick = async () => {
+    try { await navigator.clipboard.writeText(text); $('#export-copy').textContent = t('ui.copy.done'); } catch { $('#export-copy').textContent = t('ui.copy.failed'); }
+  };
+  $('#export-close').onclick = () => { dialog.close(); $('#export-copy').textContent = t('ui.export.copy'); };
+  dialog.showModal();
 }
 
 function confirmDelete(name) {

@@ -147,6 +147,7 @@ pub fn run() -> ExitCode {
             profiles::profiles_list,
             profiles::profile_save,
             profiles::profile_duplicate,
+            profiles::profile_export,
             profiles::profile_delete,
             profiles::profile_unlock,
             profiles::profile_test,

@@ -60,6 +60,14 @@ pub async fn profile_save(
     Ok(())
 }
 
+/// A profile as a clouds.yaml document for other tools, without its secret.
+#[tauri::command]
+pub async fn profile_export(state: State<'_, AppState>, name: String) -> CmdResult<String> {
+    let p = manage::get(&state.sessions.store, &name).map_err(|e| e.to_string())?;
+    let doc = serde_json::json!({ "clouds": { name: p.export_entry(None) } });
+    serde_yaml_ng::to_string(&doc).map_err(|e| e.to_string())
+}
+
 #[tauri::command]
 pub async fn profile_duplicate(state: State<'_, AppState>, name: String, new_name: String) -> CmdResult<()> {
     let s = &state.sessions;
