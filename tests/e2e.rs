@@ -255,18 +255,7 @@ async fn the_whole_app_in_its_window() {
 
     // 8. With no cloud configured at all, the first screen says how to add one.
     let profiles = tempfile::tempdir().unwrap();
-    let _driver = Term(
-        Command::new("tauri-driver")
-            .args(["--port", &port.to_string()])
-            .env("OS_CLIENT_CONFIG_FILE", dir.path().join("none.yaml"))
-            .env("OS_CLIENT_SECURE_FILE", "/nonexistent")
-            .env("STACKDROP_CONFIG_DIR", profiles.path())
-            .env_remove("OS_CLOUD")
-            .env_remove("OS_AUTH_URL")
-            .env("GSETTINGS_BACKEND", "memory")
-            .spawn()
-            .unwrap(),
-    );
+    let _driver = driver_without_clouds(port, &dir.path().join("none.yaml"), profiles.path(), &[]);
     let c = connect(port, &caps).await;
     wait_text(&c, "#cloud-status", "No cloud configured", 30).await;
     assert_eq!(js(&c, "return document.querySelector('#no-cloud').hidden").await, json!(false));
@@ -423,19 +412,8 @@ async fn the_whole_app_in_its_window() {
     // 17. No keyring reachable (no session bus): said plainly, nothing saved unless asked to go
     // without; then the secret serves this session only and is asked for after a restart.
     let nokr = tempfile::tempdir().unwrap();
-    let _driver = Term(
-        Command::new("tauri-driver")
-            .args(["--port", &port.to_string()])
-            .env("OS_CLIENT_CONFIG_FILE", dir.path().join("none.yaml"))
-            .env("OS_CLIENT_SECURE_FILE", "/nonexistent")
-            .env("STACKDROP_CONFIG_DIR", nokr.path())
-            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
-            .env_remove("OS_CLOUD")
-            .env_remove("OS_AUTH_URL")
-            .env("GSETTINGS_BACKEND", "memory")
-            .spawn()
-            .unwrap(),
-    );
+    let _driver =
+        driver_without_clouds(port, &dir.path().join("none.yaml"), nokr.path(), &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")]);
     let c = connect(port, &caps).await;
     wait_text(&c, "#cloud-status", "No cloud configured", 30).await;
     drag_onto_app(&lab.clouds);
@@ -464,6 +442,21 @@ async fn the_whole_app_in_its_window() {
     wait_text(&c, "#cloud-status", "Connected: admin in project admin", 30).await;
     close_app(c).await;
     openstack(&lab, &["user", "delete", &user]);
+}
+
+/// tauri-driver for an app that finds no cloud (no clouds.yaml, no `OS_*`) and keeps its
+/// profiles in `profiles`; `extra` adds environment variables.
+fn driver_without_clouds(port: u16, no_clouds: &Path, profiles: &Path, extra: &[(&str, &str)]) -> Term {
+    let mut cmd = Command::new("tauri-driver");
+    cmd.args(["--port", &port.to_string()])
+        .env("OS_CLIENT_CONFIG_FILE", no_clouds)
+        .env("OS_CLIENT_SECURE_FILE", "/nonexistent")
+        .env("STACKDROP_CONFIG_DIR", profiles)
+        .env_remove("OS_CLOUD")
+        .env_remove("OS_AUTH_URL")
+        .env("GSETTINGS_BACKEND", "memory")
+        .envs(extra.iter().copied());
+    Term(cmd.spawn().expect("tauri-driver on PATH (cargo install tauri-driver)"))
 }
 
 /// End the WebDriver session and the app it started: tauri-driver leaves the app running when a
