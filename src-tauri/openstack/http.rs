@@ -6,6 +6,7 @@ use std::time::Duration;
 use reqwest::{Method, RequestBuilder, Response};
 
 use super::error::{clean_message, Error, Result, Service};
+use super::retry::{retry, RetryPolicy};
 
 /// TLS and network settings of a cloud (clouds.yaml `cacert`, `cert`, `key`, `verify`).
 #[derive(Debug, Clone, Default)]
@@ -88,8 +89,8 @@ impl Http {
     }
 
     /// Send, and turn transport failures and non-2xx/3xx statuses into [`Error`]s. GET, HEAD
-    /// and DELETE are sent again after a connection fault or a 502/503/504, with capped
-    /// exponential backoff and jitter; other methods are sent once.
+    /// and DELETE are sent again after a connection fault or a 502/503/504, as
+    /// [`RetryPolicy::REQUESTS`] says; other methods are sent once.
     pub async fn send(&self, service: Service, req: RequestBuilder) -> Result<Response> {
         self.send_inner(service, req, None).await
     }
@@ -101,31 +102,27 @@ impl Http {
     }
 
     async fn send_inner(&self, service: Service, req: RequestBuilder, repeatable: Option<bool>) -> Result<Response> {
-        let mut req = req.build().map_err(|e| Error::Config(format!("cannot build the request: {e}")))?;
+        let req = req.build().map_err(|e| Error::Config(format!("cannot build the request: {e}")))?;
         let (method, url) = (req.method().to_string(), redact_url(req.url()));
         let repeatable = repeatable.unwrap_or(matches!(*req.method(), Method::GET | Method::HEAD | Method::DELETE));
-        let mut attempt = 0;
-        loop {
-            let again = if repeatable { req.try_clone() } else { None };
-            let err = match self.client.execute(req).await {
-                Ok(resp) if resp.status().is_success() || resp.status().as_u16() == 300 => return Ok(resp),
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let body = resp.text().await.unwrap_or_default();
-                    Error::Api { service, method: method.clone(), url: url.clone(), status, message: clean_message(&body) }
-                }
-                Err(e) => transport_error(&url, &e),
-            };
-            match again {
-                Some(next) if attempt < RETRIES && is_transient(&err) => {
-                    attempt += 1;
-                    let wait = backoff(attempt);
-                    tracing::debug!("{method} {url}: {err}; sending again in {wait:?} ({attempt}/{RETRIES})");
-                    tokio::time::sleep(wait).await;
-                    req = next;
-                }
-                _ => return Err(err),
+        // A streamed body cannot be sent twice: such a request, like any POST, gets one try.
+        if !repeatable || req.try_clone().is_none() {
+            return self.execute(service, req, &method, &url).await;
+        }
+        let what = format!("{method} {url}");
+        let again = || self.execute(service, req.try_clone().expect("cloned above"), &method, &url);
+        retry(RetryPolicy::REQUESTS, &what, |_| again(), is_transient).await
+    }
+
+    async fn execute(&self, service: Service, req: reqwest::Request, method: &str, url: &str) -> Result<Response> {
+        match self.client.execute(req).await {
+            Ok(resp) if resp.status().is_success() || resp.status().as_u16() == 300 => Ok(resp),
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let body = resp.text().await.unwrap_or_default();
+                Err(Error::Api { service, method: method.to_owned(), url: url.to_owned(), status, message: clean_message(&body) })
             }
+            Err(e) => Err(transport_error(url, &e)),
         }
     }
 
@@ -137,9 +134,6 @@ impl Http {
     }
 }
 
-/// How many times a repeatable request is sent again.
-pub const RETRIES: u32 = 3;
-
 /// A fault that may pass: the connection broke or timed out, or the server is overloaded
 /// (502/503/504). A refused connection is retried too: a restarting service refuses for a moment.
 pub fn is_transient(e: &Error) -> bool {
@@ -148,18 +142,6 @@ pub fn is_transient(e: &Error) -> bool {
         Error::Api { status, .. } => matches!(status, 502..=504),
         _ => false,
     }
-}
-
-/// 200 ms, 400 ms, 800 ms … capped at 5 s, each plus up to 50 % jitter.
-pub fn backoff(attempt: u32) -> Duration {
-    let base = Duration::from_millis(200u64.saturating_mul(1 << attempt.saturating_sub(1).min(10))).min(Duration::from_secs(5));
-    let jitter = {
-        use std::hash::{BuildHasher, Hasher};
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u32(attempt);
-        h.finish() % 1000
-    };
-    base + base.mul_f64(jitter as f64 / 2000.0)
 }
 
 pub async fn read_json(url: &str, resp: Response) -> Result<serde_json::Value> {
@@ -252,14 +234,11 @@ mod tests {
     }
 
     #[test]
-    fn backoff_grows_is_capped_and_jittered() {
-        for attempt in 1..=12 {
-            let d = backoff(attempt);
-            let base = Duration::from_millis(200 * (1 << (attempt - 1).min(10))).min(Duration::from_secs(5));
-            assert!(d >= base && d <= base.mul_f64(1.5), "attempt {attempt}: {d:?}");
-        }
-        assert!(is_transient(&Error::Api { service: Service::Image, method: "GET".into(), url: String::new(), status: 503, message: String::new() }));
-        assert!(!is_transient(&Error::Api { service: Service::Image, method: "GET".into(), url: String::new(), status: 404, message: String::new() }));
+    fn transient_faults() {
+        let api = |status| Error::Api { service: Service::Image, method: "GET".into(), url: String::new(), status, message: String::new() };
+        assert!(is_transient(&api(503)) && is_transient(&api(502)));
+        assert!(!is_transient(&api(404)) && !is_transient(&api(409)));
+        assert!(is_transient(&Error::Timeout { url: String::new() }));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod error;
 pub mod http;
 pub mod identity;
 pub mod image;
+pub mod retry;
 pub mod secret;
 pub mod session;
 

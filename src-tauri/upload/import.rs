@@ -2,6 +2,7 @@
 //! fetches a URL) and copy-image (an active image into more stores). Only what the cloud
 //! offers (`/v2/info/import`, `/v2/info/stores`) is attempted.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -9,6 +10,7 @@ use serde_json::{json, Value};
 
 use crate::openstack::error::{Cleanup, Error, Result};
 use crate::openstack::image::Image;
+use crate::openstack::retry::{poll_until, Backoff, Polled};
 use crate::openstack::session::Session;
 
 use super::ImageSpec;
@@ -108,50 +110,38 @@ pub async fn targets(session: &Session, import: &Import) -> Result<Vec<String>> 
 /// (`os_glance_importing_to_stores`) and every target store holds it (`stores`); fail on
 /// `os_glance_failed_import` unless allowed (then a failed store counts as done).
 pub async fn wait_import(session: &Session, id: &str, timeout: Duration, import: &Import, on_status: &(dyn Fn(&str) + Sync)) -> Result<Image> {
-    let targets = targets(session, import).await?;
-    let allow_failure = import.allow_failure;
-    let deadline = Instant::now() + timeout;
-    let mut delay = Duration::from_millis(300);
+    let targets = &targets(session, import).await?;
     let started = Instant::now();
-    let mut seen_running = false;
-    loop {
+    // web-download starts from `queued`; back in `queued` after running means failure.
+    let seen_running = &AtomicBool::new(false);
+    let fail = |detail: String| Error::Import { image_id: id.into(), detail };
+    let look = || async {
         let image = session.images().get(id).await?;
         on_status(image.status());
         let failed = csv(&image, "os_glance_failed_import");
         let pending = csv(&image, "os_glance_importing_to_stores");
-        seen_running |= !pending.is_empty();
-        if !failed.is_empty() && !allow_failure {
-            return Err(Error::Import {
-                image_id: id.into(),
-                detail: format!("the import into store(s) {} failed (os_glance_failed_import)", failed.join(", ")),
-            });
+        if !pending.is_empty() || matches!(image.status(), "importing" | "uploading" | "saving") {
+            seen_running.store(true, Ordering::Relaxed);
+        }
+        if !failed.is_empty() && !import.allow_failure {
+            return Err(fail(format!("the import into store(s) {} failed (os_glance_failed_import)", failed.join(", "))));
         }
         let present = csv(&image, "stores");
         let reached = targets.iter().all(|t| present.contains(t) || failed.contains(t));
         match image.status() {
-            "active" if pending.is_empty() && reached => return Ok(image),
-            "killed" | "deleted" | "deactivated" => {
-                return Err(Error::Import { image_id: id.into(), detail: format!("Glance put it in status '{}'", image.status()) })
-            }
-            "importing" | "uploading" | "saving" => seen_running = true,
-            // web-download starts from `queued`; back in `queued` after running means failure.
-            "queued" if seen_running || !failed.is_empty() || started.elapsed() > Duration::from_secs(120) => {
-                return Err(Error::Import {
-                    image_id: id.into(),
-                    detail: "Glance gave up on the import (the image is back to 'queued'; see Glance's task log)".into(),
-                })
+            "active" if pending.is_empty() && reached => return Ok(Polled::Ready(image)),
+            "killed" | "deleted" | "deactivated" => return Err(fail(format!("Glance put it in status '{}'", image.status()))),
+            "queued" if seen_running.load(Ordering::Relaxed) || !failed.is_empty() || started.elapsed() > Duration::from_secs(120) => {
+                return Err(fail("Glance gave up on the import (the image is back to 'queued'; see Glance's task log)".into()))
             }
             _ => {}
         }
-        if Instant::now() >= deadline {
-            return Err(Error::Import {
-                image_id: id.into(),
-                detail: format!("the import is still '{}' (pending stores: {}) after {} s", image.status(), pending.join(", "), timeout.as_secs()),
-            });
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(5));
-    }
+        Ok(Polled::Pending((image.status().to_owned(), pending.join(", "))))
+    };
+    let timed_out = |(status, pending): (String, String)| {
+        fail(format!("the import is still '{status}' (pending stores: {pending}) after {} s", timeout.as_secs()))
+    };
+    poll_until(Backoff { first: Duration::from_millis(300), ..Backoff::DEFAULT }, timeout, look, timed_out).await
 }
 
 /// web-download: create the image and let Glance fetch `uri`; the image is removed when the

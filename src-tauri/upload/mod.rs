@@ -16,7 +16,9 @@ use serde_json::{json, Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::openstack::error::{Cleanup, Error, Result};
+use crate::openstack::http::is_transient;
 use crate::openstack::image::Image;
+use crate::openstack::retry::{poll_until, retry, Backoff, Polled, RetryPolicy};
 use crate::openstack::session::Session;
 pub use progress::{Phase, Progress, ProgressFn, RateMeter, WarnFn};
 pub use stream::Digests;
@@ -189,6 +191,7 @@ fn io_words(e: &std::io::Error) -> String {
     }
 }
 
+#[derive(Clone)]
 struct Reporter {
     f: Option<ProgressFn>,
     total: u64,
@@ -233,11 +236,6 @@ pub fn prepare(spec: &mut ImageSpec, path: &Path, force: bool) -> Result<crate::
     }
 }
 
-/// Upload attempts at most: a PUT that fails for a passing reason (connection, 5xx, 401,
-/// stall) is retried from byte 0 into a *new* image — Glance may keep a rejected blob on the
-/// old id — and the old image is deleted.
-pub const ATTEMPTS: u32 = 3;
-
 /// Create an image from `spec` and upload `path` into it: the whole seed sequence.
 pub async fn create_and_upload(session: &Session, spec: &ImageSpec, path: &Path, opts: &UploadOptions) -> Result<Uploaded> {
     let started = Instant::now();
@@ -245,7 +243,7 @@ pub async fn create_and_upload(session: &Session, spec: &ImageSpec, path: &Path,
     let mut spec = spec.clone();
     prepare(&mut spec, path, opts.force)?;
     let spec = &spec;
-    let mut rep = Reporter { f: opts.progress.clone(), total: len, image_id: None };
+    let rep = Reporter { f: opts.progress.clone(), total: len, image_id: None };
     rep.phase(Phase::Connecting, 0);
     cancellable(&opts.cancel, session.image_service()).await?;
     if let Some(i) = &opts.import {
@@ -254,54 +252,58 @@ pub async fn create_and_upload(session: &Session, spec: &ImageSpec, path: &Path,
         }
         import::check_offered(session, i).await?;
     }
-    let mut attempt = 1;
-    loop {
-        rep.image_id = None;
-        rep.phase(Phase::Creating, 0);
-        // Not cancellable midway: a dropped POST could still create an image we would not know of.
-        let image = create_image(session, spec).await?;
-        rep.image_id = Some(image.id().to_owned());
-        let id = image.id().to_owned();
-        let cause = match upload_into(session, &image, open_file(path)?, spec, opts, &rep, started).await {
-            Ok(done) => return Ok(done),
-            Err(cause) => cause,
-        };
-        let cleanup = if opts.keep_on_failure {
-            Cleanup::Kept
-        } else {
-            rep.phase(Phase::CleaningUp, 0);
-            remove(session, &id).await
-        };
-        let retry = attempt < ATTEMPTS
-            && spec.id.is_none()
-            && cleanup == Cleanup::Deleted
-            && !opts.cancel.is_cancelled()
-            && retryable_upload(&cause);
-        if !retry {
-            return Err(Error::Upload { cause: Box::new(cause), image_id: id, cleanup });
+    // Each attempt creates its own image and removes it on failure, so a retry never lands
+    // bytes in an image Glance may have half-filled.
+    let retryable = |e: &Error| match e {
+        Error::Upload { cause, cleanup: Cleanup::Deleted, .. } => {
+            spec.id.is_none() && !opts.cancel.is_cancelled() && retryable_upload(cause)
         }
-        tracing::warn!("upload attempt {attempt} into image {id} failed ({cause}); image deleted, starting again");
-        if cause.status() == Some(401) {
-            session.reauthenticate().await?;
-        }
-        tokio::time::sleep(crate::openstack::http::backoff(attempt)).await;
-        attempt += 1;
+        _ => false,
+    };
+    retry(RetryPolicy::UPLOADS, "upload", |_| attempt(session, spec, path, opts, &rep, started), retryable).await
+}
+
+/// One upload attempt: a new image, the bytes, the checks; on failure the image is removed
+/// (unless kept) and the error says what became of it. A 401 gets a new token here, so that
+/// the next attempt starts with one.
+async fn attempt(
+    session: &Session,
+    spec: &ImageSpec,
+    path: &Path,
+    opts: &UploadOptions,
+    rep: &Reporter,
+    started: Instant,
+) -> Result<Uploaded> {
+    let rep = Reporter { image_id: None, ..rep.clone() };
+    rep.phase(Phase::Creating, 0);
+    // Not cancellable midway: a dropped POST could still create an image we would not know of.
+    let image = create_image(session, spec).await?;
+    let rep = Reporter { image_id: Some(image.id().to_owned()), ..rep };
+    let id = image.id().to_owned();
+    let cause = match upload_into(session, &image, open_file(path)?, spec, opts, &rep, started).await {
+        Ok(done) => return Ok(done),
+        Err(cause) => cause,
+    };
+    let cleanup = if opts.keep_on_failure {
+        Cleanup::Kept
+    } else {
+        rep.phase(Phase::CleaningUp, 0);
+        remove(session, &id).await
+    };
+    if cause.status() == Some(401) && cleanup == Cleanup::Deleted {
+        session.reauthenticate().await?;
     }
+    Err(Error::Upload { cause: Box::new(cause), image_id: id, cleanup })
 }
 
 /// Delete an image the upload made. Glance may still be busy with the aborted upload (it can
 /// answer 409 or 500 for a moment), so this tries for a few seconds before giving up.
 async fn remove(session: &Session, id: &str) -> Cleanup {
-    let mut attempt = 0;
-    loop {
-        match session.images().delete(id).await {
-            Ok(()) | Err(Error::Api { status: 404, .. }) => return Cleanup::Deleted,
-            Err(e) if attempt < 5 && (matches!(e.status(), Some(409) | Some(500..=599)) || crate::openstack::http::is_transient(&e)) => {
-                attempt += 1;
-                tokio::time::sleep(crate::openstack::http::backoff(attempt)).await;
-            }
-            Err(e) => return Cleanup::DeleteFailed(e.to_string()),
-        }
+    let busy = |e: &Error| matches!(e.status(), Some(409) | Some(500..=599)) || is_transient(e);
+    let images = session.images();
+    match retry(RetryPolicy::CLEANUP, "delete the image", |_| images.delete(id), busy).await {
+        Ok(()) | Err(Error::Api { status: 404, .. }) => Cleanup::Deleted,
+        Err(e) => Cleanup::DeleteFailed(e.to_string()),
     }
 }
 
@@ -311,34 +313,27 @@ fn retryable_upload(e: &Error) -> bool {
     match e {
         Error::Stalled { .. } => true,
         Error::Api { status, .. } => *status == 401 || *status >= 500,
-        e => crate::openstack::http::is_transient(e),
+        e => is_transient(e),
     }
 }
 
 /// `POST /v2/images` with an id chosen here, so that a POST whose answer was lost can be
 /// checked (`GET` that id) instead of being sent again blindly, which could create a twin.
+/// A repeated POST with the same id can only be refused (409), and then that GET tells.
 async fn create_image(session: &Session, spec: &ImageSpec) -> Result<Image> {
     let images = session.images();
     let mut body = spec.create_body();
     let id = spec.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     body.insert("id".into(), json!(id));
-    let mut attempt = 0;
-    loop {
-        let err = match images.create(&body).await {
-            Ok(img) => return Ok(img),
-            Err(e) => e,
-        };
-        if attempt >= crate::openstack::http::RETRIES || !crate::openstack::http::is_transient(&err) {
-            return Err(err);
+    let (images, body, id) = (&images, &body, id.as_str());
+    let once = |tries: u32| async move {
+        match images.create(body).await {
+            Ok(img) => Ok(img),
+            Err(e) if is_transient(&e) || (tries > 0 && e.status() == Some(409)) => images.get(id).await.map_err(|_| e),
+            Err(e) => Err(e),
         }
-        match images.get(&id).await {
-            Ok(img) => return Ok(img),
-            Err(Error::Api { status: 404, .. }) => {}
-            Err(_) => return Err(err),
-        }
-        attempt += 1;
-        tokio::time::sleep(crate::openstack::http::backoff(attempt)).await;
-    }
+    };
+    retry(RetryPolicy::REQUESTS, "create the image", once, is_transient).await
 }
 
 async fn cancellable<T>(cancel: &CancellationToken, f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
@@ -485,30 +480,21 @@ pub fn token_warning(len: u64, lasts: Duration) -> Option<String> {
 /// Poll until `active`; fail on `killed`, `deleted` or a fall back to `queued` (Glance's sign
 /// that it dropped the data).
 async fn wait_active(session: &Session, id: &str, timeout: Duration, on_status: &(dyn Fn(&str) + Sync)) -> Result<Image> {
-    let deadline = Instant::now() + timeout;
-    let mut delay = Duration::from_millis(200);
-    loop {
+    let look = || async {
         let image = session.images().get(id).await?;
         on_status(image.status());
         match image.status() {
-            "active" => return Ok(image),
-            "saving" | "importing" | "uploading" if Instant::now() < deadline => {}
-            "saving" | "importing" | "uploading" => {
-                return Err(Error::Verification {
-                    image_id: id.into(),
-                    detail: format!("still '{}' after {} s", image.status(), timeout.as_secs()),
-                })
-            }
-            other => {
-                return Err(Error::Verification {
-                    image_id: id.into(),
-                    detail: format!("Glance put it in status '{other}' instead of 'active' after the upload"),
-                })
-            }
+            "active" => Ok(Polled::Ready(image)),
+            "saving" | "importing" | "uploading" => Ok(Polled::Pending(image.status().to_owned())),
+            other => Err(Error::Verification {
+                image_id: id.into(),
+                detail: format!("Glance put it in status '{other}' instead of 'active' after the upload"),
+            }),
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(5));
-    }
+    };
+    let timed_out =
+        |status: String| Error::Verification { image_id: id.into(), detail: format!("still '{status}' after {} s", timeout.as_secs()) };
+    poll_until(Backoff::DEFAULT, timeout, look, timed_out).await
 }
 
 /// Compare what Glance stored with what we sent: size, md5 `checksum`, and `os_hash_value`
