@@ -4,9 +4,11 @@
 //! The tree follows `openstack image create`'s sequence:
 //! [`openstack::identity`] (discovery, token) -> [`openstack::catalog`] -> [`openstack::image`]
 //! (discovery, create, upload) -> [`upload`] (streaming, hashing, verification, cleanup).
-//! [`config`] turns clouds.yaml / `OS_*` into a [`openstack::Cloud`]; [`cli`] is the command line.
+//! [`config`] turns clouds.yaml / `OS_*` into a [`openstack::Cloud`].
+//!
+//! The command line (`src-tauri/cli/`) and the desktop app (`src-tauri/app/`) are two front
+//! ends in the `stackdrop` binary, beside this library: each uses it, neither uses the other.
 
-pub mod cli;
 pub mod config;
 pub mod i18n;
 pub mod inspect;

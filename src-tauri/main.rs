@@ -3,6 +3,7 @@
 
 #[cfg(feature = "gui")]
 mod app;
+mod cli;
 
 use std::process::ExitCode;
 
@@ -12,5 +13,5 @@ fn main() -> ExitCode {
         #[cfg(feature = "gui")]
         return app::run();
     }
-    stackdrop::cli::main(args)
+    cli::main(args)
 }

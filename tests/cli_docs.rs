@@ -12,15 +12,32 @@ fn version_and_help_for_every_command() {
     let (ok, out) = sd(&["--version"]);
     assert!(ok);
     assert_eq!(out.trim(), format!("stackdrop {}", env!("CARGO_PKG_VERSION")));
-    let paths = stackdrop::cli::docs::command_paths();
-    assert!(paths.len() >= 18, "{paths:?}");
-    for path in &paths {
+    // Walk the tree as a person would: every command listed under "Commands:" in a --help.
+    let mut todo = vec![Vec::<String>::new()];
+    let mut seen = 0;
+    while let Some(path) = todo.pop() {
         let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
         args.push("--help");
         let (ok, out) = sd(&args);
         assert!(ok, "{args:?}: {out}");
-        assert!(out.contains(&format!("Usage: stackdrop {}", path.join(" "))), "{args:?}: {out}");
+        assert!(out.contains(&format!("Usage: stackdrop {}", path.join(" ")).trim_end()), "{args:?}: {out}");
+        seen += 1;
+        todo.extend(subcommands(&out).into_iter().map(|c| [path.clone(), vec![c]].concat()));
     }
+    assert!(seen >= 19, "only {seen} commands have a --help");
+}
+
+/// The commands a `--help` lists (clap's "Commands:" section), without `help` itself.
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| l.trim_end() != "Commands:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter(|l| !l.starts_with("   ")) // a wrapped description
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_owned)
+        .collect()
 }
 
 #[test]

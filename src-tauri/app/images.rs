@@ -17,7 +17,7 @@ pub async fn images_list(state: State<'_, AppState>, cloud: String) -> CmdResult
 pub async fn image_show(state: State<'_, AppState>, cloud: String, id: String) -> CmdResult<Vec<(String, Value)>> {
     let s = state.sessions.get(&cloud).map_err(|e| e.to_string())?;
     let img = s.images().get(&id).await.map_err(|e| e.to_string())?;
-    Ok(stackdrop::cli::image_fields(&img))
+    Ok(img.fields())
 }
 
 #[tauri::command]

@@ -18,6 +18,7 @@ pub fn completions(shell: Shell) -> Vec<u8> {
 }
 
 /// Every command path with subcommands of its own left out: `["image", "create"]`, …
+#[cfg(test)]
 pub fn command_paths() -> Vec<Vec<String>> {
     fn walk(cmd: &clap::Command, prefix: &[String], out: &mut Vec<Vec<String>>) {
         for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {

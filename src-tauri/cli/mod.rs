@@ -14,10 +14,10 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 use serde_json::{json, Map, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::openstack::image::{Image, CORE_FIELDS};
-use crate::openstack::{Error, Session};
-use crate::upload::import::{Import, ImportMethod};
-use crate::upload::{self, ImageSpec, UploadOptions};
+use stackdrop::openstack::image::Image;
+use stackdrop::openstack::{Error, Session};
+use stackdrop::upload::import::{Import, ImportMethod};
+use stackdrop::upload::{self, ImageSpec, UploadOptions};
 use std::time::Duration;
 use output::OutputArgs;
 
@@ -307,7 +307,7 @@ impl CreateArgs {
                 let mut found: Vec<PathBuf> = std::fs::read_dir(f)
                     .map_err(|e| Error::File { path: f.display().to_string(), detail: e.to_string() })?
                     .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.is_file() && crate::upload::local::is_image_extension(p))
+                    .filter(|p| p.is_file() && stackdrop::upload::local::is_image_extension(p))
                     .collect();
                 found.sort();
                 if found.is_empty() {
@@ -342,26 +342,8 @@ impl CreateArgs {
     }
 }
 
-/// The fields of an image in openstackclient's order, custom properties folded into `properties`.
-pub fn image_fields(img: &Image) -> Vec<(String, Value)> {
-    let mut props = Map::new();
-    for (k, v) in &img.0 {
-        if !CORE_FIELDS.contains(&k.as_str()) {
-            props.insert(k.clone(), v.clone());
-        }
-    }
-    let mut fields: Vec<(String, Value)> = CORE_FIELDS
-        .iter()
-        .filter(|k| **k != "self")
-        .map(|k| (k.to_string(), img.0.get(*k).cloned().unwrap_or(Value::Null)))
-        .collect();
-    let at = fields.iter().position(|(k, _)| k == "protected").unwrap_or(fields.len());
-    fields.insert(at, ("properties".into(), Value::Object(props)));
-    fields
-}
-
 /// An inspection as fields: format, sizes, verdict, then the format's own details.
-pub fn inspection_fields(i: &crate::inspect::Inspection) -> Vec<(String, Value)> {
+pub fn inspection_fields(i: &stackdrop::inspect::Inspection) -> Vec<(String, Value)> {
     let mut f = vec![
         ("format".to_string(), json!(i.format)),
         ("virtual_size".to_string(), json!(i.virtual_size)),
@@ -383,7 +365,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    crate::i18n::init_from_env();
+    stackdrop::i18n::init_from_env();
     if cli.global.debug {
         tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(tracing::Level::DEBUG).init();
     }
@@ -406,8 +388,8 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 /// The session for `--os-cloud` / `OS_CLOUD` / `OS_*`: a profile first (its secret from the
 /// keyring, or asked on the terminal; its token kept in the keyring), else clouds.yaml.
 /// Also the profile's upload defaults.
-fn session(g: &GlobalArgs) -> Result<(Session, crate::config::profiles::UploadDefaults), Error> {
-    use crate::config::{self, process_env, ProfileStore, Secrets};
+fn session(g: &GlobalArgs) -> Result<(Session, stackdrop::config::profiles::UploadDefaults), Error> {
+    use stackdrop::config::{self, process_env, ProfileStore, Secrets};
     let store = ProfileStore::default_location(&process_env);
     let secrets = Secrets::for_store(&store);
     let opened =
@@ -425,7 +407,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Man { dir } => {
             let n = docs::write_man_pages(&dir)
                 .map_err(|e| Error::File { path: dir.display().to_string(), detail: e.to_string() })?;
-            eprintln!("{}", crate::i18n::tf("cli.man_written", &[("n", &n), ("dir", &dir.display())]));
+            eprintln!("{}", stackdrop::i18n::tf("cli.man_written", &[("n", &n), ("dir", &dir.display())]));
             Ok(())
         }
         Command::Image(ImageCommand::Create(args)) => {
@@ -440,15 +422,15 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 spec.disk_format = defaults.disk_format.unwrap_or_default();
             }
             if let Some(p) = &args.project {
-                spec.owner = Some(crate::openstack::identity::projects::resolve_id(&s, p, args.project_domain.as_deref()).await?);
+                spec.owner = Some(stackdrop::openstack::identity::projects::resolve_id(&s, p, args.project_domain.as_deref()).await?);
             }
             if let Some(uri) = &args.uri {
                 if spec.name.is_empty() {
                     return Err(Error::Config("give the image a NAME".into()));
                 }
                 let import = args.stores.import(ImportMethod::WebDownload { uri: uri.clone() });
-                let image = crate::upload::import::create_from_uri(&s, &spec, &import, Duration::from_secs(args.wait_timeout), args.keep_on_failure).await?;
-                return output::show_one(&mut out, &image_fields(&image), &args.output).map_err(io);
+                let image = stackdrop::upload::import::create_from_uri(&s, &spec, &import, Duration::from_secs(args.wait_timeout), args.keep_on_failure).await?;
+                return output::show_one(&mut out, &image.fields(), &args.output).map_err(io);
             }
             if args.stores.given() && !args.import {
                 return Err(Error::Config("--store, --all-stores and --allow-failure go with --import or --uri".into()));
@@ -463,14 +445,14 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let image = match files.first() {
                 Some(path) => {
                     if spec.name.is_empty() {
-                        spec.name = crate::upload::local::image_name(path);
+                        spec.name = stackdrop::upload::local::image_name(path);
                     }
                     // The engine inspects and checks the file itself; here only for the hint.
                     if args.min_disk.is_none() && std::io::stderr().is_terminal() {
-                        let found = crate::inspect::inspect_path(path).ok();
+                        let found = stackdrop::inspect::inspect_path(path).ok();
                         if let Some(v) = found.and_then(|f| f.virtual_size).filter(|v| *v > 0) {
                             let gib = v.div_ceil(1 << 30);
-                            eprintln!("{}", crate::i18n::tf("cli.note.min_disk", &[("size", &progress::bytes(v)), ("gib", &gib)]));
+                            eprintln!("{}", stackdrop::i18n::tf("cli.note.min_disk", &[("size", &progress::bytes(v)), ("gib", &gib)]));
                         }
                     }
                     let show = args.progress || std::io::stderr().is_terminal();
@@ -491,7 +473,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                     s.images().create(&spec.create_body()).await?
                 }
             };
-            output::show_one(&mut out, &image_fields(&image), &args.output).map_err(io)
+            output::show_one(&mut out, &image.fields(), &args.output).map_err(io)
         }
         Command::Image(ImageCommand::List { long, output }) => {
             let (s, _) = session(&cli.global)?;
@@ -519,7 +501,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Image(ImageCommand::Show { image, output }) => {
             let (s, _) = session(&cli.global)?;
             let img = s.images().find(&image).await?;
-            output::show_one(&mut out, &image_fields(&img), &output).map_err(io)
+            output::show_one(&mut out, &img.fields(), &output).map_err(io)
         }
         Command::Image(ImageCommand::Import { image, method: _, stores, output }) => {
             let (s, _) = session(&cli.global)?;
@@ -527,11 +509,11 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             if stores.stores.is_empty() && !stores.all_stores {
                 return Err(Error::Config("name the target stores with --store, or give --all-stores".into()));
             }
-            let img = crate::upload::import::copy_image(&s, img.id(), &stores.import(ImportMethod::CopyImage), Duration::from_secs(600)).await?;
-            output::show_one(&mut out, &image_fields(&img), &output).map_err(io)
+            let img = stackdrop::upload::import::copy_image(&s, img.id(), &stores.import(ImportMethod::CopyImage), Duration::from_secs(600)).await?;
+            output::show_one(&mut out, &img.fields(), &output).map_err(io)
         }
         Command::Image(ImageCommand::Inspect { path, output }) => {
-            let found = crate::inspect::inspect_path(&path)
+            let found = stackdrop::inspect::inspect_path(&path)
                 .map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
             output::show_one(&mut out, &inspection_fields(&found), &output).map_err(io)
         }
@@ -546,7 +528,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 .await;
                 if let Err(e) = r {
                     failed += 1;
-                    eprintln!("stackdrop: {}", crate::i18n::tf("cli.delete_failed", &[("name", name), ("error", &e)]));
+                    eprintln!("stackdrop: {}", stackdrop::i18n::tf("cli.delete_failed", &[("name", name), ("error", &e)]));
                 }
             }
             out.flush().map_err(io)?;
@@ -558,11 +540,11 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
-fn upload_options(args: &CreateArgs, progress: Option<crate::upload::ProgressFn>) -> UploadOptions {
+fn upload_options(args: &CreateArgs, progress: Option<stackdrop::upload::ProgressFn>) -> UploadOptions {
     let cancel = CancellationToken::new();
     watch_ctrl_c(cancel.clone());
     let import = args.import.then(|| args.stores.import(ImportMethod::GlanceDirect));
-    let on_warning: Option<crate::upload::WarnFn> = Some(std::sync::Arc::new(|m: &str| eprintln!("\nstackdrop: {}", crate::i18n::tf("cli.warning", &[("message", &m)]))));
+    let on_warning: Option<stackdrop::upload::WarnFn> = Some(std::sync::Arc::new(|m: &str| eprintln!("\nstackdrop: {}", stackdrop::i18n::tf("cli.warning", &[("message", &m)]))));
     UploadOptions {
         keep_on_failure: args.keep_on_failure,
         force: args.force,
@@ -578,7 +560,7 @@ fn upload_options(args: &CreateArgs, progress: Option<crate::upload::ProgressFn>
 /// Several files, `--parallel` at a time, one progress line each; a table of the outcomes.
 async fn create_many(s: &Session, spec: &ImageSpec, files: &[PathBuf], args: &CreateArgs, out: &mut dyn Write) -> Result<(), Error> {
     let show = args.progress || std::io::stderr().is_terminal();
-    let bars = progress::MultiBar::new(files.iter().map(|f| crate::upload::local::image_name(f)).collect());
+    let bars = progress::MultiBar::new(files.iter().map(|f| stackdrop::upload::local::image_name(f)).collect());
     let opts = upload_options(args, None);
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(args.parallel as usize));
     let results = futures_util::future::join_all(files.iter().enumerate().map(|(i, path)| {
@@ -586,7 +568,7 @@ async fn create_many(s: &Session, spec: &ImageSpec, files: &[PathBuf], args: &Cr
         let mut opts = opts.clone();
         opts.progress = show.then(|| bars.line(i));
         let mut spec = spec.clone();
-        spec.name = crate::upload::local::image_name(path);
+        spec.name = stackdrop::upload::local::image_name(path);
         async move {
             let _slot = slots.acquire().await.expect("semaphore open");
             upload::create_and_upload(s, &spec, path, &opts).await
@@ -617,7 +599,7 @@ async fn create_many(s: &Session, spec: &ImageSpec, files: &[PathBuf], args: &Cr
 fn watch_ctrl_c(cancel: CancellationToken) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nstackdrop: {}", crate::i18n::t("cli.cancelling"));
+            eprintln!("\nstackdrop: {}", stackdrop::i18n::t("cli.cancelling"));
             cancel.cancel();
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(130);
@@ -666,7 +648,7 @@ mod tests {
     #[test]
     fn fields_fold_properties() {
         let img = Image(json!({"id": "i", "name": "n", "os_distro": "cirros", "self": "/v2/images/i"}).as_object().unwrap().clone());
-        let f = image_fields(&img);
+        let f = img.fields();
         let props = f.iter().find(|(k, _)| k == "properties").unwrap();
         assert_eq!(props.1, json!({"os_distro": "cirros"}));
         assert!(f.iter().all(|(k, _)| k != "self"));

@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use crate::config::import::{self, ApplyOptions, Candidate};
-use crate::config::profiles::Profile;
-use crate::config::{self, manage, process_env, ProfileStore, Secrets};
-use crate::openstack::check::{self, StepState};
-use crate::openstack::{Error, Secret};
+use stackdrop::config::import::{self, ApplyOptions, Candidate};
+use stackdrop::config::profiles::Profile;
+use stackdrop::config::{self, manage, process_env, ProfileStore, Secrets};
+use stackdrop::openstack::check::{self, StepState};
+use stackdrop::openstack::{Error, Secret};
 
 use super::output::{self, Format, OutputArgs};
-use crate::i18n::{t, tf};
+use stackdrop::i18n::{t, tf};
 use super::GlobalArgs;
 
 #[derive(Debug, Subcommand)]
@@ -239,7 +239,7 @@ pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Re
                         all
                     }
                     (Some(f), None) => {
-                        if crate::config::profiles::same_file(f, &store.path()) {
+                        if stackdrop::config::profiles::same_file(f, &store.path()) {
                             return Err(Error::Config(format!("{} is Stackdrop's own profile file", f.display())));
                         }
                         import::read_file(f, name.as_deref(), &process_env)?

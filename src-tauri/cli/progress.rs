@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use crate::upload::{Phase, Progress, ProgressFn};
+use stackdrop::upload::{Phase, Progress, ProgressFn};
 
 /// `1.5 GiB`, `12.0 MiB`, `512 B`.
 pub fn bytes(n: u64) -> String {
@@ -33,13 +33,13 @@ pub fn duration(secs: f64) -> String {
 
 pub fn line(p: &Progress, width: usize) -> String {
     let label = match p.phase {
-        Phase::Queued => crate::i18n::t("cli.phase.queued"),
-        Phase::Connecting => crate::i18n::t("cli.phase.connecting"),
-        Phase::Creating => crate::i18n::t("cli.phase.creating"),
-        Phase::Uploading => crate::i18n::t("cli.phase.uploading"),
-        Phase::Verifying => crate::i18n::t("cli.phase.verifying"),
-        Phase::Active => crate::i18n::t("cli.phase.active"),
-        Phase::CleaningUp => crate::i18n::t("cli.phase.cleaning_up"),
+        Phase::Queued => stackdrop::i18n::t("cli.phase.queued"),
+        Phase::Connecting => stackdrop::i18n::t("cli.phase.connecting"),
+        Phase::Creating => stackdrop::i18n::t("cli.phase.creating"),
+        Phase::Uploading => stackdrop::i18n::t("cli.phase.uploading"),
+        Phase::Verifying => stackdrop::i18n::t("cli.phase.verifying"),
+        Phase::Active => stackdrop::i18n::t("cli.phase.active"),
+        Phase::CleaningUp => stackdrop::i18n::t("cli.phase.cleaning_up"),
     };
     let frac = p.fraction();
     let filled = ((width as f64) * frac) as usize;
@@ -85,7 +85,7 @@ pub struct MultiBar {
 
 impl MultiBar {
     pub fn new(labels: Vec<String>) -> MultiBar {
-        let lines = labels.iter().map(|l| format!("{l}: {}", crate::i18n::t("cli.phase.queued"))).collect();
+        let lines = labels.iter().map(|l| format!("{l}: {}", stackdrop::i18n::t("cli.phase.queued"))).collect();
         MultiBar { state: Arc::new(Mutex::new((lines, 0))), labels: Arc::new(labels) }
     }
 

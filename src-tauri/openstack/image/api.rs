@@ -40,6 +40,21 @@ impl Image {
         self.0.get("size").and_then(Value::as_u64)
     }
 
+    /// The fields in openstackclient's order (as `image show` prints them), custom properties
+    /// folded into `properties`.
+    pub fn fields(&self) -> Vec<(String, Value)> {
+        let props: Map<String, Value> =
+            self.0.iter().filter(|(k, _)| !CORE_FIELDS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut fields: Vec<(String, Value)> = CORE_FIELDS
+            .iter()
+            .filter(|k| **k != "self")
+            .map(|k| (k.to_string(), self.0.get(*k).cloned().unwrap_or(Value::Null)))
+            .collect();
+        let at = fields.iter().position(|(k, _)| k == "protected").unwrap_or(fields.len());
+        fields.insert(at, ("properties".into(), Value::Object(props)));
+        fields
+    }
+
     /// The relative upload path Glance gave (`/v2/images/{id}/file`).
     pub fn file_path(&self) -> String {
         self.str("file").map(str::to_owned).unwrap_or_else(|| format!("/v2/images/{}/file", self.id()))
