@@ -15,8 +15,9 @@ fn hex(d: impl std::fmt::LowerHex) -> String {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
 async fn cli_create_list_show_delete_like_openstackclient() {
-    let Some(lab) = lab(Layout::Plain) else { return };
+    let lab = lab(Layout::Plain);
     let dir = tempfile::tempdir().unwrap();
     let file = qcow2(dir.path(), "disk", 6);
     let data = std::fs::read(&file).unwrap();
@@ -63,8 +64,9 @@ async fn cli_create_list_show_delete_like_openstackclient() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
 async fn the_devstack_prefix_layout_and_a_cached_second_upload() {
-    let Some(lab) = lab(Layout::Devstack) else { return };
+    let lab = lab(Layout::Devstack);
     assert!(lab.glance.ends_with("/image") && lab.keystone.ends_with("/identity"));
     let dir = tempfile::tempdir().unwrap();
     let file = qcow2(dir.path(), "disk", 2);
@@ -87,8 +89,9 @@ async fn the_devstack_prefix_layout_and_a_cached_second_upload() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
 async fn other_auth_methods_and_scopes() {
-    let Some(lab) = lab(Layout::Plain) else { return };
+    let lab = lab(Layout::Plain);
     // Application credential (unscoped request; the credential carries its project).
     let o = stackdrop(&lab, &["--os-cloud", "lab-appcred", "image", "list", "-f", "json"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -135,8 +138,9 @@ async fn fails(lab: &support::lab::Lab, cloud: &str, extra: &[&str], file: &str,
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
 async fn every_error_is_one_clear_line_and_leaves_nothing() {
-    let Some(lab) = lab(Layout::Plain) else { return };
+    let lab = lab(Layout::Plain);
     let dir = tempfile::tempdir().unwrap();
     let small = qcow2(dir.path(), "small", 1);
     let small = small.to_str().unwrap();
@@ -172,8 +176,9 @@ async fn every_error_is_one_clear_line_and_leaves_nothing() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
 async fn project_by_name_sets_the_owner() {
-    let Some(lab) = lab(Layout::Plain) else { return };
+    let lab = lab(Layout::Plain);
     let dir = tempfile::tempdir().unwrap();
     let file = qcow2(dir.path(), "d", 1);
     let name = unique("owner");
@@ -194,8 +199,9 @@ async fn project_by_name_sets_the_owner() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
 async fn an_id_that_exists_is_a_409_and_the_existing_image_is_untouched() {
-    let Some(lab) = lab(Layout::Plain) else { return };
+    let lab = lab(Layout::Plain);
     let dir = tempfile::tempdir().unwrap();
     let file = qcow2(dir.path(), "d", 1);
     let s = session(&lab, "lab");
@@ -214,8 +220,9 @@ async fn an_id_that_exists_is_a_409_and_the_existing_image_is_untouched() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
 async fn over_the_size_cap_is_a_413_and_the_image_is_removed() {
-    let Some(lab) = lab(Layout::Devstack) else { return };
+    let lab = lab(Layout::Devstack);
     let dir = tempfile::tempdir().unwrap();
     let big = random_file(dir.path(), "big.raw", 49 << 20);
     let s = session(&lab, "lab");
@@ -229,8 +236,9 @@ async fn over_the_size_cap_is_a_413_and_the_image_is_removed() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
 async fn ctrl_c_cancels_and_removes_the_image() {
-    let Some(lab) = lab(Layout::Plain) else { return };
+    let lab = lab(Layout::Plain);
     let dir = tempfile::tempdir().unwrap();
     let big = sparse_file(dir.path(), "big.raw", 400 << 20);
     let name = unique("cancel");
@@ -260,8 +268,9 @@ async fn ctrl_c_cancels_and_removes_the_image() {
 /// Glance's own 415, through the image API directly (the CLI and the engine stop it earlier):
 /// the message is Glance's, and the engine's cleanup still runs when it happens.
 #[tokio::test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
 async fn glance_itself_answers_415_for_data_that_is_not_the_declared_format() {
-    let Some(lab) = lab(Layout::Plain) else { return };
+    let lab = lab(Layout::Plain);
     let dir = tempfile::tempdir().unwrap();
     let raw = random_file(dir.path(), "random.raw", 1 << 20);
     let s = session(&lab, "lab");
@@ -279,8 +288,9 @@ async fn glance_itself_answers_415_for_data_that_is_not_the_declared_format() {
 /// Four different files at once (`--parallel 4`): all active, every checksum verified; and a
 /// directory stands for the disk images in it.
 #[tokio::test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
 async fn several_files_upload_concurrently() {
-    let Some(lab) = lab(Layout::Plain) else { return };
+    let lab = lab(Layout::Plain);
     let dir = tempfile::tempdir().unwrap();
     let prefix = unique("many");
     let files: Vec<std::path::PathBuf> = (0..4).map(|i| qcow2(dir.path(), &format!("{prefix}-{i}"), 2 + i)).collect();
@@ -321,8 +331,9 @@ async fn several_files_upload_concurrently() {
 /// Glance's interoperable import: glance-direct, web-download (from a server on 127.0.0.1:18080,
 /// the lab's only allowed source), copy-image into the second store; and clear refusals.
 #[tokio::test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
 async fn interoperable_import_methods() {
-    let Some(lab) = lab(Layout::Plain) else { return };
+    let lab = lab(Layout::Plain);
     let dir = tempfile::tempdir().unwrap();
     let file = qcow2(dir.path(), "d", 2);
     let data = std::fs::read(&file).unwrap();

@@ -5,14 +5,9 @@ use std::io::BufRead;
 use std::process::{Command, Stdio};
 
 #[test]
+#[ignore = "needs a session bus: tests/run (tests/with-keyring)"]
 fn a_notification_reaches_the_desktop() {
-    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
-        if std::env::var("STACKDROP_KEYRING_REQUIRED").as_deref() == Ok("1") {
-            panic!("no session bus (tests/run provides one)");
-        }
-        eprintln!("SKIPPED: no session bus");
-        return;
-    }
+    assert!(std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(), "no session bus (tests/run provides one)");
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("calls.jsonl");
     let mut server = Command::new("/usr/bin/python3")

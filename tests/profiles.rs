@@ -2,8 +2,8 @@
 //! tests/with-keyring) and the real lab: import what people have, keep secrets only in the
 //! keyring, connect and upload with an imported profile, and never leak a secret.
 //!
-//! Without a reachable keyring these tests say so and pass, unless STACKDROP_KEYRING_REQUIRED=1
-//! (tests/run sets it), where a missing keyring is a failure.
+//! They are `#[ignore]`d for a plain `cargo test`; tests/run runs them with `--include-ignored`
+//! under tests/with-keyring, where a missing keyring or lab is a failure.
 
 mod support;
 
@@ -18,17 +18,12 @@ use support::lab::{command, images_named, lab, openstack, qcow2, stderr, stdout,
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/profiles");
 
-fn keyring_ready() -> bool {
+/// These tests are `#[ignore]`d unless run by tests/run, which provides the keyring: a
+/// missing one is a failure, never a silent pass.
+fn keyring_ready() {
     let store = ProfileStore::at("/tmp/stackdrop-keyring-probe");
-    match stackdrop::config::Secrets::for_store(&store).probe() {
-        Ok(()) => true,
-        Err(e) if std::env::var("STACKDROP_KEYRING_REQUIRED").as_deref() == Ok("1") => {
-            panic!("a Secret Service is required (run under tests/with-keyring): {e}")
-        }
-        Err(e) => {
-            eprintln!("SKIPPED: {e} (tests/run provides gnome-keyring)");
-            false
-        }
+    if let Err(e) = stackdrop::config::Secrets::for_store(&store).probe() {
+        panic!("a Secret Service is required (run under tests/with-keyring): {e}")
     }
 }
 
@@ -79,11 +74,10 @@ fn all_files(dir: &Path) -> String {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab and a Secret Service: tests/run (tests/with-keyring)"]
 async fn import_the_labs_clouds_yaml_test_it_and_upload_with_it() {
-    let Some(lab) = lab(Layout::Plain) else { return };
-    if !keyring_ready() {
-        return;
-    }
+    let lab = lab(Layout::Plain);
+    keyring_ready();
     let cfg = tempfile::tempdir().unwrap();
     let cfg = cfg.path();
     let clouds = lab.clouds.to_str().unwrap();
@@ -152,11 +146,10 @@ async fn import_the_labs_clouds_yaml_test_it_and_upload_with_it() {
 }
 
 #[tokio::test]
+#[ignore = "needs the lab and a Secret Service: tests/run (tests/with-keyring)"]
 async fn a_stored_token_saves_the_login_and_is_never_reused_for_other_credentials() {
-    let Some(lab) = lab(Layout::Plain) else { return };
-    if !keyring_ready() {
-        return;
-    }
+    let lab = lab(Layout::Plain);
+    keyring_ready();
     let cfg = tempfile::tempdir().unwrap();
     let cfg = cfg.path();
     ok(&sd(&lab, cfg, &["profile", "import", lab.clouds.to_str().unwrap(), "--name", "lab"], None));
@@ -185,11 +178,10 @@ async fn a_stored_token_saves_the_login_and_is_never_reused_for_other_credential
 }
 
 #[test]
+#[ignore = "needs the lab and a Secret Service: tests/run (tests/with-keyring)"]
 fn clouds_and_secure_pair_and_both_openrc_variants() {
-    let Some(lab) = lab(Layout::Plain) else { return };
-    if !keyring_ready() {
-        return;
-    }
+    let lab = lab(Layout::Plain);
+    keyring_ready();
     let cfg = tempfile::tempdir().unwrap();
     let cfg = cfg.path();
     // clouds.yaml + the secure.yaml beside it: secrets merged in, then into the keyring.
@@ -258,8 +250,9 @@ fn clouds_and_secure_pair_and_both_openrc_variants() {
 }
 
 #[test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
 fn broken_files_name_the_file_and_line_and_import_nothing() {
-    let Some(lab) = lab(Layout::Plain) else { return };
+    let lab = lab(Layout::Plain);
     let cfg = tempfile::tempdir().unwrap();
     let cfg = cfg.path();
     for (file, want) in [
@@ -278,8 +271,9 @@ fn broken_files_name_the_file_and_line_and_import_nothing() {
 }
 
 #[test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
 fn without_a_keyring_it_says_so_and_asks_instead() {
-    let Some(lab) = lab(Layout::Plain) else { return };
+    let lab = lab(Layout::Plain);
     let cfg = tempfile::tempdir().unwrap();
     let cfg = cfg.path();
     let no_bus = |args: &[&str]| {
@@ -305,11 +299,10 @@ fn without_a_keyring_it_says_so_and_asks_instead() {
 /// One unique password, through every flow: import, test, upload (with --debug logging),
 /// failures, export. It must appear in no output, log, error message or file of ours.
 #[tokio::test]
+#[ignore = "needs the lab and a Secret Service: tests/run (tests/with-keyring)"]
 async fn a_unique_password_leaks_nowhere() {
-    let Some(lab) = lab(Layout::Plain) else { return };
-    if !keyring_ready() {
-        return;
-    }
+    let lab = lab(Layout::Plain);
+    keyring_ready();
     let user = unique("leak");
     let password = format!("Pw-{}-{}", std::process::id(), user.len() * 7919);
     openstack(&lab, &["user", "create", "--domain", "default", "--password", &password, &user]);

@@ -2,8 +2,9 @@
 //!
 //! The lab is found through its `env` file: `$STACKDROP_LAB_ENV` (plain layout, default
 //! /tmp/stackdrop-lab/env) and `$STACKDROP_LAB_PREFIX_ENV` (devstack layout, default
-//! /tmp/stackdrop-lab-prefix/env). Without a lab the tests say so and pass, unless
-//! `STACKDROP_LAB_REQUIRED=1` (set by tests/run), where a missing lab is a failure.
+//! /tmp/stackdrop-lab-prefix/env). Tests that need it are `#[ignore]`d, so a plain
+//! `cargo test` lists them as ignored, never as passed; tests/run runs them with
+//! `--include-ignored`, and there a missing lab is a failure.
 
 #![allow(dead_code)]
 
@@ -28,7 +29,7 @@ pub enum Layout {
     Devstack,
 }
 
-pub fn lab(layout: Layout) -> Option<Lab> {
+pub fn lab(layout: Layout) -> Lab {
     let (var, default) = match layout {
         Layout::Plain => ("STACKDROP_LAB_ENV", "/tmp/stackdrop-lab/env"),
         Layout::Devstack => ("STACKDROP_LAB_PREFIX_ENV", "/tmp/stackdrop-lab-prefix/env"),
@@ -36,21 +37,15 @@ pub fn lab(layout: Layout) -> Option<Lab> {
     let path = std::env::var(var).unwrap_or_else(|_| default.to_owned());
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
-        Err(_) => {
-            if std::env::var("STACKDROP_LAB_REQUIRED").as_deref() == Ok("1") {
-                panic!("the lab is required but {path} is missing: start it with tests/lab/start");
-            }
-            eprintln!("SKIPPED: no lab at {path} (start one with tests/lab/start, or run tests/run)");
-            return None;
-        }
+        Err(_) => panic!("this test needs the lab, but {path} is missing: start it with tests/labs start"),
     };
     let kv: HashMap<&str, &str> = text.lines().filter_map(|l| l.split_once('=')).collect();
-    Some(Lab {
+    Lab {
         clouds: PathBuf::from(kv["LAB_CLOUDS"]),
         keystone: kv["LAB_KEYSTONE_URL"].to_owned(),
         glance: kv["LAB_GLANCE_URL"].to_owned(),
         venv: PathBuf::from(kv["LAB_VENV"]),
-    })
+    }
 }
 
 /// Run the real `stackdrop` binary against the lab, with no OS_* from the test's environment.
