@@ -154,12 +154,12 @@ impl<'a> Images<'a> {
 
     /// `PUT …/file` with a streamed body of exactly `len` bytes -> 204.
     pub async fn upload(&self, image: &Image, body: reqwest::Body, len: u64) -> Result<()> {
-        self.put_data(&image.file_path(), body, len).await
+        self.put_data(image.id(), &image.file_path(), body, len).await
     }
 
     /// `PUT …/stage` (interoperable import, glance-direct) -> 204, status `uploading`.
     pub async fn stage(&self, image: &Image, body: reqwest::Body, len: u64) -> Result<()> {
-        self.put_data(&format!("/v2/images/{}/stage", image.id()), body, len).await
+        self.put_data(image.id(), &format!("/v2/images/{}/stage", image.id()), body, len).await
     }
 
     /// `POST …/import` with `{"method": …, "stores": …}` -> 202; the import runs in Glance.
@@ -188,7 +188,10 @@ impl<'a> Images<'a> {
         }
     }
 
-    async fn put_data(&self, path: &str, body: reqwest::Body, len: u64) -> Result<()> {
+    /// Glance answers a PUT it refuses at once (an image that is not `queued`: 409; over the
+    /// size cap: 413) and closes the connection while the body is still being sent, so the
+    /// client may see only a broken connection. Then the image's status tells which it was.
+    async fn put_data(&self, id: &str, path: &str, body: reqwest::Body, len: u64) -> Result<()> {
         let url = self.url(path).await?;
         let token = self.s.token().await?;
         let req = self
@@ -200,7 +203,20 @@ impl<'a> Images<'a> {
             .header(reqwest::header::CONTENT_LENGTH, len)
             .header("X-OpenStack-Image-Size", len)
             .body(body);
-        self.s.http().send(Service::Image, req).await.map(drop)
+        match self.s.http().send(Service::Image, req).await {
+            Ok(_) => Ok(()),
+            Err(broke @ Error::Connection { .. }) => match self.get(id).await {
+                Ok(img) if matches!(img.status(), "active" | "deactivated" | "importing") => Err(Error::Api {
+                    service: Service::Image,
+                    method: "PUT".into(),
+                    url: url.to_string(),
+                    status: 409,
+                    message: format!("the image is '{}': Glance takes data only into a queued image", img.status()),
+                }),
+                _ => Err(broke),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     /// An image by id, or else by exact name (which must be unique).
