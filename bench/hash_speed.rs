@@ -31,5 +31,8 @@ fn main() {
         }
     }
     std::hint::black_box(h.finish());
-    println!("all 3   {:7.0} MiB/s (one pass, as during an upload)", (data.len() * 2) as f64 / 1048576.0 / t.elapsed().as_secs_f64());
+    println!(
+        "all 3   {:7.0} MiB/s (one pass, as during an upload)",
+        (data.len() * 2) as f64 / 1048576.0 / t.elapsed().as_secs_f64()
+    );
 }

@@ -7,7 +7,8 @@ use std::time::Instant;
 fn main() {
     let dir = std::env::temp_dir().join(format!("stackdrop-inspect-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let make = |args: &[&str]| assert!(Command::new("qemu-img").args(args).current_dir(&dir).status().unwrap().success());
+    let make =
+        |args: &[&str]| assert!(Command::new("qemu-img").args(args).current_dir(&dir).status().unwrap().success());
     make(&["create", "-q", "-f", "qcow2", "big.qcow2", "4G"]);
     make(&["create", "-q", "-f", "vmdk", "big.vmdk", "4G"]);
     make(&["create", "-q", "-f", "vhdx", "big.vhdx", "4G"]);

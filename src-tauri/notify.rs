@@ -18,7 +18,8 @@ pub fn worth_telling(elapsed: Duration, window_focused: bool) -> bool {
 pub fn send(summary: &str, body: &str) -> Result<u32, String> {
     use dbus::arg::PropMap;
     let conn = dbus::blocking::Connection::new_session().map_err(|e| e.to_string())?;
-    let proxy = conn.with_proxy("org.freedesktop.Notifications", "/org/freedesktop/Notifications", Duration::from_secs(3));
+    let proxy =
+        conn.with_proxy("org.freedesktop.Notifications", "/org/freedesktop/Notifications", Duration::from_secs(3));
     let actions: Vec<&str> = Vec::new();
     let hints = PropMap::new();
     let (id,): (u32,) = proxy

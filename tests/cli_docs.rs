@@ -52,7 +52,13 @@ fn completions_and_man_pages_from_the_binary() {
     let page = std::fs::read_to_string(dir.path().join("stackdrop-profile-import.1")).unwrap();
     assert!(page.contains(".TH stackdrop-profile-import 1") && page.contains("openrc"), "{page}");
     // The page renders (man-db is installed by tests/setup).
-    if let Ok(o) = Command::new("man").arg("-l").arg(dir.path().join("stackdrop-image-create.1")).env("MANPAGER", "cat").env("MANWIDTH", "100").output() {
+    if let Ok(o) = Command::new("man")
+        .arg("-l")
+        .arg(dir.path().join("stackdrop-image-create.1"))
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output()
+    {
         let text = String::from_utf8_lossy(&o.stdout);
         assert!(text.contains("--disk-format"), "{text}");
     }

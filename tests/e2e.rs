@@ -130,8 +130,15 @@ async fn the_whole_app_in_its_window() {
     wait_present(&c, ".card", 15).await;
     assert_eq!(text(&c, ".card .file-name").await, format!("{name}.qcow2"));
     // The headers were read as soon as it was dropped: format and virtual size.
-    assert!(text(&c, ".card .file-size").await.ends_with("· qcow2, 8.0 MiB virtual"), "{}", text(&c, ".card .file-size").await);
-    assert_eq!(js(&c, "return document.querySelector('.card [name=min_disk]').placeholder").await, json!("suggested: 1"));
+    assert!(
+        text(&c, ".card .file-size").await.ends_with("· qcow2, 8.0 MiB virtual"),
+        "{}",
+        text(&c, ".card .file-size").await
+    );
+    assert_eq!(
+        js(&c, "return document.querySelector('.card [name=min_disk]').placeholder").await,
+        json!("suggested: 1")
+    );
     let form_name = js(&c, "return document.querySelector('.card [name=name]').value").await;
     assert_eq!(form_name, json!(name));
     assert_eq!(js(&c, "return document.querySelector('.card [name=disk_format]').value").await, json!("qcow2"));
@@ -265,7 +272,10 @@ async fn the_whole_app_in_its_window() {
     let broken = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/profiles/broken/clouds.yaml");
     drag_onto_app(Path::new(broken));
     wait_text(&c, "#import-problem", "broken/clouds.yaml:10: cloud 'broken': the auth URL is missing", 15).await;
-    assert_eq!(js(&c, "return document.querySelector('#import-offer button[type=submit]').disabled").await, json!(true));
+    assert_eq!(
+        js(&c, "return document.querySelector('#import-offer button[type=submit]').disabled").await,
+        json!(true)
+    );
     drag_onto_app(&lab.clouds);
     wait_present(&c, "#import-offer:not([hidden])", 15).await;
     assert_eq!(text(&c, "#import-file").await, "clouds.yaml");
@@ -286,7 +296,10 @@ async fn the_whole_app_in_its_window() {
     shot(&c, "11-test-connection").await;
     c.find(Locator::Css("#profiles tr[data-name='lab-badpass'] .test")).await.unwrap().click().await.unwrap();
     wait_text(&c, "#test-result", "refused the credentials", 30).await;
-    assert_eq!(js(&c, "return document.querySelector('#test-steps li[data-step=token]').dataset.state").await, json!("failed"));
+    assert_eq!(
+        js(&c, "return document.querySelector('#test-steps li[data-step=token]').dataset.state").await,
+        json!("failed")
+    );
     assert_eq!(js(&c, "return document.querySelector('#test-steps li[data-step=catalog]')").await, json!(null));
 
     // 12. Upload with the imported profile (the first imported one is now the chosen cloud).
@@ -328,7 +341,9 @@ async fn the_whole_app_in_its_window() {
     let c = connect(port, &caps).await;
     wait_present(&c, "#secret-dialog[open]", 30).await;
     assert_eq!(js(&c, "return document.querySelector('#cloud').value").await, json!("by-hand"));
-    assert!(text(&c, "#secret-text").await.contains("Profile \"by-hand\" needs its password: no password is saved for it"));
+    assert!(text(&c, "#secret-text")
+        .await
+        .contains("Profile \"by-hand\" needs its password: no password is saved for it"));
     shot(&c, "13-secret-prompt").await;
     c.find(Locator::Css("#secret-form [name=secret]")).await.unwrap().send_keys(&password).await.unwrap();
     c.find(Locator::Css("#secret-form button[type=submit]")).await.unwrap().click().await.unwrap();
@@ -348,7 +363,10 @@ async fn the_whole_app_in_its_window() {
     // The dialog's "Remember" put it in the keyring (the real one, under tests/run).
     use stackdrop::config::secrets::{Kind, OsKeyring, SecretStore};
     let keyring = OsKeyring::new(stackdrop::config::ProfileStore::at(profiles.path()).keyring_namespace());
-    assert_eq!(keyring.get(Kind::Credential, "by-hand").unwrap().map(|s| s.expose().to_owned()), Some(password.clone()));
+    assert_eq!(
+        keyring.get(Kind::Credential, "by-hand").unwrap().map(|s| s.expose().to_owned()),
+        Some(password.clone())
+    );
 
     // 15. Duplicate (the secret is copied), edit (rename + region: the secret moves), delete
     // (after confirmation; the secret goes too).
@@ -384,7 +402,8 @@ async fn the_whole_app_in_its_window() {
     let c = connect(port, &caps).await;
     wait_text(&c, "#cloud-status", &format!("Connected: {user} in project admin"), 30).await;
     assert_eq!(js(&c, "return document.querySelector('#cloud').value").await, json!("by-hand"));
-    js(&c, "const s = document.querySelector('#lang'); s.value = 'ko'; s.dispatchEvent(new Event('change')); return 1").await;
+    js(&c, "const s = document.querySelector('#lang'); s.value = 'ko'; s.dispatchEvent(new Event('change')); return 1")
+        .await;
     wait_text(&c, "#tab-upload", "업로드", 10).await;
     wait_text(&c, "#cloud-status", "연결됨:", 30).await;
     assert_eq!(text(&c, "#dropzone strong").await, "디스크 이미지를 이 창 아무 곳에나 끌어다 놓으세요");
@@ -409,8 +428,12 @@ async fn the_whole_app_in_its_window() {
     // 17. No keyring reachable (no session bus): said plainly, nothing saved unless asked to go
     // without; then the secret serves this session only and is asked for after a restart.
     let nokr = tempfile::tempdir().unwrap();
-    let _driver =
-        driver_without_clouds(port, &dir.path().join("none.yaml"), nokr.path(), &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")]);
+    let _driver = driver_without_clouds(
+        port,
+        &dir.path().join("none.yaml"),
+        nokr.path(),
+        &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")],
+    );
     let c = connect(port, &caps).await;
     wait_text(&c, "#cloud-status", "No cloud configured", 30).await;
     drag_onto_app(&lab.clouds);
@@ -433,7 +456,11 @@ async fn the_whole_app_in_its_window() {
     let c = connect(port, &caps).await;
     wait_present(&c, "#secret-dialog[open]", 30).await;
     assert!(text(&c, "#secret-text").await.contains("no OS keyring is reachable"));
-    assert_eq!(js(&c, "const r = document.querySelector('#secret-form [name=remember]'); return [r.checked, r.disabled]").await, json!([false, true]));
+    assert_eq!(
+        js(&c, "const r = document.querySelector('#secret-form [name=remember]'); return [r.checked, r.disabled]")
+            .await,
+        json!([false, true])
+    );
     c.find(Locator::Css("#secret-form [name=secret]")).await.unwrap().send_keys("secret").await.unwrap();
     c.find(Locator::Css("#secret-form button[type=submit]")).await.unwrap().click().await.unwrap();
     wait_text(&c, "#cloud-status", "Connected: admin in project admin", 30).await;
@@ -473,7 +500,12 @@ async fn close_app(c: Client) {
 
 async fn connect(port: u16, caps: &serde_json::Map<String, serde_json::Value>) -> Client {
     for _ in 0..50 {
-        if let Ok(c) = ClientBuilder::rustls().expect("rustls").capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+        if let Ok(c) = ClientBuilder::rustls()
+            .expect("rustls")
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
             return c;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

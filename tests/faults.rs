@@ -48,7 +48,12 @@ impl Case {
     }
 
     async fn upload(&self, opts: UploadOptions) -> Result<stackdrop::upload::Uploaded, Error> {
-        let spec = ImageSpec { name: self.name.clone(), disk_format: "raw".into(), container_format: "bare".into(), ..Default::default() };
+        let spec = ImageSpec {
+            name: self.name.clone(),
+            disk_format: "raw".into(),
+            container_format: "bare".into(),
+            ..Default::default()
+        };
         create_and_upload(&session(&self.lab, &self.proxy), &spec, &self.path(), &opts).await
     }
 

@@ -25,7 +25,9 @@ fn keys_in(src: &str) -> Vec<String> {
         .skip(1)
         .step_by(2)
         .filter(|lit| PREFIXES.iter().any(|p| lit.starts_with(p)))
-        .filter(|lit| lit.len() > 5 && lit.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.'))
+        .filter(|lit| {
+            lit.len() > 5 && lit.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+        })
         .filter(|lit| !lit.ends_with('.'))
         .map(str::to_owned)
         .collect()

@@ -36,10 +36,33 @@ fn fixtures(dir: &Path) -> Vec<Fixture> {
     q(&["create", "-q", "-f", "qcow2", "-o", "compat=0.10", "qcow2-v2.qcow2", "64M"]);
     q(&["create", "-q", "-f", "qcow2", "-o", "compat=1.1", "qcow2-v3.qcow2", "64M"]);
     q(&["convert", "-q", "-c", "-f", "raw", "-O", "qcow2", "seed.raw", "qcow2-zlib.qcow2"]);
-    q(&["convert", "-q", "-c", "-f", "raw", "-O", "qcow2", "-o", "compression_type=zstd", "seed.raw", "qcow2-zstd.qcow2"]);
+    q(&[
+        "convert",
+        "-q",
+        "-c",
+        "-f",
+        "raw",
+        "-O",
+        "qcow2",
+        "-o",
+        "compression_type=zstd",
+        "seed.raw",
+        "qcow2-zstd.qcow2",
+    ]);
     q(&["create", "-q", "-f", "qcow2", "-b", "qcow2-v3.qcow2", "-F", "qcow2", "qcow2-backing.qcow2"]);
     q(&["create", "-q", "-f", "qcow2", "-o", "data_file=datafile.bin", "qcow2-datafile.qcow2", "64M"]);
-    q(&["create", "-q", "-f", "qcow2", "--object", "secret,id=sec0,data=stackdrop", "-o", "encrypt.format=luks,encrypt.key-secret=sec0", "qcow2-luks.qcow2", "64M"]);
+    q(&[
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        "--object",
+        "secret,id=sec0,data=stackdrop",
+        "-o",
+        "encrypt.format=luks,encrypt.key-secret=sec0",
+        "qcow2-luks.qcow2",
+        "64M",
+    ]);
     q(&["create", "-q", "-f", "vmdk", "vmdk-sparse.vmdk", "64M"]);
     q(&["convert", "-q", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", "seed.raw", "vmdk-stream.vmdk"]);
     q(&["create", "-q", "-f", "vmdk", "-o", "subformat=monolithicFlat", "vmdk-flat.vmdk", "64M"]);
@@ -51,7 +74,12 @@ fn fixtures(dir: &Path) -> Vec<Fixture> {
     std::fs::create_dir_all(dir.join("isoroot")).unwrap();
     std::fs::write(dir.join("isoroot/hello.txt"), "stackdrop\n").unwrap();
     run(dir, &["xorriso", "-as", "mkisofs", "-quiet", "-V", "STACKDROP", "-o", "disk.iso", "isoroot"]);
-    let f = |name: &'static str, format: &'static str, acceptable: bool| Fixture { name, path: dir.join(name), format, acceptable };
+    let f = |name: &'static str, format: &'static str, acceptable: bool| Fixture {
+        name,
+        path: dir.join(name),
+        format,
+        acceptable,
+    };
     vec![
         f("qcow2-v2.qcow2", "qcow2", true),
         f("qcow2-v3.qcow2", "qcow2", true),
@@ -102,8 +130,13 @@ fn every_format_matches_qemu_img_info() {
 fn refusals_name_their_reason() {
     let dir = tempfile::tempdir().unwrap();
     let all = fixtures(dir.path());
-    let reasons = |name: &str| inspect_path(&all.iter().find(|f| f.name == name).unwrap().path).unwrap().refusals.join("; ");
-    assert!(reasons("qcow2-backing.qcow2").contains("it has a backing file (qcow2-v3.qcow2)"), "{}", reasons("qcow2-backing.qcow2"));
+    let reasons =
+        |name: &str| inspect_path(&all.iter().find(|f| f.name == name).unwrap().path).unwrap().refusals.join("; ");
+    assert!(
+        reasons("qcow2-backing.qcow2").contains("it has a backing file (qcow2-v3.qcow2)"),
+        "{}",
+        reasons("qcow2-backing.qcow2")
+    );
     assert!(reasons("qcow2-datafile.qcow2").contains("external data file"));
     assert!(reasons("vmdk-flat.vmdk").contains("vmdk type monolithicFlat"));
     let luks = inspect_path(&all.iter().find(|f| f.name == "qcow2-luks.qcow2").unwrap().path).unwrap();
@@ -148,7 +181,12 @@ async fn glance_agrees_with_every_verdict() {
             Err(e) => panic!("{}: unexpected {e}", fx.name),
         };
         if glance_accepts != ours.acceptable() {
-            disagreements.push(format!("{}: Glance {:?}, stackdrop {:?}", fx.name, put.err().map(|e| e.to_string()), ours.refusals));
+            disagreements.push(format!(
+                "{}: Glance {:?}, stackdrop {:?}",
+                fx.name,
+                put.err().map(|e| e.to_string()),
+                ours.refusals
+            ));
         }
         s.images().delete(img.id()).await.unwrap();
     }

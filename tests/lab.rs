@@ -8,7 +8,9 @@ use md5::Digest;
 use serde_json::Value;
 use stackdrop::openstack::Error;
 use stackdrop::upload::{create_and_upload, ImageSpec, UploadOptions};
-use support::lab::{command, images_named, lab, qcow2, random_file, session, sparse_file, stackdrop, stderr, stdout, unique, Layout};
+use support::lab::{
+    command, images_named, lab, qcow2, random_file, session, sparse_file, stackdrop, stderr, stdout, unique, Layout,
+};
 
 fn hex(d: impl std::fmt::LowerHex) -> String {
     format!("{d:x}")
@@ -23,10 +25,29 @@ async fn cli_create_list_show_delete_like_openstackclient() {
     let data = std::fs::read(&file).unwrap();
     let name = unique("cli");
 
-    let o = stackdrop(&lab, &[
-        "--os-cloud", "lab", "image", "create", "--disk-format", "qcow2", "--file", file.to_str().unwrap(), "--public",
-        "--property", "os_distro=cirros", "--tag", "stackdrop", "--min-disk", "1", "-f", "json", &name,
-    ]);
+    let o = stackdrop(
+        &lab,
+        &[
+            "--os-cloud",
+            "lab",
+            "image",
+            "create",
+            "--disk-format",
+            "qcow2",
+            "--file",
+            file.to_str().unwrap(),
+            "--public",
+            "--property",
+            "os_distro=cirros",
+            "--tag",
+            "stackdrop",
+            "--min-disk",
+            "1",
+            "-f",
+            "json",
+            &name,
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let img: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(img["status"], "active");
@@ -51,7 +72,11 @@ async fn cli_create_list_show_delete_like_openstackclient() {
     let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "list", "-f", "json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let list: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert!(list.as_array().unwrap().iter().any(|i| i["ID"] == id.as_str() && i["Name"] == name.as_str() && i["Status"] == "active"));
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["ID"] == id.as_str() && i["Name"] == name.as_str() && i["Status"] == "active"));
 
     let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "show", &name, "-f", "value", "-c", "status", "-c", "id"]);
     assert_eq!(stdout(&o), format!("{id}\nactive\n"), "{}", stderr(&o));
@@ -72,7 +97,12 @@ async fn the_devstack_prefix_layout_and_a_cached_second_upload() {
     let file = qcow2(dir.path(), "disk", 2);
     let s = session(&lab, "lab");
     let name = unique("prefix");
-    let spec = ImageSpec { name: name.clone(), disk_format: "qcow2".into(), container_format: "bare".into(), ..Default::default() };
+    let spec = ImageSpec {
+        name: name.clone(),
+        disk_format: "qcow2".into(),
+        container_format: "bare".into(),
+        ..Default::default()
+    };
     let first = create_and_upload(&s, &spec, &file, &UploadOptions::default()).await.unwrap();
     assert_eq!(first.image.status(), "active");
     assert_eq!(first.verified_os_hash.as_deref(), Some("sha512"));
@@ -100,16 +130,44 @@ async fn other_auth_methods_and_scopes() {
     let token = s.token().await.unwrap();
     let project_id = token.project_id.clone().unwrap();
     let auth_url = format!("{}/v3", lab.keystone);
-    let o = stackdrop(&lab, &[
-        "--os-auth-url", &auth_url, "--os-auth-type", "token", "--os-token", token.value.expose(),
-        "--os-project-id", &project_id, "image", "list", "-f", "value", "-c", "ID",
-    ]);
+    let o = stackdrop(
+        &lab,
+        &[
+            "--os-auth-url",
+            &auth_url,
+            "--os-auth-type",
+            "token",
+            "--os-token",
+            token.value.expose(),
+            "--os-project-id",
+            &project_id,
+            "image",
+            "list",
+            "-f",
+            "value",
+            "-c",
+            "ID",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     // An image endpoint override skips the catalog (here: a catalog-less bogus interface).
-    let o = stackdrop(&lab, &[
-        "--os-cloud", "lab", "--os-interface", "admin", "--os-region-name", "Nowhere",
-        "--os-image-endpoint-override", &lab.glance, "image", "list", "-f", "json",
-    ]);
+    let o = stackdrop(
+        &lab,
+        &[
+            "--os-cloud",
+            "lab",
+            "--os-interface",
+            "admin",
+            "--os-region-name",
+            "Nowhere",
+            "--os-image-endpoint-override",
+            &lab.glance,
+            "image",
+            "list",
+            "-f",
+            "json",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     // Password with the user and the project by id, from OS_* variables alone.
     let o = command(&lab, &["image", "list", "-f", "json"])
@@ -161,7 +219,10 @@ async fn every_error_is_one_clear_line_and_leaves_nothing() {
     let e = fails(&lab, "lab", &[], "/nonexistent/disk.qcow2", &name).await;
     assert_eq!(e, "stackdrop: cannot use /nonexistent/disk.qcow2: no such file\n");
     let e = fails(&lab, "lab", &["--disk-format", "qcow3"], small, &name).await;
-    assert!(e.contains("disk_format 'qcow3' is not allowed; Glance accepts: ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2"), "{e}");
+    assert!(
+        e.contains("disk_format 'qcow3' is not allowed; Glance accepts: ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2"),
+        "{e}"
+    );
     let e = fails(&lab, "lab", &["--os-interface", "admin", "--os-region-name", "Nowhere"], small, &name).await;
     assert!(e.contains("no 'image' endpoint for interface admin in region Nowhere"), "{e}");
     // A member may not publish: Glance's 403, in its words.
@@ -182,10 +243,24 @@ async fn project_by_name_sets_the_owner() {
     let dir = tempfile::tempdir().unwrap();
     let file = qcow2(dir.path(), "d", 1);
     let name = unique("owner");
-    let o = stackdrop(&lab, &[
-        "--os-cloud", "lab", "image", "create", "--file", file.to_str().unwrap(), "--project", "demo",
-        "--project-domain", "Default", "-f", "json", &name,
-    ]);
+    let o = stackdrop(
+        &lab,
+        &[
+            "--os-cloud",
+            "lab",
+            "image",
+            "create",
+            "--file",
+            file.to_str().unwrap(),
+            "--project",
+            "demo",
+            "--project-domain",
+            "Default",
+            "-f",
+            "json",
+            &name,
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let img: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let demo = session(&lab, "lab-demo").token().await.unwrap().project_id.unwrap();
@@ -193,7 +268,10 @@ async fn project_by_name_sets_the_owner() {
     assert_eq!(img["disk_format"], "qcow2", "detected from the file");
     let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "delete", img["id"].as_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "create", "--file", file.to_str().unwrap(), "--project", "nope", &name]);
+    let o = stackdrop(
+        &lab,
+        &["--os-cloud", "lab", "image", "create", "--file", file.to_str().unwrap(), "--project", "nope", &name],
+    );
     assert_eq!(stderr(&o), "stackdrop: no project 'nope' was found\n");
     assert!(images_named(&lab, &name).await.is_empty());
 }
@@ -206,10 +284,18 @@ async fn an_id_that_exists_is_a_409_and_the_existing_image_is_untouched() {
     let file = qcow2(dir.path(), "d", 1);
     let s = session(&lab, "lab");
     let name = unique("conflict");
-    let spec = ImageSpec { name: name.clone(), disk_format: "qcow2".into(), container_format: "bare".into(), ..Default::default() };
+    let spec = ImageSpec {
+        name: name.clone(),
+        disk_format: "qcow2".into(),
+        container_format: "bare".into(),
+        ..Default::default()
+    };
     let first = create_and_upload(&s, &spec, &file, &UploadOptions::default()).await.unwrap();
     let id = first.image.id().to_owned();
-    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "create", "--id", &id, "--file", file.to_str().unwrap(), &name]);
+    let o = stackdrop(
+        &lab,
+        &["--os-cloud", "lab", "image", "create", "--id", &id, "--file", file.to_str().unwrap(), &name],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("Glance reports a conflict (409 on POST"), "{}", stderr(&o));
     // Uploading again into the active image is the other 409.
@@ -227,7 +313,12 @@ async fn over_the_size_cap_is_a_413_and_the_image_is_removed() {
     let big = random_file(dir.path(), "big.raw", 49 << 20);
     let s = session(&lab, "lab");
     let name = unique("cap");
-    let spec = ImageSpec { name: name.clone(), disk_format: "raw".into(), container_format: "bare".into(), ..Default::default() };
+    let spec = ImageSpec {
+        name: name.clone(),
+        disk_format: "raw".into(),
+        container_format: "bare".into(),
+        ..Default::default()
+    };
     let e = create_and_upload(&s, &spec, &big, &UploadOptions::default()).await.unwrap_err();
     assert_eq!(e.status(), Some(413), "{e}");
     assert!(e.to_string().contains("refused the size"), "{e}");
@@ -275,7 +366,12 @@ async fn glance_itself_answers_415_for_data_that_is_not_the_declared_format() {
     let raw = random_file(dir.path(), "random.raw", 1 << 20);
     let s = session(&lab, "lab");
     let name = unique("415");
-    let spec = ImageSpec { name: name.clone(), disk_format: "qcow2".into(), container_format: "bare".into(), ..Default::default() };
+    let spec = ImageSpec {
+        name: name.clone(),
+        disk_format: "qcow2".into(),
+        container_format: "bare".into(),
+        ..Default::default()
+    };
     let img = s.images().create(&spec.create_body()).await.unwrap();
     let data = std::fs::read(&raw).unwrap();
     let e = s.images().upload(&img, reqwest::Body::from(data.clone()), data.len() as u64).await.unwrap_err();
@@ -319,7 +415,10 @@ async fn several_files_upload_concurrently() {
     std::fs::copy(&files[0], sub.join(format!("{prefix}-a.qcow2"))).unwrap();
     std::fs::copy(&files[1], sub.join(format!("{prefix}-b.qcow2"))).unwrap();
     std::fs::write(sub.join("notes.txt"), "not an image").unwrap();
-    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "create", "--file", sub.to_str().unwrap(), "-f", "value", "-c", "Name"]);
+    let o = stackdrop(
+        &lab,
+        &["--os-cloud", "lab", "image", "create", "--file", sub.to_str().unwrap(), "-f", "value", "-c", "Name"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), format!("{prefix}-a\n{prefix}-b\n"));
     for img in images_named(&lab, &prefix).await {
@@ -342,7 +441,10 @@ async fn interoperable_import_methods() {
     let s = session(&lab, "lab");
 
     // glance-direct: stage + import, verified like an upload.
-    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "create", "--import", "--file", file.to_str().unwrap(), "-f", "json", &name]);
+    let o = stackdrop(
+        &lab,
+        &["--os-cloud", "lab", "image", "create", "--import", "--file", file.to_str().unwrap(), "-f", "json", &name],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let direct: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!((direct["status"].as_str(), direct["checksum"].as_str()), (Some("active"), Some(md5.as_str())));
@@ -359,7 +461,8 @@ async fn interoperable_import_methods() {
     assert!(stores.contains("fs") && stores.contains("fs2"), "{stores}");
 
     // web-download from a local HTTP server.
-    let listener = std::net::TcpListener::bind("127.0.0.1:18080").expect("port 18080 (the lab's allowed web-download port)");
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:18080").expect("port 18080 (the lab's allowed web-download port)");
     let body = data.clone();
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
@@ -372,14 +475,42 @@ async fn interoperable_import_methods() {
         }
     });
     let web = format!("{name}-web");
-    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "create", "--uri", "http://127.0.0.1:18080/d.qcow2", "--disk-format", "qcow2", "-f", "json", &web]);
+    let o = stackdrop(
+        &lab,
+        &[
+            "--os-cloud",
+            "lab",
+            "image",
+            "create",
+            "--uri",
+            "http://127.0.0.1:18080/d.qcow2",
+            "--disk-format",
+            "qcow2",
+            "-f",
+            "json",
+            &web,
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let fetched: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!((fetched["status"].as_str(), fetched["checksum"].as_str()), (Some("active"), Some(md5.as_str())));
 
     // A source Glance will not fetch from: its 400, and no image left.
     let bad = format!("{name}-bad");
-    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "create", "--uri", "http://127.0.0.1:18081/d.qcow2", "--disk-format", "qcow2", &bad]);
+    let o = stackdrop(
+        &lab,
+        &[
+            "--os-cloud",
+            "lab",
+            "image",
+            "create",
+            "--uri",
+            "http://127.0.0.1:18081/d.qcow2",
+            "--disk-format",
+            "qcow2",
+            &bad,
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("does not pass filtering") && stderr(&o).contains("was deleted"), "{}", stderr(&o));
 

@@ -102,7 +102,14 @@ async fn import_the_labs_clouds_yaml_test_it_and_upload_with_it() {
     let steps = ok(&sd(&lab, cfg, &["profile", "test", "lab"], None));
     let lines: Vec<&str> = steps.lines().collect();
     assert_eq!(lines.len(), 6, "{steps}");
-    for (line, title) in lines.iter().zip(["Identity discovery", "Token", "Service catalog", "Glance versions", "Import methods", "Stores"]) {
+    for (line, title) in lines.iter().zip([
+        "Identity discovery",
+        "Token",
+        "Service catalog",
+        "Glance versions",
+        "Import methods",
+        "Stores",
+    ]) {
         assert!(line.starts_with(&format!("[ok  ] {title}: ")), "{line}");
     }
     assert!(lines[1].contains("user admin, project admin") && lines[1].contains("min)"), "{}", lines[1]);
@@ -121,7 +128,8 @@ async fn import_the_labs_clouds_yaml_test_it_and_upload_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let name = unique("profile");
     let disk = qcow2(dir.path(), &name, 2);
-    let mut c = command(&lab, &["--os-cloud", "lab", "image", "create", "--file", disk.to_str().unwrap(), "-f", "json", &name]);
+    let mut c =
+        command(&lab, &["--os-cloud", "lab", "image", "create", "--file", disk.to_str().unwrap(), "-f", "json", &name]);
     c.env("STACKDROP_CONFIG_DIR", cfg).env("OS_CLIENT_CONFIG_FILE", "/nonexistent/clouds.yaml");
     let img: Value = serde_json::from_str(&ok(&c.output().unwrap())).unwrap();
     assert_eq!(img["status"], "active");
@@ -188,7 +196,8 @@ fn clouds_and_secure_pair_and_both_openrc_variants() {
     ok(&sd(&lab, cfg, &["profile", "import", &format!("{FIXTURES}/clouds.yaml")], None));
     assert_eq!(kept(cfg, Kind::Credential, "prod").as_deref(), Some("fixture-prod-password-Xk2"));
     assert_eq!(kept(cfg, Kind::Credential, "ci").as_deref(), Some("fixture-ci-secret-Vb8"));
-    let show: Value = serde_json::from_str(&ok(&sd(&lab, cfg, &["profile", "show", "prod", "-f", "json"], None))).unwrap();
+    let show: Value =
+        serde_json::from_str(&ok(&sd(&lab, cfg, &["profile", "show", "prod", "-f", "json"], None))).unwrap();
     assert_eq!(show["region_name"], "RegionTwo");
     assert_eq!(show["interface"], "internal");
     assert_eq!(show["cacert"], "/etc/ssl/example-ca.pem");
@@ -210,7 +219,8 @@ fn clouds_and_secure_pair_and_both_openrc_variants() {
     assert!(stderr(&out).contains("asks for the password"), "{}", stderr(&out));
     assert_eq!(kept(cfg, Kind::Credential, "horizon-password").as_deref(), Some("secret"));
     let show: Value =
-        serde_json::from_str(&ok(&sd(&lab, cfg, &["profile", "show", "horizon-password", "-f", "json"], None))).unwrap();
+        serde_json::from_str(&ok(&sd(&lab, cfg, &["profile", "show", "horizon-password", "-f", "json"], None)))
+            .unwrap();
     assert_eq!(show["project_name"], "admin");
     assert_eq!(show["project_domain_id"], "default");
     assert_eq!(show["user_domain_name"], "Default");
@@ -227,7 +237,8 @@ fn clouds_and_secure_pair_and_both_openrc_variants() {
     // The application-credential variant carries its secret.
     ok(&sd(&lab, cfg, &["profile", "import", &format!("{FIXTURES}/horizon-appcred-openrc.sh"), "--name", "ac"], None));
     assert_eq!(kept(cfg, Kind::Credential, "ac").as_deref(), Some("fixture-appcred-secret-7Qm"));
-    let show: Value = serde_json::from_str(&ok(&sd(&lab, cfg, &["profile", "show", "ac", "-f", "json"], None))).unwrap();
+    let show: Value =
+        serde_json::from_str(&ok(&sd(&lab, cfg, &["profile", "show", "ac", "-f", "json"], None))).unwrap();
     assert_eq!(show["auth_type"], "v3applicationcredential");
     assert_eq!(show["application_credential_id"], "3e1b6e6d1b0b4f0c9a1f2e7c5d4b3a21");
     let err = failed(&sd(&lab, cfg, &["profile", "test", "ac"], None));
@@ -236,8 +247,14 @@ fn clouds_and_secure_pair_and_both_openrc_variants() {
     // The shell's OS_* variables, as openstackclient's `envvars` cloud.
     let mut c = command(&lab, &["profile", "import", "--env", "--name", "from-env"]);
     c.env("STACKDROP_CONFIG_DIR", cfg);
-    for (k, v) in [("OS_AUTH_URL", format!("{}/v3", lab.keystone)), ("OS_USERNAME", "admin".into()), ("OS_PASSWORD", "secret".into()),
-        ("OS_PROJECT_NAME", "admin".into()), ("OS_USER_DOMAIN_NAME", "Default".into()), ("OS_PROJECT_DOMAIN_NAME", "Default".into())] {
+    for (k, v) in [
+        ("OS_AUTH_URL", format!("{}/v3", lab.keystone)),
+        ("OS_USERNAME", "admin".into()),
+        ("OS_PASSWORD", "secret".into()),
+        ("OS_PROJECT_NAME", "admin".into()),
+        ("OS_USER_DOMAIN_NAME", "Default".into()),
+        ("OS_PROJECT_DOMAIN_NAME", "Default".into()),
+    ] {
         c.env(k, v);
     }
     ok(&c.output().unwrap());
@@ -283,7 +300,10 @@ fn without_a_keyring_it_says_so_and_asks_instead() {
     };
     let clouds = lab.clouds.to_str().unwrap();
     let err = failed(&no_bus(&["profile", "import", clouds, "--name", "lab"]));
-    assert!(err.contains("no OS keyring is reachable") && err.contains("nothing was saved") && err.contains("--no-keyring"), "{err}");
+    assert!(
+        err.contains("no OS keyring is reachable") && err.contains("nothing was saved") && err.contains("--no-keyring"),
+        "{err}"
+    );
     assert!(!cfg.join("profiles.yaml").exists());
     // Asked to go without: saved, with no secret anywhere on disk.
     let out = no_bus(&["profile", "import", clouds, "--name", "lab", "--no-keyring"]);
@@ -336,9 +356,25 @@ async fn a_unique_password_leaks_nowhere() {
     failed(&run(&["--debug", "profile", "test", "leak-noproject"], None));
     failed(&run(&["--debug", "--os-cloud", "leak-noproject", "image", "list"], None));
     // The same password, now wrong for another user.
-    ok(&run(&["profile", "add", "wrong", "--os-auth-url", &format!("{}/v3", lab.keystone), "--os-username", "admin",
-        "--os-user-domain-name", "Default", "--os-project-name", "admin", "--os-project-domain-name", "Default", "--secret-stdin"],
-        Some(&format!("{password}\n"))));
+    ok(&run(
+        &[
+            "profile",
+            "add",
+            "wrong",
+            "--os-auth-url",
+            &format!("{}/v3", lab.keystone),
+            "--os-username",
+            "admin",
+            "--os-user-domain-name",
+            "Default",
+            "--os-project-name",
+            "admin",
+            "--os-project-domain-name",
+            "Default",
+            "--secret-stdin",
+        ],
+        Some(&format!("{password}\n")),
+    ));
     failed(&run(&["--debug", "--os-cloud", "wrong", "image", "list"], None));
     ok(&run(&["profile", "rename", "leak", "leak2"], None));
     ok(&run(&["profile", "remove", "leak2", "leak-noproject", "wrong"], None));

@@ -55,7 +55,11 @@ fn glance(prefix: &'static str, put: Put) -> Server {
         let path = r.path.strip_prefix(prefix)?;
         let image_path = format!("/v2/images/{IMAGE_ID}");
         match (r.method.as_str(), path) {
-            ("GET", "/") => Some(Reply::capture(if prefix.is_empty() { "10-glance-root.http" } else { "61-prefix-glance-root.http" })),
+            ("GET", "/") => Some(Reply::capture(if prefix.is_empty() {
+                "10-glance-root.http"
+            } else {
+                "61-prefix-glance-root.http"
+            })),
             ("POST", "/v2/images") => {
                 if r.json()["disk_format"] == "qcow3" {
                     return Some(Reply::capture("30-glance-create-bad-disk-format.http"));
@@ -133,7 +137,9 @@ fn data_file(len: usize) -> tempfile::NamedTempFile {
 }
 
 fn find<'a>(reqs: &'a [Request], method: &str, path_end: &str) -> &'a Request {
-    reqs.iter().find(|r| r.method == method && r.path.ends_with(path_end)).unwrap_or_else(|| panic!("no {method} …{path_end}"))
+    reqs.iter()
+        .find(|r| r.method == method && r.path.ends_with(path_end))
+        .unwrap_or_else(|| panic!("no {method} …{path_end}"))
 }
 
 #[tokio::test]
@@ -150,7 +156,13 @@ async fn the_captured_sequence_creates_streams_verifies_and_caches() {
     let image = format!("/v2/images/{IMAGE_ID}");
     assert_eq!(
         gl.log(),
-        ["GET /".to_string(), "POST /v2/images".into(), format!("PUT {image}/file"), format!("GET {image}"), format!("PATCH {image}")]
+        [
+            "GET /".to_string(),
+            "POST /v2/images".into(),
+            format!("PUT {image}/file"),
+            format!("GET {image}"),
+            format!("PATCH {image}")
+        ]
     );
     let reqs = gl.requests();
     assert!(ks.requests().iter().chain(&reqs).all(|r| r.header("accept") == Some("application/json")));
@@ -164,7 +176,10 @@ async fn the_captured_sequence_creates_streams_verifies_and_caches() {
     // The client chooses the id, so that a lost answer can be checked rather than repeated.
     let id = body.as_object_mut().unwrap().remove("id").unwrap();
     assert_eq!(uuid::Uuid::parse_str(id.as_str().unwrap()).unwrap().get_version_num(), 4);
-    assert_eq!(body, json!({"name": "capture-qcow2", "disk_format": "qcow2", "container_format": "bare", "visibility": "public"}));
+    assert_eq!(
+        body,
+        json!({"name": "capture-qcow2", "disk_format": "qcow2", "container_format": "bare", "visibility": "public"})
+    );
 
     let put = find(&reqs, "PUT", "/file");
     let len = (3 * 1024 * 1024 + 17).to_string();
@@ -203,7 +218,11 @@ async fn the_seed_devstack_exchange_with_its_foreign_host_and_prefixes() {
         ("POST", "/identity/v3/auth/tokens") => {
             let mut body = seed("token-201");
             body["token"]["expires_at"] = json!(future_expiry());
-            Some(Reply::json(201, &body).header("X-Subject-Token", TOKEN).replace("http://182.161.114.101/image", &glance_url))
+            Some(
+                Reply::json(201, &body)
+                    .header("X-Subject-Token", TOKEN)
+                    .replace("http://182.161.114.101/image", &glance_url),
+            )
         }
         _ => None,
     });
@@ -220,7 +239,12 @@ async fn the_seed_devstack_exchange_with_its_foreign_host_and_prefixes() {
     let seed_id = "c36393e2-6f61-433f-8ead-66e932948d98";
     assert_eq!(
         gl.log(),
-        ["GET /image".to_string(), "POST /image/v2/images".into(), format!("PUT /image/v2/images/{seed_id}/file"), format!("DELETE /image/v2/images/{seed_id}")]
+        [
+            "GET /image".to_string(),
+            "POST /image/v2/images".into(),
+            format!("PUT /image/v2/images/{seed_id}/file"),
+            format!("DELETE /image/v2/images/{seed_id}")
+        ]
     );
     let mut want = seed("create-request");
     for k in ["owner_specified.openstack.md5", "owner_specified.openstack.sha256", "owner_specified.openstack.object"] {
@@ -335,7 +359,10 @@ async fn no_image_service_in_the_catalog() {
         _ => None,
     });
     let err = session(&ks.url()).image_service().await.unwrap_err().to_string();
-    assert!(err.starts_with("the service catalog has no 'image' endpoint for interface public in region RegionOne"), "{err}");
+    assert!(
+        err.starts_with("the service catalog has no 'image' endpoint for interface public in region RegionOne"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

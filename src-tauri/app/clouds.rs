@@ -67,7 +67,8 @@ pub async fn cloud_connect(state: State<'_, AppState>, cloud: String) -> CmdResu
     };
     let token = s.token().await.map_err(|e| e.to_string())?;
     let image = s.image_service().await.map_err(|e| e.to_string())?;
-    let defaults = sessions.store.load().ok().and_then(|mut p| p.remove(&cloud)).map(|p| p.defaults).unwrap_or_default();
+    let defaults =
+        sessions.store.load().ok().and_then(|mut p| p.remove(&cloud)).map(|p| p.defaults).unwrap_or_default();
     state.settings.update(|s| s.last_cloud = Some(cloud.clone()));
     Ok(Connection::Connected {
         user: token.user_name,

@@ -28,7 +28,12 @@ pub async fn image_delete(state: State<'_, AppState>, cloud: String, id: String)
 
 /// copy-image: copy an active image into more stores; returns the stores that now hold it.
 #[tauri::command]
-pub async fn image_copy(state: State<'_, AppState>, cloud: String, id: String, stores: Vec<String>) -> CmdResult<String> {
+pub async fn image_copy(
+    state: State<'_, AppState>,
+    cloud: String,
+    id: String,
+    stores: Vec<String>,
+) -> CmdResult<String> {
     let s = state.sessions.get(&cloud).map_err(|e| e.to_string())?;
     let import = stackdrop::upload::import::Import {
         method: stackdrop::upload::import::ImportMethod::CopyImage,
@@ -36,6 +41,8 @@ pub async fn image_copy(state: State<'_, AppState>, cloud: String, id: String, s
         all_stores: false,
         allow_failure: false,
     };
-    let img = stackdrop::upload::import::copy_image(&s, &id, &import, std::time::Duration::from_secs(600)).await.map_err(|e| e.to_string())?;
+    let img = stackdrop::upload::import::copy_image(&s, &id, &import, std::time::Duration::from_secs(600))
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(img.str("stores").unwrap_or_default().to_owned())
 }

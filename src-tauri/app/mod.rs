@@ -78,14 +78,10 @@ fn restore_geometry(window: &tauri::WebviewWindow, g: WindowGeometry) {
         return;
     }
     let _ = window.set_size(PhysicalSize::new(g.width, g.height));
-    let on_screen = window
-        .available_monitors()
-        .unwrap_or_default()
-        .iter()
-        .any(|m| {
-            let (p, s) = (m.position(), m.size());
-            g.x >= p.x && g.y >= p.y && g.x < p.x + s.width as i32 && g.y < p.y + s.height as i32
-        });
+    let on_screen = window.available_monitors().unwrap_or_default().iter().any(|m| {
+        let (p, s) = (m.position(), m.size());
+        g.x >= p.x && g.y >= p.y && g.x < p.x + s.width as i32 && g.y < p.y + s.height as i32
+    });
     if on_screen {
         let _ = window.set_position(PhysicalPosition::new(g.x, g.y));
     }
@@ -119,7 +115,8 @@ pub fn run() -> ExitCode {
     let result = tauri::Builder::default()
         .manage(AppState::default())
         .setup(|app| {
-            if let (Some(w), Some(g)) = (app.get_webview_window("main"), app.state::<AppState>().settings.load().window) {
+            if let (Some(w), Some(g)) = (app.get_webview_window("main"), app.state::<AppState>().settings.load().window)
+            {
                 restore_geometry(&w, g);
             }
             Ok(())

@@ -45,7 +45,15 @@ pub async fn upload_start(
     let slots = state.slots.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let started = std::time::Instant::now();
     tauri::async_runtime::spawn(async move {
-        let queued = Progress { phase: Phase::Queued, image_id: None, sent: 0, total: 0, rate: 0.0, eta_secs: None, server_status: None };
+        let queued = Progress {
+            phase: Phase::Queued,
+            image_id: None,
+            sent: 0,
+            total: 0,
+            rate: 0.0,
+            eta_secs: None,
+            server_status: None,
+        };
         let _ = on_event.send(UploadEvent::Progress(queued));
         let result = tokio::select! {
             _ = opts.cancel.cancelled() => Err(stackdrop::openstack::Error::Cancelled),
@@ -70,7 +78,13 @@ pub async fn upload_cancel(state: State<'_, AppState>, upload: String) -> CmdRes
 }
 
 /// A desktop notification for a long upload that ended while the window was in the background.
-fn tell_if_away<T>(app: &AppHandle, elapsed: std::time::Duration, name: &str, cloud: &str, result: &Result<T, stackdrop::openstack::Error>) {
+fn tell_if_away<T>(
+    app: &AppHandle,
+    elapsed: std::time::Duration,
+    name: &str,
+    cloud: &str,
+    result: &Result<T, stackdrop::openstack::Error>,
+) {
     use stackdrop::i18n::{t, tf};
     let focused = app.get_webview_window("main").and_then(|w| w.is_focused().ok()).unwrap_or(true);
     if !stackdrop::notify::worth_telling(elapsed, focused) || matches!(result, Err(e) if e.is_cancelled()) {
@@ -99,11 +113,27 @@ pub async fn uploads_set_parallel(state: State<'_, AppState>, parallel: usize) -
 
 /// web-download: Glance fetches `uri` itself; returns the active image's id.
 #[tauri::command]
-pub async fn upload_from_uri(state: State<'_, AppState>, cloud: String, spec: ImageSpec, uri: String) -> CmdResult<String> {
+pub async fn upload_from_uri(
+    state: State<'_, AppState>,
+    cloud: String,
+    spec: ImageSpec,
+    uri: String,
+) -> CmdResult<String> {
     let session = state.sessions.get(&cloud).map_err(|e| e.to_string())?;
-    let import = Import { method: stackdrop::upload::import::ImportMethod::WebDownload { uri }, stores: vec![], all_stores: false, allow_failure: false };
-    let image = stackdrop::upload::import::create_from_uri(&session, &spec, &import, std::time::Duration::from_secs(600), false)
-        .await
-        .map_err(|e| e.to_string())?;
+    let import = Import {
+        method: stackdrop::upload::import::ImportMethod::WebDownload { uri },
+        stores: vec![],
+        all_stores: false,
+        allow_failure: false,
+    };
+    let image = stackdrop::upload::import::create_from_uri(
+        &session,
+        &spec,
+        &import,
+        std::time::Duration::from_secs(600),
+        false,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(image.id().to_owned())
 }

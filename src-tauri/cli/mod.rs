@@ -14,12 +14,12 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 use serde_json::{json, Map, Value};
 use tokio_util::sync::CancellationToken;
 
+use output::OutputArgs;
 use stackdrop::openstack::image::Image;
 use stackdrop::openstack::{Error, Session};
 use stackdrop::upload::import::{Import, ImportMethod};
 use stackdrop::upload::{self, ImageSpec, UploadOptions};
 use std::time::Duration;
-use output::OutputArgs;
 
 #[derive(Debug, Parser)]
 #[command(name = "stackdrop", version, about = "Put disk images into OpenStack Glance", long_about = None)]
@@ -311,7 +311,12 @@ impl CreateArgs {
                     .collect();
                 found.sort();
                 if found.is_empty() {
-                    return Err(Error::File { path: f.display().to_string(), detail: "the directory holds no disk images (.qcow2, .img, .raw, .vmdk, .vhd, .vhdx, .vdi, .iso)".into() });
+                    return Err(Error::File {
+                        path: f.display().to_string(),
+                        detail:
+                            "the directory holds no disk images (.qcow2, .img, .raw, .vmdk, .vhd, .vhdx, .vdi, .iso)"
+                                .into(),
+                    });
                 }
                 out.extend(found);
             } else {
@@ -322,10 +327,15 @@ impl CreateArgs {
     }
 
     pub fn spec(&self) -> ImageSpec {
-        let visibility = [("public", self.public), ("private", self.private), ("community", self.community), ("shared", self.shared)]
-            .into_iter()
-            .find(|(_, on)| *on)
-            .map(|(v, _)| v.to_owned());
+        let visibility = [
+            ("public", self.public),
+            ("private", self.private),
+            ("community", self.community),
+            ("shared", self.shared),
+        ]
+        .into_iter()
+        .find(|(_, on)| *on)
+        .map(|(v, _)| v.to_owned());
         ImageSpec {
             name: self.name.clone().unwrap_or_default(),
             id: self.id.clone(),
@@ -334,7 +344,13 @@ impl CreateArgs {
             visibility,
             min_disk: self.min_disk,
             min_ram: self.min_ram,
-            protected: if self.protected { Some(true) } else if self.unprotected { Some(false) } else { None },
+            protected: if self.protected {
+                Some(true)
+            } else if self.unprotected {
+                Some(false)
+            } else {
+                None
+            },
             tags: self.tags.clone(),
             properties: self.properties.clone(),
             owner: None,
@@ -392,8 +408,14 @@ fn session(g: &GlobalArgs) -> Result<(Session, stackdrop::config::profiles::Uplo
     use stackdrop::config::{self, process_env, ProfileStore, Secrets};
     let store = ProfileStore::default_location(&process_env);
     let secrets = Secrets::for_store(&store);
-    let opened =
-        config::open(g.os_cloud.as_deref(), &g.overrides(), &process_env, &store, &secrets, Some(&profile::ask_on_terminal))?;
+    let opened = config::open(
+        g.os_cloud.as_deref(),
+        &g.overrides(),
+        &process_env,
+        &store,
+        &secrets,
+        Some(&profile::ask_on_terminal),
+    )?;
     let defaults = opened.profile.as_ref().map(|p| p.defaults.clone()).unwrap_or_default();
     Ok((config::session(opened, &secrets)?, defaults))
 }
@@ -422,23 +444,36 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 spec.disk_format = defaults.disk_format.unwrap_or_default();
             }
             if let Some(p) = &args.project {
-                spec.owner = Some(stackdrop::openstack::identity::projects::resolve_id(&s, p, args.project_domain.as_deref()).await?);
+                spec.owner = Some(
+                    stackdrop::openstack::identity::projects::resolve_id(&s, p, args.project_domain.as_deref()).await?,
+                );
             }
             if let Some(uri) = &args.uri {
                 if spec.name.is_empty() {
                     return Err(Error::Config("give the image a NAME".into()));
                 }
                 let import = args.stores.import(ImportMethod::WebDownload { uri: uri.clone() });
-                let image = stackdrop::upload::import::create_from_uri(&s, &spec, &import, Duration::from_secs(args.wait_timeout), args.keep_on_failure).await?;
+                let image = stackdrop::upload::import::create_from_uri(
+                    &s,
+                    &spec,
+                    &import,
+                    Duration::from_secs(args.wait_timeout),
+                    args.keep_on_failure,
+                )
+                .await?;
                 return output::show_one(&mut out, &image.fields(), &args.output).map_err(io);
             }
             if args.stores.given() && !args.import {
-                return Err(Error::Config("--store, --all-stores and --allow-failure go with --import or --uri".into()));
+                return Err(Error::Config(
+                    "--store, --all-stores and --allow-failure go with --import or --uri".into(),
+                ));
             }
             let files = args.files()?;
             if files.len() > 1 {
                 if args.name.is_some() || args.id.is_some() {
-                    return Err(Error::Config("with several files each image is named after its file: give no NAME or --id".into()));
+                    return Err(Error::Config(
+                        "with several files each image is named after its file: give no NAME or --id".into(),
+                    ));
                 }
                 return create_many(&s, &spec, &files, &args, &mut out).await;
             }
@@ -452,7 +487,13 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                         let found = stackdrop::inspect::inspect_path(path).ok();
                         if let Some(v) = found.and_then(|f| f.virtual_size).filter(|v| *v > 0) {
                             let gib = v.div_ceil(1 << 30);
-                            eprintln!("{}", stackdrop::i18n::tf("cli.note.min_disk", &[("size", &progress::bytes(v)), ("gib", &gib)]));
+                            eprintln!(
+                                "{}",
+                                stackdrop::i18n::tf(
+                                    "cli.note.min_disk",
+                                    &[("size", &progress::bytes(v)), ("gib", &gib)]
+                                )
+                            );
                         }
                     }
                     let show = args.progress || std::io::stderr().is_terminal();
@@ -465,7 +506,9 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 }
                 None => {
                     if spec.name.is_empty() {
-                        return Err(Error::Config("give the image a NAME (or --file to name it after the file)".into()));
+                        return Err(Error::Config(
+                            "give the image a NAME (or --file to name it after the file)".into(),
+                        ));
                     }
                     if spec.disk_format.is_empty() {
                         spec.disk_format = "raw".into();
@@ -482,19 +525,46 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let get = |i: &Image, k: &str| i.0.get(k).cloned().unwrap_or(Value::Null);
             let (headers, rows): (Vec<&str>, Vec<Vec<Value>>) = if long {
                 (
-                    vec!["ID", "Name", "Disk Format", "Container Format", "Size", "Checksum", "Status", "Visibility", "Protected", "Project", "Tags"],
+                    vec![
+                        "ID",
+                        "Name",
+                        "Disk Format",
+                        "Container Format",
+                        "Size",
+                        "Checksum",
+                        "Status",
+                        "Visibility",
+                        "Protected",
+                        "Project",
+                        "Tags",
+                    ],
                     images
                         .iter()
                         .map(|i| {
-                            ["id", "name", "disk_format", "container_format", "size", "checksum", "status", "visibility", "protected", "owner", "tags"]
-                                .iter()
-                                .map(|k| get(i, k))
-                                .collect()
+                            [
+                                "id",
+                                "name",
+                                "disk_format",
+                                "container_format",
+                                "size",
+                                "checksum",
+                                "status",
+                                "visibility",
+                                "protected",
+                                "owner",
+                                "tags",
+                            ]
+                            .iter()
+                            .map(|k| get(i, k))
+                            .collect()
                         })
                         .collect(),
                 )
             } else {
-                (vec!["ID", "Name", "Status"], images.iter().map(|i| vec![get(i, "id"), get(i, "name"), get(i, "status")]).collect())
+                (
+                    vec!["ID", "Name", "Status"],
+                    images.iter().map(|i| vec![get(i, "id"), get(i, "name"), get(i, "status")]).collect(),
+                )
             };
             output::show_list(&mut out, &headers, &rows, &output).map_err(io)
         }
@@ -509,7 +579,13 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             if stores.stores.is_empty() && !stores.all_stores {
                 return Err(Error::Config("name the target stores with --store, or give --all-stores".into()));
             }
-            let img = stackdrop::upload::import::copy_image(&s, img.id(), &stores.import(ImportMethod::CopyImage), Duration::from_secs(600)).await?;
+            let img = stackdrop::upload::import::copy_image(
+                &s,
+                img.id(),
+                &stores.import(ImportMethod::CopyImage),
+                Duration::from_secs(600),
+            )
+            .await?;
             output::show_one(&mut out, &img.fields(), &output).map_err(io)
         }
         Command::Image(ImageCommand::Inspect { path, output }) => {
@@ -528,7 +604,10 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 .await;
                 if let Err(e) = r {
                     failed += 1;
-                    eprintln!("stackdrop: {}", stackdrop::i18n::tf("cli.delete_failed", &[("name", name), ("error", &e)]));
+                    eprintln!(
+                        "stackdrop: {}",
+                        stackdrop::i18n::tf("cli.delete_failed", &[("name", name), ("error", &e)])
+                    );
                 }
             }
             out.flush().map_err(io)?;
@@ -544,7 +623,9 @@ fn upload_options(args: &CreateArgs, progress: Option<stackdrop::upload::Progres
     let cancel = CancellationToken::new();
     watch_ctrl_c(cancel.clone());
     let import = args.import.then(|| args.stores.import(ImportMethod::GlanceDirect));
-    let on_warning: Option<stackdrop::upload::WarnFn> = Some(std::sync::Arc::new(|m: &str| eprintln!("\nstackdrop: {}", stackdrop::i18n::tf("cli.warning", &[("message", &m)]))));
+    let on_warning: Option<stackdrop::upload::WarnFn> = Some(std::sync::Arc::new(|m: &str| {
+        eprintln!("\nstackdrop: {}", stackdrop::i18n::tf("cli.warning", &[("message", &m)]))
+    }));
     UploadOptions {
         keep_on_failure: args.keep_on_failure,
         force: args.force,
@@ -558,7 +639,13 @@ fn upload_options(args: &CreateArgs, progress: Option<stackdrop::upload::Progres
 }
 
 /// Several files, `--parallel` at a time, one progress line each; a table of the outcomes.
-async fn create_many(s: &Session, spec: &ImageSpec, files: &[PathBuf], args: &CreateArgs, out: &mut dyn Write) -> Result<(), Error> {
+async fn create_many(
+    s: &Session,
+    spec: &ImageSpec,
+    files: &[PathBuf],
+    args: &CreateArgs,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
     let show = args.progress || std::io::stderr().is_terminal();
     let bars = progress::MultiBar::new(files.iter().map(|f| stackdrop::upload::local::image_name(f)).collect());
     let opts = upload_options(args, None);
@@ -580,7 +667,14 @@ async fn create_many(s: &Session, spec: &ImageSpec, files: &[PathBuf], args: &Cr
     for (path, r) in files.iter().zip(&results) {
         let file = json!(path.display().to_string());
         match r {
-            Ok(u) => rows.push(vec![file, json!(u.image.id()), json!(u.image.name()), json!(u.image.status()), json!(u.digests.md5), Value::Null]),
+            Ok(u) => rows.push(vec![
+                file,
+                json!(u.image.id()),
+                json!(u.image.name()),
+                json!(u.image.status()),
+                json!(u.digests.md5),
+                Value::Null,
+            ]),
             Err(e) => {
                 failed += 1;
                 rows.push(vec![file, Value::Null, Value::Null, json!("failed"), Value::Null, json!(e.to_string())]);
@@ -615,9 +709,30 @@ mod tests {
     #[test]
     fn openstack_image_create_flags_parse() {
         let cli = Cli::try_parse_from([
-            "stackdrop", "--os-cloud", "lab", "image", "create", "--disk-format", "qcow2", "--file", "c.qcow2",
-            "--public", "--property", "os_distro=cirros", "--property", "a=b=c", "--tag", "t1", "--min-disk", "1",
-            "--protected", "-f", "json", "-c", "id", "cirros",
+            "stackdrop",
+            "--os-cloud",
+            "lab",
+            "image",
+            "create",
+            "--disk-format",
+            "qcow2",
+            "--file",
+            "c.qcow2",
+            "--public",
+            "--property",
+            "os_distro=cirros",
+            "--property",
+            "a=b=c",
+            "--tag",
+            "t1",
+            "--min-disk",
+            "1",
+            "--protected",
+            "-f",
+            "json",
+            "-c",
+            "id",
+            "cirros",
         ])
         .unwrap();
         let Command::Image(ImageCommand::Create(a)) = cli.command else { panic!() };
@@ -641,13 +756,25 @@ mod tests {
 
     #[test]
     fn flags_become_overrides() {
-        let cli = Cli::try_parse_from(["stackdrop", "--os-region-name", "R2", "--insecure", "--os-username", "u", "image", "list"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "stackdrop",
+            "--os-region-name",
+            "R2",
+            "--insecure",
+            "--os-username",
+            "u",
+            "image",
+            "list",
+        ])
+        .unwrap();
         assert_eq!(cli.global.overrides(), json!({"region_name": "R2", "verify": false, "auth": {"username": "u"}}));
     }
 
     #[test]
     fn fields_fold_properties() {
-        let img = Image(json!({"id": "i", "name": "n", "os_distro": "cirros", "self": "/v2/images/i"}).as_object().unwrap().clone());
+        let img = Image(
+            json!({"id": "i", "name": "n", "os_distro": "cirros", "self": "/v2/images/i"}).as_object().unwrap().clone(),
+        );
         let f = img.fields();
         let props = f.iter().find(|(k, _)| k == "properties").unwrap();
         assert_eq!(props.1, json!({"os_distro": "cirros"}));

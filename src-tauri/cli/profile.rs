@@ -13,8 +13,8 @@ use stackdrop::openstack::check::{self, StepState};
 use stackdrop::openstack::{Error, Secret};
 
 use super::output::{self, Format, OutputArgs};
-use stackdrop::i18n::{t, tf};
 use super::GlobalArgs;
+use stackdrop::i18n::{t, tf};
 
 #[derive(Debug, Subcommand)]
 pub enum ProfileCommand {
@@ -262,7 +262,10 @@ pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Re
             // An openrc that asks for its password at `source` time: ask now, once.
             for c in cands.iter_mut().filter(|c| c.ask_secret) {
                 if save.secret_stdin || std::io::stdin().is_terminal() {
-                    eprintln!("stackdrop: {}", tf("cli.profile.asks", &[("file", &c.source), ("what", &c.profile.auth_type.secret_label())]));
+                    eprintln!(
+                        "stackdrop: {}",
+                        tf("cli.profile.asks", &[("file", &c.source), ("what", &c.profile.auth_type.secret_label())])
+                    );
                 }
                 c.secret = secret_for(&c.profile, save.secret_stdin)?;
             }

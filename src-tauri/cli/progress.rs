@@ -44,7 +44,15 @@ pub fn line(p: &Progress, width: usize) -> String {
     let frac = p.fraction();
     let filled = ((width as f64) * frac) as usize;
     let bar: String = (0..width)
-        .map(|i| if i < filled { '=' } else if i == filled && frac < 1.0 { '>' } else { ' ' })
+        .map(|i| {
+            if i < filled {
+                '='
+            } else if i == filled && frac < 1.0 {
+                '>'
+            } else {
+                ' '
+            }
+        })
         .collect();
     let mut s = format!("[{bar}] {:>3.0}%  {} / {}", frac * 100.0, bytes(p.sent), bytes(p.total));
     if p.phase == Phase::Uploading && p.rate > 0.0 {

@@ -41,7 +41,12 @@ pub fn search_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-fn first_existing(env_var: Option<String>, stem: &str, dirs: &[PathBuf], searched: &mut Vec<PathBuf>) -> Option<PathBuf> {
+fn first_existing(
+    env_var: Option<String>,
+    stem: &str,
+    dirs: &[PathBuf],
+    searched: &mut Vec<PathBuf>,
+) -> Option<PathBuf> {
     if let Some(p) = env_var.filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
         searched.push(p.clone());
@@ -63,10 +68,8 @@ fn first_existing(env_var: Option<String>, stem: &str, dirs: &[PathBuf], searche
 pub fn read_clouds_file(path: &Path) -> Result<BTreeMap<String, Value>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
-    let doc: Value = serde_yaml_ng::from_str(&text).map_err(|e| Error::File {
-        path: path.display().to_string(),
-        detail: format!("not valid YAML: {e}"),
-    })?;
+    let doc: Value = serde_yaml_ng::from_str(&text)
+        .map_err(|e| Error::File { path: path.display().to_string(), detail: format!("not valid YAML: {e}") })?;
     match doc.get("clouds") {
         Some(Value::Object(m)) => Ok(m.clone().into_iter().collect()),
         Some(_) => Err(Error::File { path: path.display().to_string(), detail: "'clouds' is not a mapping".into() }),
@@ -224,19 +227,22 @@ pub fn cloud_from_entry(name: &str, e: &Value) -> Result<Cloud> {
         }
     };
     let need = |p: &str, what: &str| {
-        s(p).ok_or_else(|| Error::Config(format!("cloud '{name}': {what} is missing (auth.{})", p.rsplit('/').next().unwrap_or(p))))
+        s(p).ok_or_else(|| {
+            Error::Config(format!("cloud '{name}': {what} is missing (auth.{})", p.rsplit('/').next().unwrap_or(p)))
+        })
     };
     let auth_url_s = need("/auth/auth_url", "the auth URL")?;
     let auth_url = Url::parse(&auth_url_s)
         .map_err(|err| Error::Config(format!("cloud '{name}': auth_url {auth_url_s:?} is not a URL ({err})")))?;
     if let Some(v) = s("/identity_api_version") {
         if !v.starts_with('3') {
-            return Err(Error::Config(format!("cloud '{name}': identity_api_version {v} is not supported; Keystone v3 is required")));
+            return Err(Error::Config(format!(
+                "cloud '{name}': identity_api_version {v} is not supported; Keystone v3 is required"
+            )));
         }
     }
-    let default_domain = s("/auth/default_domain_id")
-        .map(Domain::Id)
-        .or_else(|| s("/auth/default_domain_name").map(Domain::Name));
+    let default_domain =
+        s("/auth/default_domain_id").map(Domain::Id).or_else(|| s("/auth/default_domain_name").map(Domain::Name));
     let domain = |id: &str, name_: &str| -> Option<Domain> {
         s(id).map(Domain::Id).or_else(|| s(name_).map(Domain::Name)).or_else(|| default_domain.clone())
     };
@@ -247,7 +253,9 @@ pub fn cloud_from_entry(name: &str, e: &Value) -> Result<Cloud> {
         match s("/auth/username") {
             Some(n) => {
                 let d = domain("/auth/user_domain_id", "/auth/user_domain_name").ok_or_else(|| {
-                    Error::Config(format!("cloud '{name}': user '{n}' needs a domain (user_domain_name or user_domain_id)"))
+                    Error::Config(format!(
+                        "cloud '{name}': user '{n}' needs a domain (user_domain_name or user_domain_id)"
+                    ))
                 })?;
                 Ok(Some(User::Name { name: n, domain: d }))
             }
@@ -297,7 +305,9 @@ pub fn cloud_from_entry(name: &str, e: &Value) -> Result<Cloud> {
         Scope::ProjectId(id)
     } else if let Some(p) = s("/auth/project_name").or_else(|| s("/auth/tenant_name")) {
         let d = domain("/auth/project_domain_id", "/auth/project_domain_name").ok_or_else(|| {
-            Error::Config(format!("cloud '{name}': project '{p}' needs a domain (project_domain_name or project_domain_id)"))
+            Error::Config(format!(
+                "cloud '{name}': project '{p}' needs a domain (project_domain_name or project_domain_id)"
+            ))
         })?;
         Scope::ProjectName { name: p, domain: d }
     } else {
@@ -360,7 +370,10 @@ mod tests {
         let c = resolve(None, &json!({}), &env).unwrap();
         assert_eq!(c.name, "envvars");
         assert_eq!(c.auth_url.as_str(), "http://devstack-debug/identity");
-        assert_eq!(c.credentials.scope, Scope::ProjectName { name: "admin".into(), domain: Domain::Name("Default".into()) });
+        assert_eq!(
+            c.credentials.scope,
+            Scope::ProjectName { name: "admin".into(), domain: Domain::Name("Default".into()) }
+        );
         match &c.credentials.method {
             AuthMethod::Password { user, password } => {
                 assert_eq!(*user, User::Name { name: "admin".into(), domain: Domain::Name("Default".into()) });
@@ -402,7 +415,9 @@ mod tests {
         let entry = json!({"auth": {"auth_url": "http://k/v3", "application_credential_id": "ac",
             "application_credential_secret": "s"}});
         let c = cloud_from_entry("x", &entry).unwrap();
-        assert!(matches!(c.credentials.method, AuthMethod::ApplicationCredential { ref id, .. } if id.as_deref() == Some("ac")));
+        assert!(
+            matches!(c.credentials.method, AuthMethod::ApplicationCredential { ref id, .. } if id.as_deref() == Some("ac"))
+        );
         assert_eq!(c.credentials.scope, Scope::Unscoped);
     }
 

@@ -119,7 +119,10 @@ pub fn read_clouds_yaml(path: &Path, secure: Option<&Path>) -> Result<Vec<Candid
 
 fn sibling_secure(path: &Path) -> Option<PathBuf> {
     let dir = path.parent()?;
-    ["secure.yaml", "secure.yml", "secure.json"].iter().map(|n| dir.join(n)).find(|p| p.is_file() && !same_file(p, path))
+    ["secure.yaml", "secure.yml", "secure.json"]
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file() && !same_file(p, path))
 }
 
 /// clouds.yaml + secure.yaml from where openstacksdk looks (`OS_CLIENT_CONFIG_FILE`, the
@@ -176,7 +179,9 @@ fn openrc_name(path: &Path) -> String {
 /// The process's `OS_*` variables, as openstackclient's `envvars` cloud.
 pub fn read_env(name: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Candidate> {
     if env("OS_AUTH_URL").is_none_or(|v| v.is_empty()) {
-        return Err(Error::Config("OS_AUTH_URL is not set: source an openrc file first, or import the file itself".into()));
+        return Err(Error::Config(
+            "OS_AUTH_URL is not set: source an openrc file first, or import the file itself".into(),
+        ));
     }
     let (profile, secret) = Profile::from_entry(name, &env_cloud(env))?;
     Ok(Candidate { profile, secret, ask_secret: false, source: "environment".into() })
@@ -196,7 +201,10 @@ pub fn read_file(path: &Path, name: Option<&str>, env: &dyn Fn(&str) -> Option<S
         // `--name` with a clouds.yaml picks that one cloud.
         all.retain(|c| c.profile.name == n);
         if all.is_empty() {
-            return Err(Error::File { path: path.display().to_string(), detail: format!("there is no cloud '{n}' in it") });
+            return Err(Error::File {
+                path: path.display().to_string(),
+                detail: format!("there is no cloud '{n}' in it"),
+            });
         }
     }
     Ok(all)
@@ -209,11 +217,15 @@ pub fn is_settings_file(path: &Path) -> bool {
     let named = [".yaml", ".yml", ".json", ".sh", ".rc"].iter().any(|e| name.ends_with(e)) || name.contains("openrc");
     named
         && path.is_file()
-        && read_text(path).is_ok_and(|t| openrc::looks_like_openrc(&t) || t.lines().any(|l| l.trim_start().starts_with("clouds") || l.contains("\"clouds\"")))
+        && read_text(path).is_ok_and(|t| {
+            openrc::looks_like_openrc(&t)
+                || t.lines().any(|l| l.trim_start().starts_with("clouds") || l.contains("\"clouds\""))
+        })
 }
 
 fn read_text(path: &Path) -> Result<String> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
     if meta.is_dir() {
         return Err(Error::File { path: path.display().to_string(), detail: "it is a folder".into() });
     }
@@ -223,7 +235,8 @@ fn read_text(path: &Path) -> Result<String> {
             detail: "it is larger than 4 MiB; not a clouds.yaml or openrc".into(),
         });
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
     String::from_utf8(bytes)
         .map_err(|_| Error::File { path: path.display().to_string(), detail: "it is not text (not UTF-8)".into() })
 }
@@ -308,7 +321,9 @@ pub fn keyring_refusal(e: KeyringError) -> Error {
              Start the desktop's keyring (GNOME Keyring, KWallet) and try again, or save without the secret \
              and type it in when it is needed (CLI: --no-keyring; app: \"Ask each time\")"
         )),
-        KeyringError::Failed(d) => Error::Keyring(format!("the OS keyring refused the secret ({d}); nothing was saved")),
+        KeyringError::Failed(d) => {
+            Error::Keyring(format!("the OS keyring refused the secret ({d}); nothing was saved"))
+        }
     }
 }
 

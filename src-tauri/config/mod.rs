@@ -262,7 +262,11 @@ mod tests {
         };
         let o = open(Some("prod"), &json!({}), &env_with(None), &store, &secrets, Some(&ask)).unwrap();
         assert_eq!(*asked.borrow(), "prod: no password is saved for it");
-        assert_eq!(o.cloud.auth_url.as_str(), "http://from-profile/v3", "the profile, not clouds.yaml's cloud of the same name");
+        assert_eq!(
+            o.cloud.auth_url.as_str(),
+            "http://from-profile/v3",
+            "the profile, not clouds.yaml's cloud of the same name"
+        );
         assert_eq!(password(&o.cloud), "typed");
         // OS_PASSWORD fills in, as it does for clouds.yaml; the keyring wins over it.
         let o = open(Some("prod"), &json!({}), &env_with(Some("env-pw")), &store, &secrets, None).unwrap();

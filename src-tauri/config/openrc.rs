@@ -73,7 +73,8 @@ pub fn parse(path: &Path, text: &str, env: &dyn Fn(&str) -> Option<String>) -> R
             }
             _ => {}
         }
-        let assignment = line.strip_prefix("export").filter(|r| r.starts_with(char::is_whitespace)).map(str::trim_start);
+        let assignment =
+            line.strip_prefix("export").filter(|r| r.starts_with(char::is_whitespace)).map(str::trim_start);
         let assignment = assignment.unwrap_or(line);
         let Some((name, value)) = assignment.split_once('=') else {
             if line.starts_with("export") {
@@ -131,9 +132,15 @@ fn empty_check(line: &str) -> Option<String> {
 
 /// A shell word on the right of `=`: single quotes literal, double quotes and bare words
 /// with `$VAR` / `${VAR}` expanded; a trailing comment after a bare word dropped.
-fn unquote(v: &str, vars: &BTreeMap<String, String>, env: &dyn Fn(&str) -> Option<String>) -> std::result::Result<String, String> {
+fn unquote(
+    v: &str,
+    vars: &BTreeMap<String, String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> std::result::Result<String, String> {
     if v.contains("$(") || v.contains('`') {
-        return Err("the value runs a command (`$(…)` or backquotes); Stackdrop reads openrc files, never runs them".into());
+        return Err(
+            "the value runs a command (`$(…)` or backquotes); Stackdrop reads openrc files, never runs them".into()
+        );
     }
     let mut out = String::new();
     let mut chars = v.chars().peekable();
@@ -171,7 +178,9 @@ fn unquote(v: &str, vars: &BTreeMap<String, String>, env: &dyn Fn(&str) -> Optio
                 }
                 match vars.get(&name).cloned().or_else(|| env(&name)) {
                     Some(x) => out.push_str(&x),
-                    None => return Err(format!("the value uses ${name}, which neither the file nor the environment sets")),
+                    None => {
+                        return Err(format!("the value uses ${name}, which neither the file nor the environment sets"))
+                    }
                 }
             }
             (None, c) if c.is_whitespace() => {

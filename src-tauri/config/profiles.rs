@@ -340,7 +340,8 @@ impl ProfileStore {
 
     /// What keeps this file's keyring entries apart from the default file's.
     pub fn keyring_namespace(&self) -> Option<String> {
-        self.own_place.then(|| std::path::absolute(&self.dir).unwrap_or_else(|_| self.dir.clone()).display().to_string())
+        self.own_place
+            .then(|| std::path::absolute(&self.dir).unwrap_or_else(|_| self.dir.clone()).display().to_string())
     }
 
     pub fn path(&self) -> PathBuf {
@@ -362,10 +363,8 @@ impl ProfileStore {
         let entries = super::import::parse_clouds_text(&path, &text)?;
         let mut out = BTreeMap::new();
         for (name, entry) in entries {
-            let (p, _) = Profile::from_entry(&name, &entry).map_err(|e| Error::File {
-                path: path.display().to_string(),
-                detail: e.to_string(),
-            })?;
+            let (p, _) = Profile::from_entry(&name, &entry)
+                .map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
             out.insert(name, p);
         }
         Ok(out)
@@ -487,7 +486,9 @@ mod tests {
         all.insert("lab".to_owned(), p.clone());
         store.save(&all).unwrap();
         let text = std::fs::read_to_string(store.path()).unwrap();
-        assert!(text.starts_with("# Stackdrop's cloud profiles") && text.contains("auth_url: http://127.0.0.1:5000/v3"));
+        assert!(
+            text.starts_with("# Stackdrop's cloud profiles") && text.contains("auth_url: http://127.0.0.1:5000/v3")
+        );
         assert!(!text.contains("s3cret-x"));
         assert_eq!(store.load().unwrap()["lab"], p);
         assert_eq!(std::fs::read_dir(dir.path().join("sd")).unwrap().count(), 1, "no temporary file left");

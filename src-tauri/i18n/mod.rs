@@ -164,8 +164,14 @@ mod tests {
 
     #[test]
     fn fills_placeholders_and_follows_the_language() {
-        assert_eq!(lookup("err.stalled", Lang::En).unwrap(), "the upload stalled: the server accepted no data for {secs} s");
+        assert_eq!(
+            lookup("err.stalled", Lang::En).unwrap(),
+            "the upload stalled: the server accepted no data for {secs} s"
+        );
         assert!(lookup("err.stalled", Lang::Ko).unwrap().contains("{secs}초"));
-        assert_eq!(tf("err.timeout", &[("url", &"http://x")]), format!("{}", t("err.timeout").replace("{url}", "http://x")));
+        assert_eq!(
+            tf("err.timeout", &[("url", &"http://x")]),
+            format!("{}", t("err.timeout").replace("{url}", "http://x"))
+        );
     }
 }

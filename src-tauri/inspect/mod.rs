@@ -240,7 +240,10 @@ mod tests {
             h[8..16].copy_from_slice(&u64::MAX.to_be_bytes());
             h[16..20].copy_from_slice(&u32::MAX.to_be_bytes());
         });
-        assert_eq!(i.refusals, ["it has a backing file ((unreadable name)): Glance refuses qcow2 images that point to other files"]);
+        assert_eq!(
+            i.refusals,
+            ["it has a backing file ((unreadable name)): Glance refuses qcow2 images that point to other files"]
+        );
         let i = qcow2(3, |h| h[20..24].copy_from_slice(&0u32.to_be_bytes()));
         assert!(i.refusals[0].contains("cluster size 2^0"), "{i:?}");
         let i = qcow2(3, |h| h[100..104].copy_from_slice(&u32::MAX.to_be_bytes()));
@@ -302,7 +305,10 @@ mod tests {
         let mut v = vec![0u8; 0x48];
         v[0x40..0x44].copy_from_slice(&0xbeda107fu32.to_le_bytes());
         let i = inspect(&mut v.as_slice()).unwrap();
-        assert_eq!((i.format.as_str(), i.refusals.as_slice()), ("vdi", &["the vdi header is truncated".to_string()][..]));
+        assert_eq!(
+            (i.format.as_str(), i.refusals.as_slice()),
+            ("vdi", &["the vdi header is truncated".to_string()][..])
+        );
     }
 
     #[test]

@@ -17,7 +17,8 @@ pub fn inspect(footer: &[u8], len: u64) -> Inspection {
     let (heads, spt) = (footer[58] as u64, footer[59] as u64);
     let chs = cyl * heads * spt * 512;
     let max_chs = 65535 * 16 * 255 * 512;
-    i.virtual_size = Some(if TRUSTS_CURRENT_SIZE.iter().any(|c| **c == creator) || chs >= max_chs { current } else { chs });
+    i.virtual_size =
+        Some(if TRUSTS_CURRENT_SIZE.iter().any(|c| **c == creator) || chs >= max_chs { current } else { chs });
     i.detail("creator", String::from_utf8_lossy(&creator).trim_end_matches('\0'));
     match kind {
         2 => i.detail("type", "fixed"),

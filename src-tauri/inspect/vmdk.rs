@@ -9,7 +9,8 @@ const MAX_DESCRIPTOR: u64 = 64 * 1024;
 
 pub fn inspect_sparse(src: &mut dyn Source, head: &[u8]) -> std::io::Result<Inspection> {
     let mut i = Inspection::new("vmdk", src.len());
-    let (Some(capacity), Some(desc_sector), Some(desc_sectors)) = (le64(head, 12), le64(head, 28), le64(head, 36)) else {
+    let (Some(capacity), Some(desc_sector), Some(desc_sectors)) = (le64(head, 12), le64(head, 28), le64(head, 36))
+    else {
         i.refuse("the vmdk header is truncated");
         return Ok(i);
     };
@@ -37,7 +38,8 @@ pub fn inspect_sparse(src: &mut dyn Source, head: &[u8]) -> std::io::Result<Insp
 /// A text descriptor file (monolithicFlat, twoGbMaxExtent…): the data lives in other files.
 pub fn inspect_descriptor_file(head: &[u8], len: u64, src: &mut dyn Source) -> std::io::Result<Inspection> {
     let mut i = Inspection::new("vmdk", len);
-    let text = if len as usize > head.len() { src.read_at(0, len.min(MAX_DESCRIPTOR) as usize)? } else { head.to_vec() };
+    let text =
+        if len as usize > head.len() { src.read_at(0, len.min(MAX_DESCRIPTOR) as usize)? } else { head.to_vec() };
     let total = judge_descriptor(&mut i, &text, true);
     i.virtual_size = total;
     Ok(i)

@@ -65,11 +65,7 @@ impl Catalog {
                     service_type: service_type.to_owned(),
                     service_name: service_name.to_owned(),
                     interface: ep.get("interface").and_then(Value::as_str).unwrap_or("public").to_owned(),
-                    region: ep
-                        .get("region_id")
-                        .or_else(|| ep.get("region"))
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
+                    region: ep.get("region_id").or_else(|| ep.get("region")).and_then(Value::as_str).map(str::to_owned),
                     url: url.to_owned(),
                 });
             }
@@ -117,10 +113,13 @@ impl Catalog {
         let mut services: Vec<Value> = Vec::new();
         for e in self.endpoints.iter().filter(|e| service_types.contains(&e.service_type.as_str())) {
             let ep = serde_json::json!({"interface": e.interface, "region_id": e.region, "url": e.url});
-            let existing = services.iter_mut().find(|s| s["type"] == e.service_type.as_str() && s["name"] == e.service_name.as_str());
+            let existing = services
+                .iter_mut()
+                .find(|s| s["type"] == e.service_type.as_str() && s["name"] == e.service_name.as_str());
             match existing {
                 Some(s) => s["endpoints"].as_array_mut().expect("built here").push(ep),
-                None => services.push(serde_json::json!({"type": e.service_type, "name": e.service_name, "endpoints": [ep]})),
+                None => services
+                    .push(serde_json::json!({"type": e.service_type, "name": e.service_name, "endpoints": [ep]})),
             }
         }
         Value::Array(services)
@@ -177,7 +176,10 @@ mod tests {
     fn to_json_round_trips_the_chosen_services() {
         let c = catalog();
         let again = Catalog::from_json(&c.to_json(&["image"]));
-        assert_eq!(again.endpoints, c.endpoints.iter().filter(|e| e.service_type == "image").cloned().collect::<Vec<_>>());
+        assert_eq!(
+            again.endpoints,
+            c.endpoints.iter().filter(|e| e.service_type == "image").cloned().collect::<Vec<_>>()
+        );
     }
 
     #[test]

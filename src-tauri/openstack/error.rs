@@ -101,10 +101,14 @@ impl fmt::Display for Error {
         use crate::i18n::{t, tf};
         match self {
             Error::Config(m) => write!(f, "{m}"),
-            Error::Unreachable { url, detail } => f.write_str(&tf("err.unreachable", &[("url", url), ("detail", detail)])),
+            Error::Unreachable { url, detail } => {
+                f.write_str(&tf("err.unreachable", &[("url", url), ("detail", detail)]))
+            }
             Error::Tls { url, detail } => f.write_str(&tf("err.tls", &[("url", url), ("detail", detail)])),
             Error::Timeout { url } => f.write_str(&tf("err.timeout", &[("url", url)])),
-            Error::Connection { url, detail } => f.write_str(&tf("err.connection", &[("url", url), ("detail", detail)])),
+            Error::Connection { url, detail } => {
+                f.write_str(&tf("err.connection", &[("url", url), ("detail", detail)]))
+            }
             Error::AuthFailed { auth_url, method } => f.write_str(&match *method {
                 "password" => tf("err.auth.password", &[("url", auth_url)]),
                 "application credential" => tf("err.auth.appcred", &[("url", auth_url)]),
@@ -144,7 +148,9 @@ impl fmt::Display for Error {
                     f.write_str(&tf("err.no_endpoint.available", &[("list", &available.join(", "))]))
                 }
             }
-            Error::BadResponse { url, detail } => f.write_str(&tf("err.bad_response", &[("url", url), ("detail", detail)])),
+            Error::BadResponse { url, detail } => {
+                f.write_str(&tf("err.bad_response", &[("url", url), ("detail", detail)]))
+            }
             Error::File { path, detail } => f.write_str(&tf("err.file", &[("path", path), ("detail", detail)])),
             Error::Verification { image_id, detail } => {
                 f.write_str(&tf("err.verification", &[("id", image_id), ("detail", detail)]))
@@ -152,7 +158,9 @@ impl fmt::Display for Error {
             Error::Refused { path, reasons } => {
                 f.write_str(&tf("err.refused", &[("path", path), ("reasons", &reasons.join("; "))]))
             }
-            Error::Import { image_id, detail } => f.write_str(&tf("err.import", &[("id", image_id), ("detail", detail)])),
+            Error::Import { image_id, detail } => {
+                f.write_str(&tf("err.import", &[("id", image_id), ("detail", detail)]))
+            }
             Error::Stalled { secs } => f.write_str(&tf("err.stalled", &[("secs", secs)])),
             Error::Cancelled => f.write_str(t("err.cancelled")),
             Error::Keyring(m) => write!(f, "{m}"),
@@ -292,11 +300,7 @@ mod tests {
 
     #[test]
     fn upload_error_names_the_deleted_image() {
-        let e = Error::Upload {
-            cause: Box::new(Error::Cancelled),
-            image_id: "abc".into(),
-            cleanup: Cleanup::Deleted,
-        };
+        let e = Error::Upload { cause: Box::new(Error::Cancelled), image_id: "abc".into(), cleanup: Cleanup::Deleted };
         assert_eq!(e.to_string(), "cancelled; image abc was deleted");
         assert!(e.is_cancelled());
     }

@@ -120,7 +120,13 @@ impl Http {
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 let body = resp.text().await.unwrap_or_default();
-                Err(Error::Api { service, method: method.to_owned(), url: url.to_owned(), status, message: clean_message(&body) })
+                Err(Error::Api {
+                    service,
+                    method: method.to_owned(),
+                    url: url.to_owned(),
+                    status,
+                    message: clean_message(&body),
+                })
             }
             Err(e) => Err(transport_error(url, &e)),
         }
@@ -167,7 +173,9 @@ pub fn transport_error(url: &str, e: &reqwest::Error) -> Error {
     if e.is_timeout() && e.is_connect() {
         return Error::Unreachable {
             url,
-            detail: "no answer while connecting (to the TCP or TLS handshake): check the host, the port and http vs https".into(),
+            detail:
+                "no answer while connecting (to the TCP or TLS handshake): check the host, the port and http vs https"
+                    .into(),
         };
     }
     if e.is_timeout() {
@@ -230,12 +238,21 @@ mod tests {
         assert_eq!(join(&base, "/v2/images/x/file").as_str(), "http://10.0.0.1/image/v2/images/x/file");
         let base = reqwest::Url::parse("http://10.0.0.1:9292/").unwrap();
         assert_eq!(join(&base, "v2/images").as_str(), "http://10.0.0.1:9292/v2/images");
-        assert_eq!(join(&base, "/v2/images?marker=a&limit=2").as_str(), "http://10.0.0.1:9292/v2/images?marker=a&limit=2");
+        assert_eq!(
+            join(&base, "/v2/images?marker=a&limit=2").as_str(),
+            "http://10.0.0.1:9292/v2/images?marker=a&limit=2"
+        );
     }
 
     #[test]
     fn transient_faults() {
-        let api = |status| Error::Api { service: Service::Image, method: "GET".into(), url: String::new(), status, message: String::new() };
+        let api = |status| Error::Api {
+            service: Service::Image,
+            method: "GET".into(),
+            url: String::new(),
+            status,
+            message: String::new(),
+        };
         assert!(is_transient(&api(503)) && is_transient(&api(502)));
         assert!(!is_transient(&api(404)) && !is_transient(&api(409)));
         assert!(is_transient(&Error::Timeout { url: String::new() }));

@@ -27,7 +27,8 @@ pub struct Backoff {
 
 impl Backoff {
     /// 200 ms, 400 ms, 800 ms … up to 5 s, plus up to 50 %.
-    pub const DEFAULT: Backoff = Backoff { first: Duration::from_millis(200), max: Duration::from_secs(5), jitter: 0.5 };
+    pub const DEFAULT: Backoff =
+        Backoff { first: Duration::from_millis(200), max: Duration::from_secs(5), jitter: 0.5 };
 
     /// The delay before try number `attempt + 1` (`attempt` ≥ 1 failures so far).
     pub fn delay(&self, attempt: u32) -> Duration {
@@ -57,7 +58,12 @@ impl RetryPolicy {
 /// Run `op` (given the number of earlier tries, 0 first) until it succeeds, fails with an
 /// error `retryable` refuses, or the policy's retries are spent; the last error is returned.
 /// Each retry is logged with `what` at debug level.
-pub async fn retry<T, E, F, Fut>(policy: RetryPolicy, what: &str, mut op: F, retryable: impl Fn(&E) -> bool) -> Result<T, E>
+pub async fn retry<T, E, F, Fut>(
+    policy: RetryPolicy,
+    what: &str,
+    mut op: F,
+    retryable: impl Fn(&E) -> bool,
+) -> Result<T, E>
 where
     E: std::fmt::Display,
     F: FnMut(u32) -> Fut,
@@ -90,7 +96,12 @@ pub enum Polled<T, S> {
 /// Look with `check` until it is [`Polled::Ready`] or fails; the delays grow as `backoff`
 /// says (`jitter` ignored: nobody else is waiting on the same image). When `timeout` passes
 /// with the status still pending, `timed_out` turns the last pending state into the error.
-pub async fn poll_until<T, S, E, F, Fut>(backoff: Backoff, timeout: Duration, mut check: F, timed_out: impl FnOnce(S) -> E) -> Result<T, E>
+pub async fn poll_until<T, S, E, F, Fut>(
+    backoff: Backoff,
+    timeout: Duration,
+    mut check: F,
+    timed_out: impl FnOnce(S) -> E,
+) -> Result<T, E>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Polled<T, S>, E>>,
@@ -105,8 +116,10 @@ where
             Polled::Pending(_) => {}
         }
         looks += 1;
-        tokio::time::sleep(plain.delay(looks).min(deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(10))))
-            .await;
+        tokio::time::sleep(
+            plain.delay(looks).min(deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(10))),
+        )
+        .await;
     }
 }
 
@@ -146,7 +159,10 @@ mod tests {
         };
         assert_eq!(retry(RetryPolicy::REQUESTS, "t", flaky, |_| true).await, Ok(2));
         assert_eq!(calls.swap(0, Ordering::SeqCst), 3);
-        assert_eq!(retry(RetryPolicy::REQUESTS, "t", flaky, |e: &String| !e.ends_with('0')).await, Err("transient 0".into()));
+        assert_eq!(
+            retry(RetryPolicy::REQUESTS, "t", flaky, |e: &String| !e.ends_with('0')).await,
+            Err("transient 0".into())
+        );
         assert_eq!(calls.swap(0, Ordering::SeqCst), 1, "a final error is not repeated");
         let never = |n: u32| async move { Err::<(), _>(format!("down {n}")) };
         assert_eq!(retry(RetryPolicy::REQUESTS, "t", never, |_| true).await, Err("down 3".into()));
@@ -172,6 +188,9 @@ mod tests {
         let waited = started.elapsed();
         assert!(waited >= Duration::from_secs(30) && waited < Duration::from_secs(36), "{waited:?}");
         let broken = || async { Err::<Polled<(), &str>, _>("killed".to_owned()) };
-        assert_eq!(poll_until(Backoff::DEFAULT, Duration::from_secs(30), broken, |s| s.to_owned()).await, Err("killed".into()));
+        assert_eq!(
+            poll_until(Backoff::DEFAULT, Duration::from_secs(30), broken, |s| s.to_owned()).await,
+            Err("killed".into())
+        );
     }
 }

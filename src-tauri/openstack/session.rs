@@ -125,7 +125,10 @@ impl Session {
             return None;
         }
         let _ = self.identity_url.set(Url::parse(blob["identity_url"].as_str()?).ok()?);
-        if let (Some(root), Some(version)) = (blob.pointer("/image/root").and_then(Value::as_str), blob.pointer("/image/version").and_then(Value::as_str)) {
+        if let (Some(root), Some(version)) = (
+            blob.pointer("/image/root").and_then(Value::as_str),
+            blob.pointer("/image/version").and_then(Value::as_str),
+        ) {
             if let Ok(root) = Url::parse(root) {
                 let _ = self.image.set(ImageService { root, version: ImageApiVersion { id: version.to_owned() } });
             }
@@ -155,10 +158,7 @@ impl Session {
     /// The Keystone v3 base URL (discovered once).
     pub async fn identity_url(&self) -> Result<Url> {
         self.restore().await;
-        self.identity_url
-            .get_or_try_init(|| identity::discover_v3(&self.http, &self.cloud.auth_url))
-            .await
-            .cloned()
+        self.identity_url.get_or_try_init(|| identity::discover_v3(&self.http, &self.cloud.auth_url)).await.cloned()
     }
 
     /// A token with more than two minutes left: the cached one, or a new one.
@@ -195,7 +195,8 @@ impl Session {
                     Some(u) => u.clone(),
                     None => {
                         let token = self.token().await?;
-                        let raw = token.catalog.endpoint("image", self.cloud.interface, self.cloud.region.as_deref())?;
+                        let raw =
+                            token.catalog.endpoint("image", self.cloud.interface, self.cloud.region.as_deref())?;
                         Url::parse(&raw).map_err(|e| Error::BadResponse {
                             url: self.cloud.auth_url.to_string(),
                             detail: format!("the catalog's image endpoint {raw:?} is not a URL ({e})"),

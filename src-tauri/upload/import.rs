@@ -109,7 +109,13 @@ pub async fn targets(session: &Session, import: &Import) -> Result<Vec<String>> 
 /// Follow an import until the image is `active`, no store is pending
 /// (`os_glance_importing_to_stores`) and every target store holds it (`stores`); fail on
 /// `os_glance_failed_import` unless allowed (then a failed store counts as done).
-pub async fn wait_import(session: &Session, id: &str, timeout: Duration, import: &Import, on_status: &(dyn Fn(&str) + Sync)) -> Result<Image> {
+pub async fn wait_import(
+    session: &Session,
+    id: &str,
+    timeout: Duration,
+    import: &Import,
+    on_status: &(dyn Fn(&str) + Sync),
+) -> Result<Image> {
     let targets = &targets(session, import).await?;
     let started = Instant::now();
     // web-download starts from `queued`; back in `queued` after running means failure.
@@ -124,15 +130,26 @@ pub async fn wait_import(session: &Session, id: &str, timeout: Duration, import:
             seen_running.store(true, Ordering::Relaxed);
         }
         if !failed.is_empty() && !import.allow_failure {
-            return Err(fail(format!("the import into store(s) {} failed (os_glance_failed_import)", failed.join(", "))));
+            return Err(fail(format!(
+                "the import into store(s) {} failed (os_glance_failed_import)",
+                failed.join(", ")
+            )));
         }
         let present = csv(&image, "stores");
         let reached = targets.iter().all(|t| present.contains(t) || failed.contains(t));
         match image.status() {
             "active" if pending.is_empty() && reached => return Ok(Polled::Ready(image)),
-            "killed" | "deleted" | "deactivated" => return Err(fail(format!("Glance put it in status '{}'", image.status()))),
-            "queued" if seen_running.load(Ordering::Relaxed) || !failed.is_empty() || started.elapsed() > Duration::from_secs(120) => {
-                return Err(fail("Glance gave up on the import (the image is back to 'queued'; see Glance's task log)".into()))
+            "killed" | "deleted" | "deactivated" => {
+                return Err(fail(format!("Glance put it in status '{}'", image.status())))
+            }
+            "queued"
+                if seen_running.load(Ordering::Relaxed)
+                    || !failed.is_empty()
+                    || started.elapsed() > Duration::from_secs(120) =>
+            {
+                return Err(fail(
+                    "Glance gave up on the import (the image is back to 'queued'; see Glance's task log)".into(),
+                ))
             }
             _ => {}
         }
@@ -146,11 +163,19 @@ pub async fn wait_import(session: &Session, id: &str, timeout: Duration, import:
 
 /// web-download: create the image and let Glance fetch `uri`; the image is removed when the
 /// import fails (unless `keep_on_failure`).
-pub async fn create_from_uri(session: &Session, spec: &ImageSpec, import: &Import, timeout: Duration, keep_on_failure: bool) -> Result<Image> {
+pub async fn create_from_uri(
+    session: &Session,
+    spec: &ImageSpec,
+    import: &Import,
+    timeout: Duration,
+    keep_on_failure: bool,
+) -> Result<Image> {
     check_offered(session, import).await?;
     let mut spec = spec.clone();
     if spec.disk_format.is_empty() {
-        return Err(Error::Config("web-download needs --disk-format: Stackdrop cannot read a remote file's headers".into()));
+        return Err(Error::Config(
+            "web-download needs --disk-format: Stackdrop cannot read a remote file's headers".into(),
+        ));
     }
     spec.container_format = if spec.container_format.is_empty() { "bare".into() } else { spec.container_format };
     let images = session.images();
@@ -164,11 +189,7 @@ pub async fn create_from_uri(session: &Session, spec: &ImageSpec, import: &Impor
     match result {
         Ok(img) => Ok(img),
         Err(cause) => {
-            let cleanup = if keep_on_failure {
-                Cleanup::Kept
-            } else {
-                super::remove(session, &id).await
-            };
+            let cleanup = if keep_on_failure { Cleanup::Kept } else { super::remove(session, &id).await };
             Err(Error::Upload { cause: Box::new(cause), image_id: id, cleanup })
         }
     }
@@ -187,10 +208,23 @@ mod tests {
 
     #[test]
     fn import_bodies() {
-        let i = Import { method: ImportMethod::WebDownload { uri: "http://h/x.qcow2".into() }, stores: vec![], all_stores: false, allow_failure: false };
+        let i = Import {
+            method: ImportMethod::WebDownload { uri: "http://h/x.qcow2".into() },
+            stores: vec![],
+            all_stores: false,
+            allow_failure: false,
+        };
         assert_eq!(i.body(), json!({"method": {"name": "web-download", "uri": "http://h/x.qcow2"}}));
-        let i = Import { method: ImportMethod::CopyImage, stores: vec!["fs2".into()], all_stores: false, allow_failure: true };
-        assert_eq!(i.body(), json!({"method": {"name": "copy-image"}, "stores": ["fs2"], "all_stores_must_succeed": false}));
+        let i = Import {
+            method: ImportMethod::CopyImage,
+            stores: vec!["fs2".into()],
+            all_stores: false,
+            allow_failure: true,
+        };
+        assert_eq!(
+            i.body(),
+            json!({"method": {"name": "copy-image"}, "stores": ["fs2"], "all_stores_must_succeed": false})
+        );
         let i = Import { method: ImportMethod::GlanceDirect, stores: vec![], all_stores: true, allow_failure: false };
         assert_eq!(i.body(), json!({"method": {"name": "glance-direct"}, "all_stores": true}));
     }

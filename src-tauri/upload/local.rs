@@ -67,10 +67,8 @@ pub fn image_name(path: &Path) -> String {
 
 /// Check a file the way the upload will (exists, regular, readable, not empty).
 pub fn describe(path: &Path) -> Offered {
-    let file_name = path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string());
+    let file_name =
+        path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
     let mut disk_format = format_from_extension(path).to_owned();
     let mut virtual_size = None;
     let (size, refused) = match open_file(path) {
@@ -78,7 +76,8 @@ pub fn describe(path: &Path) -> Offered {
             Ok(found) => {
                 disk_format = found.format.clone();
                 virtual_size = found.virtual_size;
-                let why = (!found.acceptable()).then(|| format!("Glance would refuse it: {}", found.refusals.join("; ")));
+                let why =
+                    (!found.acceptable()).then(|| format!("Glance would refuse it: {}", found.refusals.join("; ")));
                 (f.len, why)
             }
             Err(e) => (f.len, Some(format!("cannot read its headers: {e}"))),

@@ -133,10 +133,16 @@ pub enum UploadEvent {
         /// The `os_hash_algo` whose `os_hash_value` was verified.
         verified_os_hash: Option<String>,
     },
-    Failed { message: String },
-    Cancelled { message: String },
+    Failed {
+        message: String,
+    },
+    Cancelled {
+        message: String,
+    },
     /// Not final: something the person should know while the upload goes on.
-    Warning { message: String },
+    Warning {
+        message: String,
+    },
 }
 
 impl UploadEvent {
@@ -201,7 +207,15 @@ struct Reporter {
 impl Reporter {
     fn phase(&self, phase: Phase, sent: u64) {
         if let Some(f) = &self.f {
-            f(&Progress { phase, image_id: self.image_id.clone(), sent, total: self.total, rate: 0.0, eta_secs: None, server_status: None });
+            f(&Progress {
+                phase,
+                image_id: self.image_id.clone(),
+                sent,
+                total: self.total,
+                rate: 0.0,
+                eta_secs: None,
+                server_status: None,
+            });
         }
     }
 
@@ -209,7 +223,15 @@ impl Reporter {
     fn server(&self, status: &str) {
         if let Some(f) = &self.f {
             let (sent, total) = (self.total, self.total);
-            f(&Progress { phase: Phase::Verifying, image_id: self.image_id.clone(), sent, total, rate: 0.0, eta_secs: None, server_status: Some(status.to_owned()) });
+            f(&Progress {
+                phase: Phase::Verifying,
+                image_id: self.image_id.clone(),
+                sent,
+                total,
+                rate: 0.0,
+                eta_secs: None,
+                server_status: Some(status.to_owned()),
+            });
         }
     }
 }
@@ -237,7 +259,12 @@ pub fn prepare(spec: &mut ImageSpec, path: &Path, force: bool) -> Result<crate::
 }
 
 /// Create an image from `spec` and upload `path` into it: the whole seed sequence.
-pub async fn create_and_upload(session: &Session, spec: &ImageSpec, path: &Path, opts: &UploadOptions) -> Result<Uploaded> {
+pub async fn create_and_upload(
+    session: &Session,
+    spec: &ImageSpec,
+    path: &Path,
+    opts: &UploadOptions,
+) -> Result<Uploaded> {
     let started = Instant::now();
     let len = open_file(path)?.len;
     let mut spec = spec.clone();
@@ -362,7 +389,9 @@ async fn upload_into(
     // The token must outlive the PUT: at a pessimistic 10 MiB/s, get a new one now if not.
     if token_warning(len, session.token().await?.remaining_at(time::OffsetDateTime::now_utc())).is_some() {
         let fresh = session.reauthenticate().await?;
-        if let (Some(msg), Some(warn)) = (token_warning(len, fresh.remaining_at(time::OffsetDateTime::now_utc())), &opts.on_warning) {
+        if let (Some(msg), Some(warn)) =
+            (token_warning(len, fresh.remaining_at(time::OffsetDateTime::now_utc())), &opts.on_warning)
+        {
             warn(&msg);
         }
     }
@@ -428,9 +457,10 @@ async fn upload_into(
     }
     let upload_secs = put_started.elapsed().as_secs_f64();
     // A read failure is the real cause of a failed PUT; report it rather than the broken body.
-    let digests = match tokio::time::timeout(Duration::from_secs(10), body.digests).await.unwrap_or(Ok(Err(
-        std::io::Error::new(std::io::ErrorKind::BrokenPipe, "reader did not stop"),
-    ))) {
+    let digests = match tokio::time::timeout(Duration::from_secs(10), body.digests)
+        .await
+        .unwrap_or(Ok(Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "reader did not stop"))))
+    {
         Ok(Ok(d)) => Some(d),
         Ok(Err(e)) if put.is_err() && !opts.cancel.is_cancelled() && e.kind() != std::io::ErrorKind::BrokenPipe => {
             return Err(Error::File { path: path_str, detail: format!("reading failed during the upload: {e}") });
@@ -438,15 +468,25 @@ async fn upload_into(
         _ => None,
     };
     put?;
-    let digests = digests.ok_or_else(|| Error::File { path: path_str.clone(), detail: "the file could not be read to the end".into() })?;
+    let digests = digests.ok_or_else(|| Error::File {
+        path: path_str.clone(),
+        detail: "the file could not be read to the end".into(),
+    })?;
     rep.phase(Phase::Verifying, len);
 
     let image = match &opts.import {
         Some(i) => {
             images.import(image.id(), i.body()).await?;
-            cancellable(&opts.cancel, import::wait_import(session, image.id(), opts.activation_timeout, i, &|st| rep.server(st))).await?
+            cancellable(
+                &opts.cancel,
+                import::wait_import(session, image.id(), opts.activation_timeout, i, &|st| rep.server(st)),
+            )
+            .await?
         }
-        None => cancellable(&opts.cancel, wait_active(session, image.id(), opts.activation_timeout, &|st| rep.server(st))).await?,
+        None => {
+            cancellable(&opts.cancel, wait_active(session, image.id(), opts.activation_timeout, &|st| rep.server(st)))
+                .await?
+        }
     };
     let verified_os_hash = verify(&image, &digests)?;
     let object = format!("images/{}", spec.name);
@@ -479,7 +519,12 @@ pub fn token_warning(len: u64, lasts: Duration) -> Option<String> {
 
 /// Poll until `active`; fail on `killed`, `deleted` or a fall back to `queued` (Glance's sign
 /// that it dropped the data).
-async fn wait_active(session: &Session, id: &str, timeout: Duration, on_status: &(dyn Fn(&str) + Sync)) -> Result<Image> {
+async fn wait_active(
+    session: &Session,
+    id: &str,
+    timeout: Duration,
+    on_status: &(dyn Fn(&str) + Sync),
+) -> Result<Image> {
     let look = || async {
         let image = session.images().get(id).await?;
         on_status(image.status());
@@ -492,8 +537,10 @@ async fn wait_active(session: &Session, id: &str, timeout: Duration, on_status: 
             }),
         }
     };
-    let timed_out =
-        |status: String| Error::Verification { image_id: id.into(), detail: format!("still '{status}' after {} s", timeout.as_secs()) };
+    let timed_out = |status: String| Error::Verification {
+        image_id: id.into(),
+        detail: format!("still '{status}' after {} s", timeout.as_secs()),
+    };
     poll_until(Backoff::DEFAULT, timeout, look, timed_out).await
 }
 
@@ -530,12 +577,21 @@ mod tests {
 
     #[test]
     fn events_serialize_with_a_tag() {
-        let p = Progress { phase: Phase::Uploading, image_id: Some("i".into()), sent: 1, total: 2, rate: 0.5, eta_secs: Some(2.0), server_status: None };
+        let p = Progress {
+            phase: Phase::Uploading,
+            image_id: Some("i".into()),
+            sent: 1,
+            total: 2,
+            rate: 0.5,
+            eta_secs: Some(2.0),
+            server_status: None,
+        };
         assert_eq!(
             serde_json::to_value(UploadEvent::Progress(p)).unwrap(),
             json!({"event": "progress", "phase": "uploading", "image_id": "i", "sent": 1, "total": 2, "rate": 0.5, "eta_secs": 2.0})
         );
-        let cancelled = Err(Error::Upload { cause: Box::new(Error::Cancelled), image_id: "i".into(), cleanup: Cleanup::Deleted });
+        let cancelled =
+            Err(Error::Upload { cause: Box::new(Error::Cancelled), image_id: "i".into(), cleanup: Cleanup::Deleted });
         assert_eq!(
             serde_json::to_value(UploadEvent::outcome(&cancelled)).unwrap(),
             json!({"event": "cancelled", "message": "cancelled; image i was deleted"})
@@ -580,7 +636,8 @@ mod tests {
     #[test]
     fn verify_checks_size_md5_and_os_hash() {
         let d = digests();
-        let good = json!({"id": "i", "size": 3, "checksum": d.md5, "os_hash_algo": "sha512", "os_hash_value": d.sha512});
+        let good =
+            json!({"id": "i", "size": 3, "checksum": d.md5, "os_hash_algo": "sha512", "os_hash_value": d.sha512});
         assert_eq!(verify(&image(good.clone()), &d).unwrap().as_deref(), Some("sha512"));
         let mut bad = good.clone();
         bad["os_hash_value"] = json!("00");

@@ -115,7 +115,15 @@ mod tests {
 
     #[test]
     fn fraction_is_bounded() {
-        let p = Progress { phase: Phase::Uploading, image_id: None, sent: 5, total: 10, rate: 0.0, eta_secs: None, server_status: None };
+        let p = Progress {
+            phase: Phase::Uploading,
+            image_id: None,
+            sent: 5,
+            total: 10,
+            rate: 0.0,
+            eta_secs: None,
+            server_status: None,
+        };
         assert_eq!(p.fraction(), 0.5);
         assert_eq!(Progress { total: 0, ..p }.fraction(), 0.0);
     }

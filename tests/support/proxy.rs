@@ -78,7 +78,13 @@ impl Proxy {
     }
 }
 
-fn handle(client: TcpStream, target: &str, rules: &Mutex<Vec<Rule>>, log: &Mutex<Vec<String>>, stalls: &AtomicU64) -> std::io::Result<()> {
+fn handle(
+    client: TcpStream,
+    target: &str,
+    rules: &Mutex<Vec<Rule>>,
+    log: &Mutex<Vec<String>>,
+    stalls: &AtomicU64,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let mut client_w = client;
     let mut line = String::new();
@@ -99,7 +105,11 @@ fn handle(client: TcpStream, target: &str, rules: &Mutex<Vec<Rule>>, log: &Mutex
     }
     let len: u64 = headers
         .iter()
-        .find_map(|h| h.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-length")).map(|(_, v)| v.trim().parse().unwrap_or(0)))
+        .find_map(|h| {
+            h.split_once(':')
+                .filter(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                .map(|(_, v)| v.trim().parse().unwrap_or(0))
+        })
         .unwrap_or(0);
     let fault = {
         let mut rules = rules.lock().unwrap();
@@ -112,7 +122,9 @@ fn handle(client: TcpStream, target: &str, rules: &Mutex<Vec<Rule>>, log: &Mutex
 
     if let Some(Fault::Status(code)) = fault {
         std::io::copy(&mut (&mut reader).take(len), &mut std::io::sink())?;
-        let body = format!("{{\"message\": \"injected {code}<br /><br />\\n\", \"code\": \"{code}\", \"title\": \"Injected\"}}");
+        let body = format!(
+            "{{\"message\": \"injected {code}<br /><br />\\n\", \"code\": \"{code}\", \"title\": \"Injected\"}}"
+        );
         write!(client_w, "HTTP/1.1 {code} Injected\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
         return Ok(());
     }

@@ -43,12 +43,21 @@ impl User {
 /// How to prove who we are.
 #[derive(Debug, Clone)]
 pub enum AuthMethod {
-    Password { user: User, password: Secret },
+    Password {
+        user: User,
+        password: Secret,
+    },
     /// By id, or by name together with its owner.
-    ApplicationCredential { id: Option<String>, name: Option<String>, user: Option<User>, secret: Secret },
-    Token { token: Secret },
+    ApplicationCredential {
+        id: Option<String>,
+        name: Option<String>,
+        user: Option<User>,
+        secret: Secret,
+    },
+    Token {
+        token: Secret,
+    },
 }
-
 
 impl AuthMethod {
     pub fn label(&self) -> &'static str {
@@ -64,7 +73,10 @@ impl AuthMethod {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     ProjectId(String),
-    ProjectName { name: String, domain: Domain },
+    ProjectName {
+        name: String,
+        domain: Domain,
+    },
     /// No scope: application credentials carry their own; otherwise the catalog is empty.
     Unscoped,
 }
@@ -201,7 +213,10 @@ mod tests {
 
     #[test]
     fn token_method_with_project_id() {
-        let c = Credentials { method: AuthMethod::Token { token: Secret::new("t".into()) }, scope: Scope::ProjectId("p".into()) };
+        let c = Credentials {
+            method: AuthMethod::Token { token: Secret::new("t".into()) },
+            scope: Scope::ProjectId("p".into()),
+        };
         let want = json!({"auth": {"identity": {"methods": ["token"], "token": {"id": "t"}},
             "scope": {"project": {"id": "p"}}}});
         assert_eq!(request_body(&c), want);

@@ -25,7 +25,9 @@ pub struct VersionEntry {
 /// `{"versions": [...]}` (Glance, some proxies), and `{"version": {...}}` (a versioned URL).
 pub fn parse_versions(doc: &Value) -> Vec<VersionEntry> {
     let list: Vec<&Value> = match (doc.get("versions"), doc.get("version")) {
-        (Some(Value::Object(o)), _) => o.get("values").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default(),
+        (Some(Value::Object(o)), _) => {
+            o.get("values").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default()
+        }
         (Some(Value::Array(a)), _) => a.iter().collect(),
         (None, Some(v @ Value::Object(_))) => vec![v],
         _ => Vec::new(),
@@ -138,7 +140,8 @@ mod tests {
     fn three_shapes() {
         let keystone = json!({"versions": {"values": [{"id": "v3.14", "status": "stable", "links": [{"rel": "self", "href": "http://182.161.114.101/identity/v3/"}]}]}});
         let plain = json!({"versions": [{"id": "v3.14", "status": "CURRENT", "links": [{"rel": "self", "href": "http://x/v3/"}]}]});
-        let single = json!({"version": {"id": "v3.14", "status": "stable", "links": [{"rel": "self", "href": "http://x/v3/"}]}});
+        let single =
+            json!({"version": {"id": "v3.14", "status": "stable", "links": [{"rel": "self", "href": "http://x/v3/"}]}});
         for doc in [keystone, plain, single] {
             let e = parse_versions(&doc);
             assert_eq!(e.len(), 1, "{doc}");

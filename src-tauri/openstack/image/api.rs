@@ -43,8 +43,12 @@ impl Image {
     /// The fields in openstackclient's order (as `image show` prints them), custom properties
     /// folded into `properties`.
     pub fn fields(&self) -> Vec<(String, Value)> {
-        let props: Map<String, Value> =
-            self.0.iter().filter(|(k, _)| !CORE_FIELDS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let props: Map<String, Value> = self
+            .0
+            .iter()
+            .filter(|(k, _)| !CORE_FIELDS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let mut fields: Vec<(String, Value)> = CORE_FIELDS
             .iter()
             .filter(|k| **k != "self")
@@ -63,8 +67,25 @@ impl Image {
 
 /// Glance's fixed image attributes; anything else in an image body is a property.
 pub const CORE_FIELDS: &[&str] = &[
-    "checksum", "container_format", "created_at", "disk_format", "file", "id", "min_disk", "min_ram", "name",
-    "owner", "protected", "schema", "self", "size", "status", "tags", "updated_at", "virtual_size", "visibility",
+    "checksum",
+    "container_format",
+    "created_at",
+    "disk_format",
+    "file",
+    "id",
+    "min_disk",
+    "min_ram",
+    "name",
+    "owner",
+    "protected",
+    "schema",
+    "self",
+    "size",
+    "status",
+    "tags",
+    "updated_at",
+    "virtual_size",
+    "visibility",
 ];
 
 pub struct Images<'a> {
@@ -110,7 +131,8 @@ impl<'a> Images<'a> {
 
     /// `POST /v2/images` -> 201, `queued`.
     pub async fn create(&self, body: &Map<String, Value>) -> Result<Image> {
-        let v = self.call_json(Method::POST, "/v2/images", Some(("application/json", Value::Object(body.clone())))).await?;
+        let v =
+            self.call_json(Method::POST, "/v2/images", Some(("application/json", Value::Object(body.clone())))).await?;
         Image::from_value(v, "/v2/images")
     }
 
@@ -144,7 +166,8 @@ impl<'a> Images<'a> {
 
     /// JSON-patch `add` of string properties (add replaces an existing member).
     pub async fn set_properties(&self, id: &str, props: &[(&str, String)]) -> Result<Image> {
-        let ops: Vec<Value> = props.iter().map(|(k, v)| json!({"op": "add", "path": format!("/{k}"), "value": v})).collect();
+        let ops: Vec<Value> =
+            props.iter().map(|(k, v)| json!({"op": "add", "path": format!("/{k}"), "value": v})).collect();
         let path = format!("/v2/images/{id}");
         let v = self
             .call_json(Method::PATCH, &path, Some(("application/openstack-images-v2.1-json-patch", Value::Array(ops))))
