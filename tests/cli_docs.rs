@@ -20,7 +20,7 @@ fn version_and_help_for_every_command() {
         args.push("--help");
         let (ok, out) = sd(&args);
         assert!(ok, "{args:?}: {out}");
-        assert!(out.contains(&format!("Usage: stackdrop {}", path.join(" ")).trim_end()), "{args:?}: {out}");
+        assert!(out.contains(format!("Usage: stackdrop {}", path.join(" ")).trim_end()), "{args:?}: {out}");
         seen += 1;
         todo.extend(subcommands(&out).into_iter().map(|c| [path.clone(), vec![c]].concat()));
     }
