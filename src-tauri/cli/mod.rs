@@ -60,6 +60,8 @@ pub struct GlobalArgs {
     pub os_project_domain_id: Option<String>,
     #[arg(long, global = true)]
     pub os_application_credential_id: Option<String>,
+    #[arg(long, global = true)]
+    pub os_application_credential_name: Option<String>,
     #[arg(long, global = true, hide = true)]
     pub os_application_credential_secret: Option<String>,
     #[arg(long, global = true, hide = true)]
@@ -108,6 +110,7 @@ impl GlobalArgs {
         put(&mut auth, "project_domain_name", &self.os_project_domain_name);
         put(&mut auth, "project_domain_id", &self.os_project_domain_id);
         put(&mut auth, "application_credential_id", &self.os_application_credential_id);
+        put(&mut auth, "application_credential_name", &self.os_application_credential_name);
         put(&mut auth, "application_credential_secret", &self.os_application_credential_secret);
         put(&mut auth, "token", &self.os_token);
         put(&mut top, "auth_type", &self.os_auth_type);
@@ -779,5 +782,170 @@ mod tests {
         let props = f.iter().find(|(k, _)| k == "properties").unwrap();
         assert_eq!(props.1, json!({"os_distro": "cirros"}));
         assert!(f.iter().all(|(k, _)| k != "self"));
+    }
+}
+
+/// One cloud, five ways in: clouds.yaml, clouds.yaml + secure.yaml, `OS_*`, `--os-*` flags
+/// and a saved profile must all resolve to the same cloud (through the one typed entry).
+#[cfg(test)]
+mod one_model {
+    use super::*;
+    use stackdrop::config::secrets::Memory;
+    use stackdrop::config::{self, Profile, ProfileStore, Secrets};
+    use stackdrop::openstack::identity::AuthMethod;
+    use stackdrop::openstack::{Cloud, Secret};
+
+    /// A case: the clouds.yaml-style keys (auth ones and top-level ones), with the secret's key.
+    struct Case {
+        what: &'static str,
+        auth: &'static [(&'static str, &'static str)],
+        top: &'static [(&'static str, &'static str)],
+        secret: (&'static str, &'static str),
+    }
+
+    const CASES: &[Case] = &[
+        Case {
+            what: "password, names and domains",
+            auth: &[
+                ("auth_url", "http://k.example/identity/v3"),
+                ("username", "alice"),
+                ("user_domain_name", "Default"),
+                ("project_name", "demo"),
+                ("project_domain_id", "default"),
+            ],
+            top: &[("region_name", "RegionTwo"), ("interface", "internal")],
+            secret: ("password", "pw-1"),
+        },
+        Case {
+            what: "application credential by id, auth type inferred",
+            auth: &[("auth_url", "https://k.example:5000/v3"), ("application_credential_id", "ac-id")],
+            top: &[("image_endpoint_override", "http://g.example:9292")],
+            secret: ("application_credential_secret", "ac-secret"),
+        },
+        Case {
+            what: "application credential by name and user",
+            auth: &[
+                ("auth_url", "http://k.example/v3"),
+                ("application_credential_name", "ci"),
+                ("username", "bob"),
+                ("user_domain_id", "default"),
+            ],
+            top: &[("auth_type", "v3applicationcredential")],
+            secret: ("application_credential_secret", "ac-2"),
+        },
+        Case {
+            what: "token scoped to a project id",
+            auth: &[("auth_url", "http://k.example/v3"), ("project_id", "p-1")],
+            top: &[("auth_type", "token")],
+            secret: ("token", "tok-1"),
+        },
+    ];
+
+    fn entry(c: &Case, with_secret: bool) -> Value {
+        let mut auth: Map<String, Value> = c.auth.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+        if with_secret {
+            auth.insert(c.secret.0.into(), json!(c.secret.1));
+        }
+        let mut top: Map<String, Value> = c.top.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+        top.insert("auth".into(), Value::Object(auth));
+        Value::Object(top)
+    }
+
+    /// Everything about a cloud but its name, secrets included (Debug redacts them).
+    fn what_it_is(c: &Cloud) -> String {
+        let secret = match &c.credentials.method {
+            AuthMethod::Password { password, .. } => password.expose(),
+            AuthMethod::ApplicationCredential { secret, .. } => secret.expose(),
+            AuthMethod::Token { token } => token.expose(),
+        };
+        let mut c = c.clone();
+        c.name.clear();
+        format!("{c:?} secret={secret}")
+    }
+
+    const OS_VARS: &[(&str, &str)] = &[
+        ("auth_url", "OS_AUTH_URL"),
+        ("username", "OS_USERNAME"),
+        ("user_domain_name", "OS_USER_DOMAIN_NAME"),
+        ("user_domain_id", "OS_USER_DOMAIN_ID"),
+        ("project_name", "OS_PROJECT_NAME"),
+        ("project_id", "OS_PROJECT_ID"),
+        ("project_domain_id", "OS_PROJECT_DOMAIN_ID"),
+        ("application_credential_id", "OS_APPLICATION_CREDENTIAL_ID"),
+        ("application_credential_name", "OS_APPLICATION_CREDENTIAL_NAME"),
+        ("password", "OS_PASSWORD"),
+        ("application_credential_secret", "OS_APPLICATION_CREDENTIAL_SECRET"),
+        ("token", "OS_TOKEN"),
+        ("region_name", "OS_REGION_NAME"),
+        ("interface", "OS_INTERFACE"),
+        ("auth_type", "OS_AUTH_TYPE"),
+        ("image_endpoint_override", "OS_IMAGE_ENDPOINT_OVERRIDE"),
+    ];
+
+    fn flag(key: &str) -> String {
+        format!("--os-{}", key.replace('_', "-"))
+    }
+
+    #[test]
+    fn every_source_resolves_to_the_same_cloud() {
+        for c in CASES {
+            let dir = tempfile::tempdir().unwrap();
+            let files = |with_secret: bool| {
+                let clouds = dir.path().join("clouds.yaml");
+                let secure = dir.path().join("secure.yaml");
+                std::fs::write(
+                    &clouds,
+                    serde_yaml_ng::to_string(&json!({"clouds": {"c": entry(c, with_secret)}})).unwrap(),
+                )
+                .unwrap();
+                let s = json!({"clouds": {"c": {"auth": {c.secret.0: c.secret.1}}}});
+                std::fs::write(&secure, serde_yaml_ng::to_string(&s).unwrap()).unwrap();
+                let (clouds, secure) = (clouds.display().to_string(), secure.display().to_string());
+                move |k: &str| match k {
+                    "OS_CLIENT_CONFIG_FILE" => Some(clouds.clone()),
+                    "OS_CLIENT_SECURE_FILE" if !with_secret => Some(secure.clone()),
+                    "OS_CLIENT_SECURE_FILE" => Some("/nonexistent".into()),
+                    _ => None,
+                }
+            };
+            let none = json!({});
+            let mut got = vec![];
+            // clouds.yaml with the secret in it.
+            got.push(("clouds.yaml", config::resolve(Some("c"), &none, &files(true)).unwrap()));
+            // clouds.yaml without it, secure.yaml with it.
+            got.push(("clouds.yaml + secure.yaml", config::resolve(Some("c"), &none, &files(false)).unwrap()));
+            // OS_* variables.
+            let all: Vec<(&str, &str)> = c.auth.iter().chain(c.top).copied().chain([c.secret]).collect();
+            let vars: std::collections::HashMap<String, String> = all
+                .iter()
+                .map(|(k, v)| {
+                    (OS_VARS.iter().find(|(key, _)| key == k).expect("an OS_ variable").1.to_owned(), v.to_string())
+                })
+                .collect();
+            got.push(("OS_*", config::resolve(None, &none, &|k: &str| vars.get(k).cloned()).unwrap()));
+            // --os-* flags.
+            let mut args = vec!["stackdrop".to_owned()];
+            for (k, v) in &all {
+                args.extend([flag(k), v.to_string()]);
+            }
+            args.extend(["image".into(), "list".into()]);
+            let cli = Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{}: {e}", c.what));
+            got.push(("--os-* flags", config::resolve(None, &cli.global.overrides(), &|_: &str| None).unwrap()));
+            // A saved profile (secret in the keyring).
+            let store = ProfileStore::at(dir.path().join("profiles"));
+            let secrets = Secrets::new(Box::new(Memory::default()));
+            let (p, secret) = Profile::from_entry("c", &entry(c, true)).unwrap();
+            assert_eq!(secret, Some(Secret::new(c.secret.1.into())), "{}", c.what);
+            store.save(&[("c".to_owned(), p)].into_iter().collect()).unwrap();
+            secrets.save_credential("c", &Secret::new(c.secret.1.into())).unwrap();
+            let opened = config::open(Some("c"), &none, &|_: &str| None, &store, &secrets, None).unwrap();
+            assert!(opened.profile.is_some());
+            got.push(("profile", opened.cloud));
+
+            let want = what_it_is(&got[0].1);
+            for (source, cloud) in &got {
+                assert_eq!(what_it_is(cloud), want, "{}: {source} differs from clouds.yaml", c.what);
+            }
+        }
     }
 }

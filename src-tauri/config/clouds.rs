@@ -8,14 +8,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use reqwest::Url;
 use serde_json::{json, Map, Value};
 
-use crate::openstack::catalog::Interface;
+use super::entry::CloudEntry;
 use crate::openstack::error::{Error, Result};
-use crate::openstack::http::{Timeouts, TlsOptions};
-use crate::openstack::identity::{AuthMethod, Credentials, Domain, Scope, User};
-use crate::openstack::{Cloud, Secret};
+use crate::openstack::Cloud;
 
 /// Where clouds.yaml and secure.yaml were looked for, and what they hold.
 #[derive(Debug, Default, Clone)]
@@ -217,139 +214,17 @@ fn list_or_none<'a>(names: impl Iterator<Item = &'a String>) -> String {
     }
 }
 
-/// Turn one clouds.yaml entry into a [`Cloud`].
+/// Turn one (merged) clouds.yaml entry into a [`Cloud`]: read once into the typed
+/// [`CloudEntry`], checked there.
 pub fn cloud_from_entry(name: &str, e: &Value) -> Result<Cloud> {
-    let s = |p: &str| -> Option<String> {
-        match e.pointer(p) {
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        }
-    };
-    let need = |p: &str, what: &str| {
-        s(p).ok_or_else(|| {
-            Error::Config(format!("cloud '{name}': {what} is missing (auth.{})", p.rsplit('/').next().unwrap_or(p)))
-        })
-    };
-    let auth_url_s = need("/auth/auth_url", "the auth URL")?;
-    let auth_url = Url::parse(&auth_url_s)
-        .map_err(|err| Error::Config(format!("cloud '{name}': auth_url {auth_url_s:?} is not a URL ({err})")))?;
-    if let Some(v) = s("/identity_api_version") {
-        if !v.starts_with('3') {
-            return Err(Error::Config(format!(
-                "cloud '{name}': identity_api_version {v} is not supported; Keystone v3 is required"
-            )));
-        }
-    }
-    let default_domain =
-        s("/auth/default_domain_id").map(Domain::Id).or_else(|| s("/auth/default_domain_name").map(Domain::Name));
-    let domain = |id: &str, name_: &str| -> Option<Domain> {
-        s(id).map(Domain::Id).or_else(|| s(name_).map(Domain::Name)).or_else(|| default_domain.clone())
-    };
-    let user = || -> Result<Option<User>> {
-        if let Some(id) = s("/auth/user_id") {
-            return Ok(Some(User::Id(id)));
-        }
-        match s("/auth/username") {
-            Some(n) => {
-                let d = domain("/auth/user_domain_id", "/auth/user_domain_name").ok_or_else(|| {
-                    Error::Config(format!(
-                        "cloud '{name}': user '{n}' needs a domain (user_domain_name or user_domain_id)"
-                    ))
-                })?;
-                Ok(Some(User::Name { name: n, domain: d }))
-            }
-            None => Ok(None),
-        }
-    };
-    let auth_type = s("/auth_type").unwrap_or_else(|| {
-        if s("/auth/application_credential_secret").is_some() {
-            "v3applicationcredential".into()
-        } else if s("/auth/token").is_some() && s("/auth/password").is_none() {
-            "token".into()
-        } else {
-            "password".into()
-        }
-    });
-    let method = match auth_type.as_str() {
-        "password" | "v3password" => {
-            let user = user()?.ok_or_else(|| Error::Config(format!("cloud '{name}': no username or user_id")))?;
-            let password = need("/auth/password", "the password")?;
-            AuthMethod::Password { user, password: Secret::new(password) }
-        }
-        "v3applicationcredential" | "applicationcredential" | "application_credential" => {
-            let id = s("/auth/application_credential_id");
-            let cred_name = s("/auth/application_credential_name");
-            if id.is_none() && cred_name.is_none() {
-                return Err(Error::Config(format!(
-                    "cloud '{name}': an application credential needs application_credential_id, or its name and the user"
-                )));
-            }
-            let user = if id.is_none() { user()? } else { None };
-            if id.is_none() && user.is_none() {
-                return Err(Error::Config(format!(
-                    "cloud '{name}': an application credential given by name needs its user (username + user_domain_name, or user_id)"
-                )));
-            }
-            let secret = need("/auth/application_credential_secret", "the application credential secret")?;
-            AuthMethod::ApplicationCredential { id, name: cred_name, user, secret: Secret::new(secret) }
-        }
-        "token" | "v3token" => AuthMethod::Token { token: Secret::new(need("/auth/token", "the token")?) },
-        other => {
-            return Err(Error::Config(format!(
-                "cloud '{name}': auth_type '{other}' is not supported (use password, v3applicationcredential or token)"
-            )))
-        }
-    };
-    let scope = if let Some(id) = s("/auth/project_id").or_else(|| s("/auth/tenant_id")) {
-        Scope::ProjectId(id)
-    } else if let Some(p) = s("/auth/project_name").or_else(|| s("/auth/tenant_name")) {
-        let d = domain("/auth/project_domain_id", "/auth/project_domain_name").ok_or_else(|| {
-            Error::Config(format!(
-                "cloud '{name}': project '{p}' needs a domain (project_domain_name or project_domain_id)"
-            ))
-        })?;
-        Scope::ProjectName { name: p, domain: d }
-    } else {
-        Scope::Unscoped
-    };
-    let interface = match s("/interface").or_else(|| s("/endpoint_type")) {
-        Some(i) => i.parse::<Interface>()?,
-        None => Interface::Public,
-    };
-    let image_endpoint_override = match s("/image_endpoint_override") {
-        Some(u) => Some(Url::parse(&u).map_err(|err| {
-            Error::Config(format!("cloud '{name}': image_endpoint_override {u:?} is not a URL ({err})"))
-        })?),
-        None => None,
-    };
-    let verify = match e.get("verify") {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(v)) => !matches!(v.to_ascii_lowercase().as_str(), "false" | "0" | "no"),
-        _ => true,
-    };
-    let insecure = !verify || matches!(e.get("insecure"), Some(Value::Bool(true)));
-    let tls = TlsOptions {
-        cacert: s("/cacert").map(PathBuf::from),
-        cert: s("/cert").map(PathBuf::from),
-        key: s("/key").map(PathBuf::from),
-        insecure,
-    };
-    Ok(Cloud {
-        name: name.to_owned(),
-        auth_url,
-        credentials: Credentials { method, scope },
-        interface,
-        region: s("/region_name"),
-        image_endpoint_override,
-        tls,
-        timeouts: Timeouts::default(),
-    })
+    CloudEntry::from_value(name, e)?.resolve(name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::openstack::catalog::Interface;
+    use crate::openstack::identity::{AuthMethod, Domain, Scope, User};
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let m: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

@@ -3,6 +3,7 @@
 //! them. `--os-cloud NAME` looks in that order.
 
 pub mod clouds;
+pub mod entry;
 pub mod import;
 pub mod manage;
 pub mod openrc;
@@ -81,12 +82,7 @@ pub struct Opened {
 
 /// The `OS_*` variable that carries a profile's kind of secret.
 fn env_secret(p: &Profile, env: &dyn Fn(&str) -> Option<String>) -> Option<Secret> {
-    let var = match p.auth_type {
-        profiles::AuthType::Password => "OS_PASSWORD",
-        profiles::AuthType::ApplicationCredential => "OS_APPLICATION_CREDENTIAL_SECRET",
-        profiles::AuthType::Token => "OS_TOKEN",
-    };
-    env(var).filter(|v| !v.is_empty()).map(Secret::new)
+    env(p.auth_type.secret_env()).filter(|v| !v.is_empty()).map(Secret::new)
 }
 
 /// A profile's secret: this session's memory, the keyring, the matching `OS_*` variable, or

@@ -14,60 +14,11 @@ use serde_json::{json, Map, Value};
 use crate::openstack::error::{Error, Result};
 use crate::openstack::{Cloud, Secret};
 
-use super::clouds::cloud_from_entry;
+use super::entry::{AuthSection, CloudEntry, Verify};
 
 pub const FILE_NAME: &str = "profiles.yaml";
 
-/// How a profile authenticates, with the clouds.yaml spelling of each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum AuthType {
-    #[default]
-    #[serde(rename = "password")]
-    Password,
-    #[serde(rename = "v3applicationcredential")]
-    ApplicationCredential,
-    #[serde(rename = "token")]
-    Token,
-}
-
-impl AuthType {
-    pub fn parse(s: &str) -> Option<AuthType> {
-        match s {
-            "password" | "v3password" => Some(AuthType::Password),
-            "v3applicationcredential" | "applicationcredential" | "application_credential" => {
-                Some(AuthType::ApplicationCredential)
-            }
-            "token" | "v3token" => Some(AuthType::Token),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthType::Password => "password",
-            AuthType::ApplicationCredential => "v3applicationcredential",
-            AuthType::Token => "token",
-        }
-    }
-
-    /// The clouds.yaml `auth` key that holds this method's secret.
-    pub fn secret_key(self) -> &'static str {
-        match self {
-            AuthType::Password => "password",
-            AuthType::ApplicationCredential => "application_credential_secret",
-            AuthType::Token => "token",
-        }
-    }
-
-    /// The secret in words, for prompts and messages (in the person's language).
-    pub fn secret_label(self) -> &'static str {
-        crate::i18n::t(match self {
-            AuthType::Password => "secret.password",
-            AuthType::ApplicationCredential => "secret.appcred",
-            AuthType::Token => "secret.token",
-        })
-    }
-}
+pub use super::entry::AuthType;
 
 /// Upload defaults a profile may carry (the app's form starts from them; CLI flags win).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,7 +31,7 @@ pub struct UploadDefaults {
 }
 
 impl UploadDefaults {
-    fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.visibility.is_none() && self.disk_format.is_none()
     }
 }
@@ -115,162 +66,90 @@ pub struct Profile {
     pub defaults: UploadDefaults,
 }
 
-/// The string fields kept under `auth:` in clouds.yaml, in the order they are written.
-const AUTH_KEYS: &[&str] = &[
-    "auth_url",
-    "username",
-    "user_id",
-    "user_domain_name",
-    "user_domain_id",
-    "project_name",
-    "project_id",
-    "project_domain_name",
-    "project_domain_id",
-    "application_credential_id",
-    "application_credential_name",
-];
-/// The string fields at the top of a clouds.yaml entry.
-const TOP_KEYS: &[&str] =
-    &["region_name", "interface", "identity_api_version", "image_endpoint_override", "cacert", "cert", "key"];
-/// Every secret clouds.yaml may carry under `auth:`.
-pub const SECRET_KEYS: &[&str] = &["password", "application_credential_secret", "token"];
-
 impl Profile {
-    fn field(&self, key: &str) -> Option<&String> {
-        match key {
-            "auth_url" => Some(&self.auth_url).filter(|s| !s.is_empty()),
-            "username" => self.username.as_ref(),
-            "user_id" => self.user_id.as_ref(),
-            "user_domain_name" => self.user_domain_name.as_ref(),
-            "user_domain_id" => self.user_domain_id.as_ref(),
-            "project_name" => self.project_name.as_ref(),
-            "project_id" => self.project_id.as_ref(),
-            "project_domain_name" => self.project_domain_name.as_ref(),
-            "project_domain_id" => self.project_domain_id.as_ref(),
-            "application_credential_id" => self.application_credential_id.as_ref(),
-            "application_credential_name" => self.application_credential_name.as_ref(),
-            "region_name" => self.region_name.as_ref(),
-            "interface" => self.interface.as_ref(),
-            "identity_api_version" => self.identity_api_version.as_ref(),
-            "image_endpoint_override" => self.image_endpoint_override.as_ref(),
-            "cacert" => self.cacert.as_ref(),
-            "cert" => self.cert.as_ref(),
-            "key" => self.key.as_ref(),
-            _ => None,
-        }
-    }
-
-    fn field_mut(&mut self, key: &str) -> Option<&mut Option<String>> {
-        Some(match key {
-            "username" => &mut self.username,
-            "user_id" => &mut self.user_id,
-            "user_domain_name" => &mut self.user_domain_name,
-            "user_domain_id" => &mut self.user_domain_id,
-            "project_name" => &mut self.project_name,
-            "project_id" => &mut self.project_id,
-            "project_domain_name" => &mut self.project_domain_name,
-            "project_domain_id" => &mut self.project_domain_id,
-            "application_credential_id" => &mut self.application_credential_id,
-            "application_credential_name" => &mut self.application_credential_name,
-            "region_name" => &mut self.region_name,
-            "interface" => &mut self.interface,
-            "identity_api_version" => &mut self.identity_api_version,
-            "image_endpoint_override" => &mut self.image_endpoint_override,
-            "cacert" => &mut self.cacert,
-            "cert" => &mut self.cert,
-            "key" => &mut self.key,
-            _ => return None,
-        })
-    }
-
     /// Take a clouds.yaml entry apart: the profile, and the secret its auth type uses (if the
     /// entry carries it). Keys that do not matter here (other services' settings) are dropped;
     /// `default_domain_*` is folded into the user and project domains. The result is checked.
     pub fn from_entry(name: &str, entry: &Value) -> Result<(Profile, Option<Secret>)> {
-        let text = |v: Option<&Value>| match v {
-            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        };
-        let auth = entry.get("auth").cloned().unwrap_or(Value::Null);
-        let mut p = Profile { name: name.to_owned(), ..Profile::default() };
-        p.auth_url = text(auth.get("auth_url")).unwrap_or_default();
-        for k in &AUTH_KEYS[1..] {
-            *p.field_mut(k).expect("known key") = text(auth.get(*k));
-        }
-        // v2-era spellings openstacksdk still accepts.
-        p.project_name = p.project_name.or_else(|| text(auth.get("tenant_name")));
-        p.project_id = p.project_id.or_else(|| text(auth.get("tenant_id")));
-        for k in TOP_KEYS {
-            *p.field_mut(k).expect("known key") = text(entry.get(*k));
-        }
-        p.interface = p.interface.or_else(|| text(entry.get("endpoint_type")));
-        let default_id = text(auth.get("default_domain_id"));
-        let default_name = text(auth.get("default_domain_name"));
-        if p.user_domain_id.is_none() && p.user_domain_name.is_none() {
-            p.user_domain_id.clone_from(&default_id);
-            p.user_domain_name = if default_id.is_none() { default_name.clone() } else { None };
-        }
-        if p.project_domain_id.is_none() && p.project_domain_name.is_none() {
-            p.project_domain_id.clone_from(&default_id);
-            p.project_domain_name = if default_id.is_none() { default_name } else { None };
-        }
-        p.verify = match entry.get("verify") {
-            Some(Value::Bool(b)) => Some(*b),
-            Some(Value::String(v)) => Some(!matches!(v.to_ascii_lowercase().as_str(), "false" | "0" | "no")),
-            _ => None,
-        };
-        if matches!(entry.get("insecure"), Some(Value::Bool(true))) {
-            p.verify = Some(false);
-        }
-        p.auth_type = match text(entry.get("auth_type")) {
-            Some(t) => AuthType::parse(&t).ok_or_else(|| {
-                Error::Config(format!(
-                    "cloud '{name}': auth_type '{t}' is not supported (use password, v3applicationcredential or token)"
-                ))
-            })?,
-            None if text(auth.get("application_credential_secret")).is_some()
-                || text(auth.get("application_credential_id")).is_some() =>
-            {
-                AuthType::ApplicationCredential
-            }
-            None if text(auth.get("token")).is_some() && text(auth.get("password")).is_none() => AuthType::Token,
-            None => AuthType::Password,
-        };
-        if let Some(d) = entry.get("stackdrop") {
-            p.defaults = serde_json::from_value(d.clone()).unwrap_or_default();
-        }
-        let secret = match auth.get(p.auth_type.secret_key()) {
-            Some(Value::String(s)) if !s.is_empty() => Some(Secret::new(s.clone())),
-            _ => None,
-        };
+        let e = CloudEntry::from_value(name, entry)?;
+        let p = Profile::from_cloud_entry(name, &e);
         p.check()?;
-        Ok((p, secret))
+        Ok((p, e.secret().cloned()))
+    }
+
+    /// The profile of a typed entry (its secret left out).
+    pub fn from_cloud_entry(name: &str, e: &CloudEntry) -> Profile {
+        let a = e.auth.clone();
+        let (default_id, default_name) = (a.default_domain_id, a.default_domain_name);
+        // A domain given by id or name wins; otherwise the default domain, by id if it has one.
+        let fold = |id: Option<String>, dname: Option<String>| match (id, dname) {
+            (None, None) if default_id.is_some() => (default_id.clone(), None),
+            (None, None) => (None, default_name.clone()),
+            given => given,
+        };
+        let (user_domain_id, user_domain_name) = fold(a.user_domain_id, a.user_domain_name);
+        let (project_domain_id, project_domain_name) = fold(a.project_domain_id, a.project_domain_name);
+        Profile {
+            name: name.to_owned(),
+            auth_url: a.auth_url.unwrap_or_default(),
+            auth_type: e.auth_type(),
+            username: a.username,
+            user_id: a.user_id,
+            user_domain_name,
+            user_domain_id,
+            project_name: a.project_name,
+            project_id: a.project_id,
+            project_domain_name,
+            project_domain_id,
+            application_credential_id: a.application_credential_id,
+            application_credential_name: a.application_credential_name,
+            region_name: e.region_name.clone(),
+            interface: e.interface.clone(),
+            identity_api_version: e.identity_api_version.clone(),
+            image_endpoint_override: e.image_endpoint_override.clone(),
+            cacert: e.cacert.clone(),
+            cert: e.cert.clone(),
+            key: e.key.clone(),
+            verify: if e.insecure == Some(true) { Some(false) } else { e.verify.map(|v| v.0) },
+            defaults: e.defaults.clone().unwrap_or_default(),
+        }
+    }
+
+    /// The typed entry, without a secret.
+    pub fn cloud_entry(&self) -> CloudEntry {
+        let p = self.clone();
+        CloudEntry {
+            auth_type: Some(p.auth_type),
+            auth: AuthSection {
+                auth_url: Some(p.auth_url).filter(|u| !u.is_empty()),
+                username: p.username,
+                user_id: p.user_id,
+                user_domain_name: p.user_domain_name,
+                user_domain_id: p.user_domain_id,
+                project_name: p.project_name,
+                project_id: p.project_id,
+                project_domain_name: p.project_domain_name,
+                project_domain_id: p.project_domain_id,
+                application_credential_id: p.application_credential_id,
+                application_credential_name: p.application_credential_name,
+                ..AuthSection::default()
+            },
+            region_name: p.region_name,
+            interface: p.interface,
+            identity_api_version: p.identity_api_version,
+            image_endpoint_override: p.image_endpoint_override,
+            cacert: p.cacert,
+            cert: p.cert,
+            key: p.key,
+            verify: p.verify.map(Verify),
+            insecure: None,
+            defaults: Some(p.defaults).filter(|d| !d.is_empty()),
+        }
     }
 
     /// The clouds.yaml entry, without any secret.
     pub fn to_entry(&self) -> Value {
-        let mut auth = Map::new();
-        for k in AUTH_KEYS {
-            if let Some(v) = self.field(k) {
-                auth.insert((*k).into(), json!(v));
-            }
-        }
-        let mut e = Map::new();
-        e.insert("auth_type".into(), json!(self.auth_type.as_str()));
-        e.insert("auth".into(), Value::Object(auth));
-        for k in TOP_KEYS {
-            if let Some(v) = self.field(k) {
-                e.insert((*k).into(), json!(v));
-            }
-        }
-        if let Some(v) = self.verify {
-            e.insert("verify".into(), json!(v));
-        }
-        if !self.defaults.is_empty() {
-            e.insert("stackdrop".into(), serde_json::to_value(&self.defaults).unwrap_or_default());
-        }
-        Value::Object(e)
+        self.cloud_entry().to_value()
     }
 
     /// The entry for another tool's clouds.yaml: no Stackdrop keys; the secret only if given.
@@ -285,7 +164,7 @@ impl Profile {
         e
     }
 
-    /// The entry with its secret, as [`cloud_from_entry`] wants it.
+    /// The entry with its secret, to be merged with overrides and read again.
     pub fn entry_with(&self, secret: &Secret) -> Value {
         self.export_entry(Some(secret))
     }
@@ -293,11 +172,13 @@ impl Profile {
     /// Everything but the secret is right: the same checks as building the cloud.
     pub fn check(&self) -> Result<()> {
         check_name(&self.name)?;
-        self.cloud(&Secret::new("-".into())).map(drop)
+        self.cloud_entry().check(&self.name)
     }
 
     pub fn cloud(&self, secret: &Secret) -> Result<Cloud> {
-        cloud_from_entry(&self.name, &self.entry_with(secret))
+        let mut e = self.cloud_entry();
+        e.set_secret(secret.clone());
+        e.resolve(&self.name)
     }
 }
 
