@@ -12,6 +12,5 @@
 pub mod config;
 pub mod i18n;
 pub mod inspect;
-pub mod notify;
 pub mod openstack;
 pub mod upload;

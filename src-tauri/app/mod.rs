@@ -5,6 +5,7 @@
 mod clouds;
 mod files;
 mod images;
+mod notify;
 mod profiles;
 mod settings;
 mod upload;

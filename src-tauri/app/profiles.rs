@@ -96,7 +96,7 @@ pub async fn profile_unlock(state: State<'_, AppState>, name: String, secret: St
     Ok(())
 }
 
-/// Run the seed's sequence step by step, each step sent to the page as it starts and ends.
+/// Run `openstack image create`'s sequence (discovery, token, catalog, Glance) step by step, each step sent to the page as it starts and ends.
 #[tauri::command]
 pub async fn profile_test(state: State<'_, AppState>, name: String, on_step: Channel<Step>) -> CmdResult<()> {
     let s = &state.sessions;

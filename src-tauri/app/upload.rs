@@ -87,16 +87,19 @@ fn tell_if_away<T>(
 ) {
     use stackdrop::i18n::{t, tf};
     let focused = app.get_webview_window("main").and_then(|w| w.is_focused().ok()).unwrap_or(true);
-    if !stackdrop::notify::worth_telling(elapsed, focused) || matches!(result, Err(e) if e.is_cancelled()) {
+    if !super::notify::worth_telling(elapsed, focused) || matches!(result, Err(e) if e.is_cancelled()) {
         return;
     }
     let (title, body) = match result {
         Ok(_) => (t("notify.done.title"), tf("notify.done.body", &[("name", &name), ("cloud", &cloud)])),
         Err(e) => (t("notify.failed.title"), tf("notify.failed.body", &[("name", &name), ("error", e)])),
     };
-    if let Err(e) = stackdrop::notify::send(title, &body) {
-        tracing::debug!("no desktop notification: {e}");
-    }
+    // A D-Bus round trip: not on the runtime's threads.
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = super::notify::send(title, &body) {
+            tracing::debug!("no desktop notification: {e}");
+        }
+    });
 }
 
 /// How many uploads run at once unless the person changes it.

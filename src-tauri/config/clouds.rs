@@ -232,7 +232,7 @@ mod tests {
     }
 
     #[test]
-    fn openrc_variables_make_the_seed_cloud() {
+    fn openrc_variables_make_a_devstack_cloud() {
         let env = env_of(&[
             ("OS_AUTH_URL", "http://devstack-debug/identity"),
             ("OS_IDENTITY_API_VERSION", "3"),

@@ -1,5 +1,5 @@
-//! "Test connection": the seed's sequence run step by step with nothing cached, each step
-//! reported as it starts and ends — identity discovery, token, catalog, Glance versions,
+//! "Test connection": `openstack image create`'s sequence run step by step with nothing
+//! cached, each step reported as it starts and ends — identity discovery, token, catalog, Glance versions,
 //! import methods, stores — so a person sees which step fails and why, in plain words.
 
 use reqwest::Method;

@@ -1,5 +1,7 @@
-//! The OpenStack protocol, in the order of the seed's sequence: identity (discovery, token),
-//! catalog, image (discovery, create, upload). No Tauri, no terminal, no file dialogs here.
+//! The OpenStack protocol, in the order `openstack image create` talks to it: identity
+//! (discovery, token), catalog, image (discovery, create, upload). [`http`] is the one client
+//! every call goes through and [`retry`] the one way to wait and try again. No Tauri, no
+//! terminal, no file dialogs here.
 
 pub mod catalog;
 pub mod check;

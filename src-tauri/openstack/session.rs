@@ -93,7 +93,7 @@ impl Session {
             h.update(part.as_bytes());
             h.update([0]);
         }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        format!("{:x}", h.finalize())
     }
 
     fn save_to_store(&self, token: &Token, image: Option<&ImageService>) {

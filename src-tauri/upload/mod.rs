@@ -258,7 +258,7 @@ pub fn prepare(spec: &mut ImageSpec, path: &Path, force: bool) -> Result<crate::
     }
 }
 
-/// Create an image from `spec` and upload `path` into it: the whole seed sequence.
+/// Create an image from `spec` and upload `path` into it: `openstack image create --file`.
 pub async fn create_and_upload(
     session: &Session,
     spec: &ImageSpec,

@@ -1,4 +1,5 @@
-//! Keystone v3 authentication: step (3)-(4) of the seed, `POST /v3/auth/tokens`.
+//! Keystone v3 authentication: `POST /v3/auth/tokens` with the credentials, the token back in
+//! the `X-Subject-Token` header and the service catalog in the body.
 
 use reqwest::{Method, Url};
 use serde_json::{json, Value};
@@ -181,7 +182,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn password_body_matches_the_seed() {
+    fn password_body_matches_openstackclients() {
         let c = Credentials {
             method: AuthMethod::Password {
                 user: User::Name { name: "admin".into(), domain: Domain::Name("Default".into()) },

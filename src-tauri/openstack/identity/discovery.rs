@@ -1,7 +1,8 @@
-//! Keystone version discovery: step (1)-(2) of the seed, `GET $auth_url` -> 300.
+//! Keystone version discovery: `GET $auth_url` -> 300 Multiple Choices, listing the API
+//! versions; v3's link is the identity endpoint.
 //!
 //! Host choice: discovery documents are built from Keystone's `public_endpoint` and may name
-//! another host than the one the user configured (the seed's devstack answers
+//! another host than the one the user configured (a devstack answers
 //! `182.161.114.101` to a request for `devstack-debug`; the lab always says `127.0.0.1`).
 //! Like keystoneauth, we keep the configured scheme, host and port and take only the *path*
 //! from the document: the configured host is the one we know is reachable from here (NAT,

@@ -11,10 +11,13 @@ use crate::openstack::session::Session;
 pub async fn resolve_id(s: &Session, name_or_id: &str, domain: Option<&str>) -> Result<String> {
     let v3 = s.identity_url().await?;
     let token = s.token().await?;
-    let get = |path: String| {
-        s.http().request(Method::GET, join(&v3, &path).as_str()).header("X-Auth-Token", token.value.expose())
+    let get = |path: &str, query: &[(&str, &str)]| {
+        s.http()
+            .request(Method::GET, join(&v3, path).as_str())
+            .query(query)
+            .header("X-Auth-Token", token.value.expose())
     };
-    match s.http().json(Service::Identity, get(format!("projects/{name_or_id}"))).await {
+    match s.http().json(Service::Identity, get(&format!("projects/{name_or_id}"), &[])).await {
         Ok(v) => {
             if let Some(id) = v.pointer("/project/id").and_then(Value::as_str) {
                 return Ok(id.to_owned());
@@ -23,13 +26,16 @@ pub async fn resolve_id(s: &Session, name_or_id: &str, domain: Option<&str>) -> 
         Err(Error::Api { status: 404 | 403, .. }) => {}
         Err(e) => return Err(e),
     }
-    let mut query = format!("projects?name={}", urlencode(name_or_id));
-    if let Some(d) = domain {
-        let v = s.http().json(Service::Identity, get(format!("domains?name={}", urlencode(d)))).await?;
-        let id = v.pointer("/domains/0/id").and_then(Value::as_str).unwrap_or(d);
-        query += &format!("&domain_id={}", urlencode(id));
-    }
-    let v = s.http().json(Service::Identity, get(query)).await.map_err(|e| match e {
+    let domain_id = match domain {
+        Some(d) => {
+            let v = s.http().json(Service::Identity, get("domains", &[("name", d)])).await?;
+            Some(v.pointer("/domains/0/id").and_then(Value::as_str).unwrap_or(d).to_owned())
+        }
+        None => None,
+    };
+    let mut query = vec![("name", name_or_id)];
+    query.extend(domain_id.as_deref().map(|id| ("domain_id", id)));
+    let v = s.http().json(Service::Identity, get("projects", &query)).await.map_err(|e| match e {
         Error::Api { status: 403, .. } => {
             Error::Config(format!("you may not look up project '{name_or_id}' by name: give its id to --project"))
         }
@@ -47,10 +53,4 @@ pub async fn resolve_id(s: &Session, name_or_id: &str, domain: Option<&str>) -> 
         [] => Err(Error::Config(format!("no project '{name_or_id}' was found"))),
         _ => Err(Error::Config(format!("several projects are named '{name_or_id}': add --project-domain"))),
     }
-}
-
-fn urlencode(s: &str) -> String {
-    let mut u = reqwest::Url::parse("http://x/").expect("static URL");
-    u.query_pairs_mut().append_pair("v", s);
-    u.query().unwrap_or_default().trim_start_matches("v=").to_owned()
 }

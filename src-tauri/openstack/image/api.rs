@@ -1,4 +1,5 @@
-//! Glance v2 image calls: steps (7)-(10) of the seed and their neighbours.
+//! Glance v2 image calls: create (`POST /v2/images` -> `queued`), upload (`PUT …/file` -> 204),
+//! show, list, update, delete, and the interoperable-import calls.
 
 use reqwest::{Method, Url};
 use serde_json::{json, Map, Value};
@@ -104,10 +105,22 @@ impl<'a> Images<'a> {
     /// One API call; a 401 (the token was revoked, or a stored one is no longer accepted) gets
     /// one new token and one more try, as keystoneauth does.
     async fn call(&self, method: Method, path: &str, body: Option<(&str, Value)>) -> Result<reqwest::Response> {
+        self.call_with(method, path, &[], body).await
+    }
+
+    /// [`call`](Self::call) with query parameters.
+    async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<(&str, Value)>,
+    ) -> Result<reqwest::Response> {
         let url = self.url(path).await?;
         let token = self.s.token().await?;
         let build = |token: &str| {
-            let mut req = self.s.http().request(method.clone(), url.as_str()).header("X-Auth-Token", token);
+            let mut req =
+                self.s.http().request(method.clone(), url.as_str()).query(query).header("X-Auth-Token", token);
             if let Some((content_type, body)) = &body {
                 req = req.header(reqwest::header::CONTENT_TYPE, *content_type).body(body.to_string());
             }
@@ -145,11 +158,14 @@ impl<'a> Images<'a> {
     /// All images matching `query` (Glance filters such as `name`), following `next` links.
     pub async fn list(&self, query: &[(&str, &str)]) -> Result<Vec<Image>> {
         let mut out = Vec::new();
-        let mut q: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        q.push(("limit".into(), "200".into()));
-        let mut path = format!("/v2/images?{}", encode_query(&q));
+        let first: Vec<(&str, &str)> = query.iter().copied().chain([("limit", "200")]).collect();
+        // Glance's `next` link carries the query (with its marker) itself.
+        let (mut path, mut q) = ("/v2/images".to_owned(), first.as_slice());
         loop {
-            let v = self.call_json(Method::GET, &path, None).await?;
+            let resp = self.call_with(Method::GET, &path, q, None).await?;
+            let url = resp.url().to_string();
+            let v = read_json(&url, resp).await?;
+            q = &[];
             for img in v.get("images").and_then(Value::as_array).into_iter().flatten() {
                 out.push(Image::from_value(img.clone(), &path)?);
             }
@@ -262,21 +278,9 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array).into_iter().flatten().filter_map(|x| x.as_str().map(str::to_owned)).collect()
 }
 
-fn encode_query(q: &[(String, String)]) -> String {
-    let mut u = Url::parse("http://x/").expect("static URL");
-    u.query_pairs_mut().extend_pairs(q.iter());
-    u.query().unwrap_or_default().to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn query_is_encoded() {
-        let q = vec![("name".to_string(), "a b&c".to_string())];
-        assert_eq!(encode_query(&q), "name=a+b%26c");
-    }
 
     #[test]
     fn file_path_falls_back_to_the_standard_one() {

@@ -1,4 +1,5 @@
-//! Glance version discovery: step (5)-(6) of the seed, `GET $image_endpoint` -> 300.
+//! Glance version discovery: `GET $image_endpoint` -> 300 Multiple Choices; the v2 API's
+//! link is where the image calls go.
 
 use reqwest::{Method, Url};
 
