@@ -158,7 +158,7 @@ async fn the_whole_app_in_its_window() {
     let s = session(&lab, "lab");
     let img = s.images().get(&id).await.unwrap();
     assert_eq!(img.status(), "active");
-    assert_eq!(img.str("os_distro"), Some("cirros"));
+    assert_eq!(img.other_str("os_distro"), Some("cirros"));
 
     // 4. The Images list shows it; delete it with confirmation; the lab no longer has it.
     c.find(Locator::Css("#tab-images")).await.unwrap().click().await.unwrap();
@@ -227,7 +227,7 @@ async fn the_whole_app_in_its_window() {
     c.find(Locator::Css("#copy-go")).await.unwrap().click().await.unwrap();
     wait_text(&c, "#copy-status", "fs2", 60).await;
     shot(&c, "09-copied").await;
-    assert!(s.images().get(&id2).await.unwrap().str("stores").unwrap().contains("fs2"));
+    assert!(s.images().get(&id2).await.unwrap().other_str("stores").unwrap().contains("fs2"));
     c.find(Locator::Css("#tab-upload")).await.unwrap().click().await.unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:18080").expect("port 18080");
     let body = std::fs::read(&disk).unwrap();

@@ -405,7 +405,7 @@ async fn several_files_upload_concurrently() {
         assert_eq!(row["Status"], "active", "{row}");
         assert_eq!(row["Checksum"], hex(md5::Md5::digest(&data)));
         let img = s.images().get(row["ID"].as_str().unwrap()).await.unwrap();
-        assert_eq!(img.str("os_hash_value"), Some(hex(sha2::Sha512::digest(&data)).as_str()));
+        assert_eq!(img.os_hash_value.as_deref(), Some(hex(sha2::Sha512::digest(&data)).as_str()));
         assert_eq!(img.name(), Some(file.file_stem().unwrap().to_str().unwrap()));
         s.images().delete(img.id()).await.unwrap();
     }

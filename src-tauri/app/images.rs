@@ -9,8 +9,8 @@ use super::{AppState, CmdResult};
 pub async fn images_list(state: State<'_, AppState>, cloud: String) -> CmdResult<Vec<Map<String, Value>>> {
     let s = state.sessions.get(&cloud).map_err(|e| e.to_string())?;
     let mut images = s.images().list(&[]).await.map_err(|e| e.to_string())?;
-    images.sort_by(|a, b| b.str("created_at").cmp(&a.str("created_at")));
-    Ok(images.into_iter().map(|i| i.0).collect())
+    images.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    Ok(images.iter().map(|i| i.to_map()).collect())
 }
 
 #[tauri::command]
@@ -44,5 +44,5 @@ pub async fn image_copy(
     let img = stackdrop::upload::import::copy_image(&s, &id, &import, std::time::Duration::from_secs(600))
         .await
         .map_err(|e| e.to_string())?;
-    Ok(img.str("stores").unwrap_or_default().to_owned())
+    Ok(img.other_str("stores").unwrap_or_default().to_owned())
 }

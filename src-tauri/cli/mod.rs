@@ -525,7 +525,8 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let (s, _) = session(&cli.global)?;
             let mut images = s.images().list(&[]).await?;
             images.sort_by(|a, b| a.name().unwrap_or_default().cmp(b.name().unwrap_or_default()));
-            let get = |i: &Image, k: &str| i.0.get(k).cloned().unwrap_or(Value::Null);
+            let maps: Vec<Map<String, Value>> = images.iter().map(Image::to_map).collect();
+            let get = |i: &Map<String, Value>, k: &str| i.get(k).cloned().unwrap_or(Value::Null);
             let (headers, rows): (Vec<&str>, Vec<Vec<Value>>) = if long {
                 (
                     vec![
@@ -541,8 +542,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                         "Project",
                         "Tags",
                     ],
-                    images
-                        .iter()
+                    maps.iter()
                         .map(|i| {
                             [
                                 "id",
@@ -566,7 +566,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             } else {
                 (
                     vec!["ID", "Name", "Status"],
-                    images.iter().map(|i| vec![get(i, "id"), get(i, "name"), get(i, "status")]).collect(),
+                    maps.iter().map(|i| vec![get(i, "id"), get(i, "name"), get(i, "status")]).collect(),
                 )
             };
             output::show_list(&mut out, &headers, &rows, &output).map_err(io)
@@ -775,9 +775,11 @@ mod tests {
 
     #[test]
     fn fields_fold_properties() {
-        let img = Image(
-            json!({"id": "i", "name": "n", "os_distro": "cirros", "self": "/v2/images/i"}).as_object().unwrap().clone(),
-        );
+        let img = Image::from_value(
+            json!({"id": "i", "name": "n", "status": "active", "os_distro": "cirros", "self": "/v2/images/i"}),
+            "-",
+        )
+        .unwrap();
         let f = img.fields();
         let props = f.iter().find(|(k, _)| k == "properties").unwrap();
         assert_eq!(props.1, json!({"os_distro": "cirros"}));

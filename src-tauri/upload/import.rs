@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::openstack::error::{Cleanup, Error, Result};
-use crate::openstack::image::Image;
+use crate::openstack::image::{Image, ImageStatus};
 use crate::openstack::retry::{poll_until, Backoff, Polled};
 use crate::openstack::session::Session;
 
@@ -93,10 +93,6 @@ pub async fn check_offered(session: &Session, import: &Import) -> Result<()> {
     Ok(())
 }
 
-fn csv(image: &Image, key: &str) -> Vec<String> {
-    image.str(key).unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
-}
-
 /// The stores an import must reach: those named, or every store with `all_stores`.
 pub async fn targets(session: &Session, import: &Import) -> Result<Vec<String>> {
     if import.all_stores {
@@ -123,10 +119,10 @@ pub async fn wait_import(
     let fail = |detail: String| Error::Import { image_id: id.into(), detail };
     let look = || async {
         let image = session.images().get(id).await?;
-        on_status(image.status());
-        let failed = csv(&image, "os_glance_failed_import");
-        let pending = csv(&image, "os_glance_importing_to_stores");
-        if !pending.is_empty() || matches!(image.status(), "importing" | "uploading" | "saving") {
+        on_status(image.status().as_str());
+        let failed = image.other_list("os_glance_failed_import");
+        let pending = image.other_list("os_glance_importing_to_stores");
+        if !pending.is_empty() || image.status().is_busy() {
             seen_running.store(true, Ordering::Relaxed);
         }
         if !failed.is_empty() && !import.allow_failure {
@@ -135,14 +131,14 @@ pub async fn wait_import(
                 failed.join(", ")
             )));
         }
-        let present = csv(&image, "stores");
+        let present = image.other_list("stores");
         let reached = targets.iter().all(|t| present.contains(t) || failed.contains(t));
         match image.status() {
-            "active" if pending.is_empty() && reached => return Ok(Polled::Ready(image)),
-            "killed" | "deleted" | "deactivated" => {
+            ImageStatus::Active if pending.is_empty() && reached => return Ok(Polled::Ready(image)),
+            ImageStatus::Killed | ImageStatus::Deleted | ImageStatus::Deactivated => {
                 return Err(fail(format!("Glance put it in status '{}'", image.status())))
             }
-            "queued"
+            ImageStatus::Queued
                 if seen_running.load(Ordering::Relaxed)
                     || !failed.is_empty()
                     || started.elapsed() > Duration::from_secs(120) =>
@@ -155,7 +151,7 @@ pub async fn wait_import(
         }
         Ok(Polled::Pending((image.status().to_owned(), pending.join(", "))))
     };
-    let timed_out = |(status, pending): (String, String)| {
+    let timed_out = |(status, pending): (ImageStatus, String)| {
         fail(format!("the import is still '{status}' (pending stores: {pending}) after {} s", timeout.as_secs()))
     };
     poll_until(Backoff { first: Duration::from_millis(300), ..Backoff::DEFAULT }, timeout, look, timed_out).await

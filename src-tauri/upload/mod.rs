@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::openstack::error::{Cleanup, Error, Result};
 use crate::openstack::http::is_transient;
-use crate::openstack::image::Image;
+use crate::openstack::image::{Image, ImageStatus};
 use crate::openstack::retry::{poll_until, retry, Backoff, Polled, RetryPolicy};
 use crate::openstack::session::Session;
 pub use progress::{Phase, Progress, ProgressFn, RateMeter, WarnFn};
@@ -152,7 +152,7 @@ impl UploadEvent {
             Ok(u) => UploadEvent::Done {
                 image_id: u.image.id().to_owned(),
                 name: u.image.name().unwrap_or_default().to_owned(),
-                status: u.image.status().to_owned(),
+                status: u.image.status().to_string(),
                 size: u.digests.bytes,
                 md5: u.digests.md5.clone(),
                 sha256: u.digests.sha256.clone(),
@@ -527,10 +527,10 @@ async fn wait_active(
 ) -> Result<Image> {
     let look = || async {
         let image = session.images().get(id).await?;
-        on_status(image.status());
+        on_status(image.status().as_str());
         match image.status() {
-            "active" => Ok(Polled::Ready(image)),
-            "saving" | "importing" | "uploading" => Ok(Polled::Pending(image.status().to_owned())),
+            ImageStatus::Active => Ok(Polled::Ready(image)),
+            busy if busy.is_busy() => Ok(Polled::Pending(busy.to_string())),
             other => Err(Error::Verification {
                 image_id: id.into(),
                 detail: format!("Glance put it in status '{other}' instead of 'active' after the upload"),
@@ -551,13 +551,13 @@ pub fn verify(image: &Image, d: &Digests) -> Result<Option<String>> {
     if image.size() != Some(d.bytes) {
         return fail(format!("Glance stored {:?} bytes, we sent {}", image.size(), d.bytes));
     }
-    match image.str("checksum") {
+    match image.checksum.as_deref() {
         Some(c) if c == d.md5 => {}
         Some(c) => return fail(format!("md5 checksum {c} differs from ours {}", d.md5)),
         None => return fail("Glance recorded no checksum".into()),
     }
-    let algo = image.str("os_hash_algo").unwrap_or_default().to_owned();
-    let value = image.str("os_hash_value").unwrap_or_default();
+    let algo = image.os_hash_algo.clone().unwrap_or_default();
+    let value = image.os_hash_value.as_deref().unwrap_or_default();
     if algo.is_empty() {
         return Ok(None);
     }
@@ -623,8 +623,9 @@ mod tests {
         assert_eq!(Value::Object(spec.create_body()), want);
     }
 
-    fn image(v: Value) -> Image {
-        Image(v.as_object().unwrap().clone())
+    fn image(mut v: Value) -> Image {
+        v["status"] = json!("active");
+        Image::from_value(v, "-").unwrap()
     }
 
     fn digests() -> Digests {

@@ -8,86 +8,20 @@ use crate::openstack::error::{Error, Result, Service};
 use crate::openstack::http::{join, read_json};
 use crate::openstack::session::Session;
 
-/// A Glance image as Glance returned it. Known fields have accessors; everything else
-/// (custom properties) stays in the map.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Image(pub Map<String, Value>);
+use super::types::ImageStatus;
+
+pub use super::types::{Image, CORE_FIELDS};
 
 impl Image {
+    /// Read Glance's answer as an image.
     pub fn from_value(v: Value, url: &str) -> Result<Image> {
-        match v {
-            Value::Object(m) if m.get("id").and_then(Value::as_str).is_some() => Ok(Image(m)),
-            other => Err(Error::BadResponse { url: url.to_owned(), detail: format!("not an image: {other}") }),
-        }
-    }
-
-    pub fn str(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(Value::as_str)
-    }
-
-    pub fn id(&self) -> &str {
-        self.str("id").unwrap_or_default()
-    }
-
-    pub fn name(&self) -> Option<&str> {
-        self.str("name")
-    }
-
-    pub fn status(&self) -> &str {
-        self.str("status").unwrap_or("unknown")
-    }
-
-    pub fn size(&self) -> Option<u64> {
-        self.0.get("size").and_then(Value::as_u64)
-    }
-
-    /// The fields in openstackclient's order (as `image show` prints them), custom properties
-    /// folded into `properties`.
-    pub fn fields(&self) -> Vec<(String, Value)> {
-        let props: Map<String, Value> = self
-            .0
-            .iter()
-            .filter(|(k, _)| !CORE_FIELDS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let mut fields: Vec<(String, Value)> = CORE_FIELDS
-            .iter()
-            .filter(|k| **k != "self")
-            .map(|k| (k.to_string(), self.0.get(*k).cloned().unwrap_or(Value::Null)))
-            .collect();
-        let at = fields.iter().position(|(k, _)| k == "protected").unwrap_or(fields.len());
-        fields.insert(at, ("properties".into(), Value::Object(props)));
-        fields
-    }
-
-    /// The relative upload path Glance gave (`/v2/images/{id}/file`).
-    pub fn file_path(&self) -> String {
-        self.str("file").map(str::to_owned).unwrap_or_else(|| format!("/v2/images/{}/file", self.id()))
+        let shown = v.to_string();
+        serde_json::from_value(v).map_err(|e| Error::BadResponse {
+            url: url.to_owned(),
+            detail: format!("not an image ({e}): {}", &shown[..shown.len().min(200)]),
+        })
     }
 }
-
-/// Glance's fixed image attributes; anything else in an image body is a property.
-pub const CORE_FIELDS: &[&str] = &[
-    "checksum",
-    "container_format",
-    "created_at",
-    "disk_format",
-    "file",
-    "id",
-    "min_disk",
-    "min_ram",
-    "name",
-    "owner",
-    "protected",
-    "schema",
-    "self",
-    "size",
-    "status",
-    "tags",
-    "updated_at",
-    "virtual_size",
-    "visibility",
-];
 
 pub struct Images<'a> {
     s: &'a Session,
@@ -245,13 +179,20 @@ impl<'a> Images<'a> {
         match self.s.http().send(Service::Image, req).await {
             Ok(_) => Ok(()),
             Err(broke @ Error::Connection { .. }) => match self.get(id).await {
-                Ok(img) if matches!(img.status(), "active" | "deactivated" | "importing") => Err(Error::Api {
-                    service: Service::Image,
-                    method: "PUT".into(),
-                    url: url.to_string(),
-                    status: 409,
-                    message: format!("the image is '{}': Glance takes data only into a queued image", img.status()),
-                }),
+                Ok(img)
+                    if matches!(
+                        img.status,
+                        ImageStatus::Active | ImageStatus::Deactivated | ImageStatus::Importing
+                    ) =>
+                {
+                    Err(Error::Api {
+                        service: Service::Image,
+                        method: "PUT".into(),
+                        url: url.to_string(),
+                        status: 409,
+                        message: format!("the image is '{}': Glance takes data only into a queued image", img.status()),
+                    })
+                }
                 _ => Err(broke),
             },
             Err(e) => Err(e),
@@ -284,7 +225,7 @@ mod tests {
 
     #[test]
     fn file_path_falls_back_to_the_standard_one() {
-        let img = Image(json!({"id": "x"}).as_object().unwrap().clone());
+        let img = Image::from_value(json!({"id": "x", "status": "queued"}), "-").unwrap();
         assert_eq!(img.file_path(), "/v2/images/x/file");
     }
 }

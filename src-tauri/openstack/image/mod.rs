@@ -2,5 +2,7 @@
 
 pub mod api;
 pub mod discovery;
+pub mod types;
 
-pub use api::{Image, Images, CORE_FIELDS};
+pub use api::Images;
+pub use types::{ContainerFormat, DiskFormat, Image, ImageStatus, CORE_FIELDS};
