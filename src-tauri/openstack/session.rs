@@ -3,6 +3,7 @@
 //! endpoint and its discovery. A second upload in the same process costs only the image calls.
 
 use reqwest::Url;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, OnceCell};
@@ -98,39 +99,39 @@ impl Session {
 
     fn save_to_store(&self, token: &Token, image: Option<&ImageService>) {
         let (Some(store), Some(identity)) = (&self.store, self.identity_url.get()) else { return };
-        let blob = json!({
-            "v": 1,
-            "fingerprint": self.fingerprint(),
-            "identity_url": identity.as_str(),
-            "token": token.value.expose(),
-            "body": {"token": {
+        let kept = KeptToken {
+            v: KeptToken::VERSION,
+            fingerprint: self.fingerprint(),
+            identity_url: identity.to_string(),
+            token: token.value.expose().to_owned(),
+            body: json!({"token": {
                 "expires_at": token.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
                 "catalog": token.catalog.to_json(&["image"]),
                 "project": {"id": token.project_id, "name": token.project_name},
                 "user": {"id": token.user_id, "name": token.user_name},
-            }},
-            "image": image.map(|i| json!({"root": i.root.as_str(), "version": i.version.id})),
-        });
-        store.save(&Secret::new(blob.to_string()));
+            }}),
+            image: image.map(|i| KeptImage { root: i.root.to_string(), version: i.version.id.clone() }),
+        };
+        match serde_json::to_string(&kept) {
+            Ok(text) => store.save(&Secret::new(text)),
+            Err(e) => tracing::debug!("token not kept: {e}"),
+        }
     }
 
     /// Take the stored token if it was issued for these settings and is fresh.
     fn load_from_store(&self) -> Option<Token> {
-        let blob: Value = serde_json::from_str(self.store.as_ref()?.load()?.expose()).ok()?;
-        if blob["v"] != 1 || blob["fingerprint"].as_str() != Some(self.fingerprint().as_str()) {
+        let kept: KeptToken = serde_json::from_str(self.store.as_ref()?.load()?.expose()).ok()?;
+        if kept.v != KeptToken::VERSION || kept.fingerprint != self.fingerprint() {
             return None;
         }
-        let token = Token::from_response(Secret::new(blob["token"].as_str()?.to_owned()), &blob["body"]).ok()?;
+        let token = Token::from_response(Secret::new(kept.token), &kept.body).ok()?;
         if !token.is_fresh() {
             return None;
         }
-        let _ = self.identity_url.set(Url::parse(blob["identity_url"].as_str()?).ok()?);
-        if let (Some(root), Some(version)) = (
-            blob.pointer("/image/root").and_then(Value::as_str),
-            blob.pointer("/image/version").and_then(Value::as_str),
-        ) {
-            if let Ok(root) = Url::parse(root) {
-                let _ = self.image.set(ImageService { root, version: ImageApiVersion { id: version.to_owned() } });
+        let _ = self.identity_url.set(Url::parse(&kept.identity_url).ok()?);
+        if let Some(KeptImage { root, version }) = kept.image {
+            if let Ok(root) = Url::parse(&root) {
+                let _ = self.image.set(ImageService { root, version: ImageApiVersion { id: version } });
             }
         }
         tracing::debug!("reusing the stored token for cloud {}, expires {}", self.cloud.name, token.expires_at);
@@ -219,3 +220,29 @@ impl Session {
         Images::new(self)
     }
 }
+
+/// What the keyring keeps of a profile's last login, so that the next run skips discovery and
+/// authentication. `v` changes when the shape does; an entry of another version is ignored
+/// (a new login replaces it). Holds the token in clear: no `Debug`.
+#[derive(Serialize, Deserialize)]
+struct KeptToken {
+    v: u32,
+    /// Which settings the token was issued for (see `Session::fingerprint`).
+    fingerprint: String,
+    identity_url: String,
+    token: String,
+    /// Keystone's token body, trimmed to the image part of the catalog.
+    body: Value,
+    image: Option<KeptImage>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeptImage {
+    root: String,
+    version: String,
+}
+
+impl KeptToken {
+    const VERSION: u32 = 1;
+}
+
