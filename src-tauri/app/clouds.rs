@@ -8,7 +8,7 @@ use stackdrop::config::{self, process_env, CloudChoice};
 use stackdrop::openstack::Error;
 use tauri::State;
 
-use super::{AppState, CmdResult};
+use super::{blocking, AppState, CmdResult};
 
 #[derive(Serialize)]
 pub struct CloudsView {
@@ -30,9 +30,10 @@ pub async fn clouds_list(state: State<'_, AppState>) -> CmdResult<CloudsView> {
         eprintln!("stackdrop: interactive {ms} ms after start");
         std::process::exit(0);
     }
-    let (clouds, clouds_file, preferred) =
-        config::choices(&process_env, &state.sessions.store).map_err(|e| e.to_string())?;
-    let remembered = state.settings.load();
+    let (store, settings) = (state.sessions.store.clone(), state.settings.clone());
+    let ((clouds, clouds_file, preferred), remembered) =
+        blocking(move || Ok((config::choices(&process_env, &store).map_err(|e| e.to_string())?, settings.load())))
+            .await?;
     let preferred = preferred.or(remembered.last_cloud);
     let parallel = remembered.parallel.unwrap_or(super::upload::DEFAULT_PARALLEL);
     Ok(CloudsView { clouds, clouds_file, preferred, parallel, upload: remembered.upload })
@@ -58,17 +59,22 @@ pub enum Connection {
 #[tauri::command]
 pub async fn cloud_connect(state: State<'_, AppState>, cloud: String) -> CmdResult<Connection> {
     let sessions = &state.sessions;
-    let s = match sessions.get(&cloud) {
+    let s = match sessions.get(&cloud).await {
         Ok(s) => s,
         Err(Error::SecretNeeded { what, why, .. }) => {
-            return Ok(Connection::NeedsSecret { what, why, keyring: sessions.secrets.probe().is_ok() })
+            let secrets = sessions.secrets.clone();
+            let keyring = blocking(move || Ok(secrets.probe().is_ok())).await?;
+            return Ok(Connection::NeedsSecret { what, why, keyring });
         }
         Err(e) => return Err(e.to_string()),
     };
     let token = s.token().await.map_err(|e| e.to_string())?;
     let image = s.image_service().await.map_err(|e| e.to_string())?;
-    let defaults =
-        sessions.store.load().ok().and_then(|mut p| p.remove(&cloud)).map(|p| p.defaults).unwrap_or_default();
+    let (store, name) = (sessions.store.clone(), cloud.clone());
+    let defaults = blocking(move || {
+        Ok(store.load().ok().and_then(|mut p| p.remove(&name)).map(|p| p.defaults).unwrap_or_default())
+    })
+    .await?;
     state.settings.update(|s| s.last_cloud = Some(cloud.clone()));
     Ok(Connection::Connected {
         user: token.user_name,

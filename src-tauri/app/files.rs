@@ -3,7 +3,7 @@
 use stackdrop::upload::local::Offered;
 use tauri::State;
 
-use super::{AppState, CmdResult};
+use super::{blocking, AppState, CmdResult};
 
 /// The native file dialog (rfd, GTK on Linux). Async: a dialog on the main thread would block.
 #[tauri::command]
@@ -16,7 +16,8 @@ pub async fn files_pick(state: State<'_, AppState>) -> CmdResult<Vec<Offered>> {
         .await
         .unwrap_or_default();
     let paths: Vec<_> = picked.iter().map(|f| f.path().to_owned()).collect();
-    Ok(state.files.offer(&paths))
+    let files = state.files.clone();
+    blocking(move || Ok(files.offer(&paths))).await
 }
 
 #[tauri::command]

@@ -7,7 +7,7 @@ use super::{AppState, CmdResult};
 
 #[tauri::command]
 pub async fn images_list(state: State<'_, AppState>, cloud: String) -> CmdResult<Vec<Map<String, Value>>> {
-    let s = state.sessions.get(&cloud).map_err(|e| e.to_string())?;
+    let s = state.sessions.get(&cloud).await.map_err(|e| e.to_string())?;
     let mut images = s.images().list(&[]).await.map_err(|e| e.to_string())?;
     images.sort_by(|a, b| b.created_at.cmp(&a.created_at));
     Ok(images.iter().map(|i| i.to_map()).collect())
@@ -15,14 +15,14 @@ pub async fn images_list(state: State<'_, AppState>, cloud: String) -> CmdResult
 
 #[tauri::command]
 pub async fn image_show(state: State<'_, AppState>, cloud: String, id: String) -> CmdResult<Vec<(String, Value)>> {
-    let s = state.sessions.get(&cloud).map_err(|e| e.to_string())?;
+    let s = state.sessions.get(&cloud).await.map_err(|e| e.to_string())?;
     let img = s.images().get(&id).await.map_err(|e| e.to_string())?;
     Ok(img.fields())
 }
 
 #[tauri::command]
 pub async fn image_delete(state: State<'_, AppState>, cloud: String, id: String) -> CmdResult<()> {
-    let s = state.sessions.get(&cloud).map_err(|e| e.to_string())?;
+    let s = state.sessions.get(&cloud).await.map_err(|e| e.to_string())?;
     s.images().delete(&id).await.map_err(|e| e.to_string())
 }
 
@@ -34,7 +34,7 @@ pub async fn image_copy(
     id: String,
     stores: Vec<String>,
 ) -> CmdResult<String> {
-    let s = state.sessions.get(&cloud).map_err(|e| e.to_string())?;
+    let s = state.sessions.get(&cloud).await.map_err(|e| e.to_string())?;
     let import = stackdrop::upload::import::Import {
         method: stackdrop::upload::import::ImportMethod::CopyImage,
         stores,

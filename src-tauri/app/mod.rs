@@ -24,8 +24,8 @@ use tokio_util::sync::CancellationToken;
 
 /// What the commands share.
 pub struct AppState {
-    pub sessions: Sessions,
-    pub files: Registry,
+    pub sessions: Arc<Sessions>,
+    pub files: Arc<Registry>,
     pub uploads: Mutex<HashMap<String, CancellationToken>>,
     /// Upload slots: this many uploads run at once, the rest wait their turn.
     pub slots: Mutex<Arc<Semaphore>>,
@@ -58,12 +58,12 @@ impl AppState {
 
 impl Default for AppState {
     fn default() -> Self {
-        let sessions = Sessions::default();
+        let sessions = Arc::new(Sessions::default());
         let settings = SettingsStore::beside(&sessions.store);
         let parallel = settings.load().parallel.unwrap_or(upload::DEFAULT_PARALLEL).clamp(1, 8);
         AppState {
             sessions,
-            files: Registry::default(),
+            files: Arc::default(),
             uploads: Mutex::default(),
             slots: Mutex::new(Arc::new(Semaphore::new(parallel))),
             configs: Mutex::default(),
@@ -107,6 +107,12 @@ fn save_geometry(window: &tauri::Window, settings: &SettingsStore) {
 /// Errors cross to the page as their one-line message.
 pub type CmdResult<T> = Result<T, String>;
 
+/// Blocking library work (the profile file, the keyring's D-Bus calls) runs on tokio's
+/// blocking pool, never on the threads that serve the page's other commands.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> CmdResult<T> + Send + 'static) -> CmdResult<T> {
+    tauri::async_runtime::spawn_blocking(f).await.map_err(|e| e.to_string())?
+}
+
 /// When the process started, for the startup probe (see `clouds::clouds_list`).
 pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
@@ -135,7 +141,11 @@ pub fn run() -> ExitCode {
                     let _ = window.emit("config-offered", state.offer_config(p));
                 }
                 if !images.is_empty() {
-                    let _ = window.emit("files-offered", state.files.offer(&images));
+                    // Reading the files' headers is disk I/O: not on the event loop.
+                    let (files, window) = (state.files.clone(), window.clone());
+                    tauri::async_runtime::spawn_blocking(move || {
+                        let _ = window.emit("files-offered", files.offer(&images));
+                    });
                 }
             }
         })

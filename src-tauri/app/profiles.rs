@@ -10,7 +10,7 @@ use stackdrop::openstack::Secret;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use super::{AppState, CmdResult, ConfigOffer};
+use super::{blocking, AppState, CmdResult, ConfigOffer};
 
 #[derive(Serialize)]
 pub struct ProfilesView {
@@ -22,12 +22,15 @@ pub struct ProfilesView {
 
 #[tauri::command]
 pub async fn profiles_list(state: State<'_, AppState>) -> CmdResult<ProfilesView> {
-    let s = &state.sessions;
-    Ok(ProfilesView {
-        profiles: manage::list(&s.store, &s.secrets).map_err(|e| e.to_string())?,
-        file: s.store.path().display().to_string(),
-        keyring_problem: s.secrets.probe().err().map(|e| e.to_string()),
+    let s = state.sessions.clone();
+    blocking(move || {
+        Ok(ProfilesView {
+            profiles: manage::list(&s.store, &s.secrets).map_err(|e| e.to_string())?,
+            file: s.store.path().display().to_string(),
+            keyring_problem: s.secrets.probe().err().map(|e| e.to_string()),
+        })
     })
+    .await
 }
 
 /// Add (`old_name` empty) or change a profile. `secret` empty keeps the stored one;
@@ -40,68 +43,79 @@ pub async fn profile_save(
     secret: Option<String>,
     ask_each_time: bool,
 ) -> CmdResult<()> {
-    let s = &state.sessions;
+    let s = state.sessions.clone();
     let secret = secret.filter(|x| !x.is_empty()).map(Secret::new);
     let name = profile.name.clone();
     let opts = ApplyOptions { replace: false, without_keyring: ask_each_time };
     let (secret_for_session, to_keyring) = if ask_each_time { (secret, None) } else { (None, secret) };
-    let r = match old_name.filter(|n| !n.is_empty()) {
-        Some(old) => {
-            s.drop_session(&old);
-            manage::update(&s.store, &s.secrets, &old, profile, to_keyring, opts)
+    blocking(move || {
+        let r = match old_name.filter(|n| !n.is_empty()) {
+            Some(old) => {
+                s.drop_session(&old);
+                manage::update(&s.store, &s.secrets, &old, profile, to_keyring, opts)
+            }
+            None => manage::save(&s.store, &s.secrets, profile, to_keyring, opts),
+        };
+        r.map_err(|e| e.to_string())?;
+        if let Some(x) = secret_for_session {
+            s.secrets.remember_for_session(&name, &x);
         }
-        None => manage::save(&s.store, &s.secrets, profile, to_keyring, opts),
-    };
-    r.map_err(|e| e.to_string())?;
-    if let Some(x) = secret_for_session {
-        s.secrets.remember_for_session(&name, &x);
-    }
-    s.drop_session(&name);
-    Ok(())
+        s.drop_session(&name);
+        Ok(())
+    })
+    .await
 }
 
 /// A profile as a clouds.yaml document for other tools, without its secret.
 #[tauri::command]
 pub async fn profile_export(state: State<'_, AppState>, name: String) -> CmdResult<String> {
-    let p = manage::get(&state.sessions.store, &name).map_err(|e| e.to_string())?;
+    let store = state.sessions.store.clone();
+    let n = name.clone();
+    let p = blocking(move || manage::get(&store, &n).map_err(|e| e.to_string())).await?;
     let doc = serde_json::json!({ "clouds": { name: p.export_entry(None) } });
     serde_yaml_ng::to_string(&doc).map_err(|e| e.to_string())
 }
 
 #[tauri::command]
 pub async fn profile_duplicate(state: State<'_, AppState>, name: String, new_name: String) -> CmdResult<()> {
-    let s = &state.sessions;
-    manage::duplicate(&s.store, &s.secrets, &name, &new_name).map_err(|e| e.to_string())
+    let s = state.sessions.clone();
+    blocking(move || manage::duplicate(&s.store, &s.secrets, &name, &new_name).map_err(|e| e.to_string())).await
 }
 
 /// Remove a profile and its keyring entry; returns notes for what could not be removed.
 #[tauri::command]
 pub async fn profile_delete(state: State<'_, AppState>, name: String) -> CmdResult<Vec<String>> {
-    let s = &state.sessions;
+    let s = state.sessions.clone();
     s.drop_session(&name);
-    manage::remove(&s.store, &s.secrets, &[name]).map_err(|e| e.to_string())
+    blocking(move || manage::remove(&s.store, &s.secrets, &[name]).map_err(|e| e.to_string())).await
 }
 
 /// The secret typed in when connecting: into the keyring (`remember`), or this session only.
 #[tauri::command]
 pub async fn profile_unlock(state: State<'_, AppState>, name: String, secret: String, remember: bool) -> CmdResult<()> {
-    let s = &state.sessions;
+    let s = state.sessions.clone();
     let secret = Secret::new(secret);
-    if remember {
-        manage::set_secret(&s.store, &s.secrets, &name, &secret).map_err(|e| e.to_string())?;
-    } else {
-        s.secrets.remember_for_session(&name, &secret);
-    }
-    s.drop_session(&name);
-    Ok(())
+    blocking(move || {
+        if remember {
+            manage::set_secret(&s.store, &s.secrets, &name, &secret).map_err(|e| e.to_string())?;
+        } else {
+            s.secrets.remember_for_session(&name, &secret);
+        }
+        s.drop_session(&name);
+        Ok(())
+    })
+    .await
 }
 
 /// Run `openstack image create`'s sequence (discovery, token, catalog, Glance) step by step, each step sent to the page as it starts and ends.
 #[tauri::command]
 pub async fn profile_test(state: State<'_, AppState>, name: String, on_step: Channel<Step>) -> CmdResult<()> {
-    let s = &state.sessions;
-    let opened = config::open(Some(&name), &serde_json::json!({}), &process_env, &s.store, &s.secrets, None)
-        .map_err(|e| e.to_string())?;
+    let s = state.sessions.clone();
+    let opened = blocking(move || {
+        config::open(Some(&name), &serde_json::json!({}), &process_env, &s.store, &s.secrets, None)
+            .map_err(|e| e.to_string())
+    })
+    .await?;
     let (_, result) = check::test_connection(opened.cloud, &|step| {
         let _ = on_step.send(step.clone());
     })
@@ -134,21 +148,25 @@ pub struct AskFor {
     what: &'static str,
 }
 
-fn read_offered(state: &AppState, handle: Option<&str>) -> CmdResult<Vec<import::Candidate>> {
-    match handle {
-        Some(h) => {
-            let path = state.config_path(h).ok_or("this file is no longer offered: drop it again")?;
-            import::read_file(&path, None, &process_env)
+async fn read_offered(state: &AppState, handle: Option<&str>) -> CmdResult<Vec<import::Candidate>> {
+    let path = match handle {
+        Some(h) => Some(state.config_path(h).ok_or("this file is no longer offered: drop it again")?),
+        None => None,
+    };
+    blocking(move || {
+        match path {
+            Some(path) => import::read_file(&path, None, &process_env),
+            None => import::read_standard(&process_env),
         }
-        None => import::read_standard(&process_env),
-    }
-    .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())
+    })
+    .await
 }
 
 /// What importing would bring in: the clouds' names, or why the file cannot be imported.
 #[tauri::command]
 pub async fn profiles_import_preview(state: State<'_, AppState>, handle: Option<String>) -> CmdResult<Vec<String>> {
-    Ok(read_offered(&state, handle.as_deref())?.into_iter().map(|c| c.profile.name).collect())
+    Ok(read_offered(&state, handle.as_deref()).await?.into_iter().map(|c| c.profile.name).collect())
 }
 
 /// Import the offered file (`handle`), or with none, clouds.yaml from the standard places;
@@ -161,25 +179,28 @@ pub async fn profiles_import(
     replace: bool,
     ask_each_time: bool,
 ) -> CmdResult<Imported> {
-    let s = &state.sessions;
-    let mut cands = read_offered(&state, handle.as_deref())?;
+    let s = state.sessions.clone();
+    let mut cands = read_offered(&state, handle.as_deref()).await?;
     if let Some(n) = only.filter(|n| !n.is_empty()) {
         cands.retain(|c| c.profile.name == n);
     }
     let opts = ApplyOptions { replace, without_keyring: ask_each_time };
-    let names = import::apply(&s.store, &s.secrets, &cands, opts).map_err(|e| e.to_string())?;
-    let no_keyring = s.secrets.probe().is_err();
-    for c in &cands {
-        s.drop_session(&c.profile.name);
-        // Without a keyring, secrets the file carried serve this session only.
-        if let (true, Some(x)) = (no_keyring, &c.secret) {
-            s.secrets.remember_for_session(&c.profile.name, x);
+    blocking(move || {
+        let names = import::apply(&s.store, &s.secrets, &cands, opts).map_err(|e| e.to_string())?;
+        let no_keyring = s.secrets.probe().is_err();
+        for c in &cands {
+            s.drop_session(&c.profile.name);
+            // Without a keyring, secrets the file carried serve this session only.
+            if let (true, Some(x)) = (no_keyring, &c.secret) {
+                s.secrets.remember_for_session(&c.profile.name, x);
+            }
         }
-    }
-    let ask = cands
-        .iter()
-        .filter(|c| c.secret.is_none() && s.secrets.state(&c.profile.name) == config::secrets::SecretState::Missing)
-        .map(|c| AskFor { name: c.profile.name.clone(), what: c.profile.auth_type.secret_label() })
-        .collect();
-    Ok(Imported { imported: names, ask })
+        let ask = cands
+            .iter()
+            .filter(|c| c.secret.is_none() && s.secrets.state(&c.profile.name) == config::secrets::SecretState::Missing)
+            .map(|c| AskFor { name: c.profile.name.clone(), what: c.profile.auth_type.secret_label() })
+            .collect();
+        Ok(Imported { imported: names, ask })
+    })
+    .await
 }

@@ -23,7 +23,7 @@ pub async fn upload_start(
     on_event: Channel<UploadEvent>,
 ) -> CmdResult<String> {
     let path = state.files.path(&handle).ok_or("this file is no longer offered: drop it again")?;
-    let session = state.sessions.get(&cloud).map_err(|e| e.to_string())?;
+    let session = state.sessions.get(&cloud).await.map_err(|e| e.to_string())?;
     let cancel = CancellationToken::new();
     static NEXT: AtomicU64 = AtomicU64::new(1);
     let id = format!("u{}", NEXT.fetch_add(1, Ordering::Relaxed));
@@ -122,7 +122,7 @@ pub async fn upload_from_uri(
     spec: ImageSpec,
     uri: String,
 ) -> CmdResult<String> {
-    let session = state.sessions.get(&cloud).map_err(|e| e.to_string())?;
+    let session = state.sessions.get(&cloud).await.map_err(|e| e.to_string())?;
     let import = Import {
         method: stackdrop::upload::import::ImportMethod::WebDownload { uri },
         stores: vec![],

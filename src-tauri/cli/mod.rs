@@ -408,6 +408,11 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 /// keyring, or asked on the terminal; its token kept in the keyring), else clouds.yaml.
 /// Also the profile's upload defaults.
 fn session(g: &GlobalArgs) -> Result<(Session, stackdrop::config::profiles::UploadDefaults), Error> {
+    // Files, the keyring and maybe a terminal prompt: blocking work, told to the runtime.
+    tokio::task::block_in_place(|| open_session(g))
+}
+
+fn open_session(g: &GlobalArgs) -> Result<(Session, stackdrop::config::profiles::UploadDefaults), Error> {
     use stackdrop::config::{self, process_env, ProfileStore, Secrets};
     let store = ProfileStore::default_location(&process_env);
     let secrets = Secrets::for_store(&store);
@@ -487,7 +492,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                     }
                     // The engine inspects and checks the file itself; here only for the hint.
                     if args.min_disk.is_none() && std::io::stderr().is_terminal() {
-                        let found = stackdrop::inspect::inspect_path(path).ok();
+                        let found = tokio::task::block_in_place(|| stackdrop::inspect::inspect_path(path).ok());
                         if let Some(v) = found.and_then(|f| f.virtual_size).filter(|v| *v > 0) {
                             let gib = v.div_ceil(1 << 30);
                             eprintln!(
@@ -592,7 +597,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             output::show_one(&mut out, &img.fields(), &output).map_err(io)
         }
         Command::Image(ImageCommand::Inspect { path, output }) => {
-            let found = stackdrop::inspect::inspect_path(&path)
+            let found = tokio::task::block_in_place(|| stackdrop::inspect::inspect_path(&path))
                 .map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
             output::show_one(&mut out, &inspection_fields(&found), &output).map_err(io)
         }

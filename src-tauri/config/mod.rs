@@ -169,7 +169,7 @@ impl TokenStore for KeyringTokens {
 pub struct Sessions {
     map: Mutex<HashMap<String, Arc<Session>>>,
     pub store: ProfileStore,
-    pub secrets: Secrets,
+    pub secrets: Arc<Secrets>,
 }
 
 impl Default for Sessions {
@@ -182,29 +182,40 @@ impl Default for Sessions {
 
 impl Sessions {
     pub fn new(store: ProfileStore, secrets: Secrets) -> Sessions {
-        Sessions { map: Mutex::default(), store, secrets }
+        Sessions { map: Mutex::default(), store, secrets: Arc::new(secrets) }
     }
 
-    pub fn get(&self, name: &str) -> Result<Arc<Session>> {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = map.get(name) {
+    /// The session for cloud `name`, opened on first use. Opening reads the profile file and
+    /// the keyring (blocking calls), so it runs on tokio's blocking pool with no lock held;
+    /// if two callers open the same cloud at once, the first one stored wins.
+    pub async fn get(&self, name: &str) -> Result<Arc<Session>> {
+        if let Some(s) = self.map.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
             return Ok(s.clone());
         }
-        let opened = if name == "envvars" {
-            let env = |k: &str| if k == "OS_CLOUD" { None } else { process_env(k) };
-            Opened { cloud: resolve(None, &serde_json::json!({}), &env)?, profile: None }
-        } else {
-            open(Some(name), &serde_json::json!({}), &process_env, &self.store, &self.secrets, None)?
-        };
-        let s = Arc::new(session(opened, &self.secrets)?);
-        map.insert(name.to_owned(), s.clone());
-        Ok(s)
+        let (store, secrets, n) = (self.store.clone(), self.secrets.clone(), name.to_owned());
+        let opened = tokio::task::spawn_blocking(move || open_session(&n, &store, &secrets))
+            .await
+            .map_err(|e| Error::Config(format!("opening cloud '{name}' failed: {e}")))??;
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(map.entry(name.to_owned()).or_insert_with(|| Arc::new(opened)).clone())
     }
 
     /// Forget a cloud's session (after its settings changed, or to retry from scratch).
     pub fn drop_session(&self, name: &str) {
         self.map.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
     }
+}
+
+/// Open cloud `name` as the app does: the `OS_*` cloud for "envvars", else a profile or a
+/// clouds.yaml cloud, with no one to ask for a missing secret.
+fn open_session(name: &str, store: &ProfileStore, secrets: &Secrets) -> Result<Session> {
+    let opened = if name == "envvars" {
+        let env = |k: &str| if k == "OS_CLOUD" { None } else { process_env(k) };
+        Opened { cloud: resolve(None, &serde_json::json!({}), &env)?, profile: None }
+    } else {
+        open(Some(name), &serde_json::json!({}), &process_env, store, secrets, None)?
+    };
+    session(opened, secrets)
 }
 
 #[cfg(test)]

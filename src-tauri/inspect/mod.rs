@@ -75,6 +75,16 @@ impl FileSource {
         let len = file.metadata()?.len();
         Ok(FileSource { file, len, spent: 0 })
     }
+
+    /// An already open file of `len` bytes. Reads are positional: the file's own position is
+    /// left where it was.
+    pub fn from_file(file: File, len: u64) -> FileSource {
+        FileSource { file, len, spent: 0 }
+    }
+
+    pub fn into_file(self) -> File {
+        self.file
+    }
 }
 
 impl Source for FileSource {

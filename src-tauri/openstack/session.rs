@@ -6,6 +6,8 @@ use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
 use tokio::sync::{Mutex, OnceCell};
 
 use super::catalog::Interface;
@@ -40,7 +42,8 @@ pub struct ImageService {
 
 /// Somewhere the token (with the discovered URLs) can outlive the process, so the next run
 /// skips discovery and authentication: the OS keyring, for Stackdrop's profiles. The blob is
-/// a secret (it holds the token).
+/// a secret (it holds the token). The calls may block (D-Bus): the session makes them on
+/// tokio's blocking pool, never while it holds its token lock.
 pub trait TokenStore: Send + Sync {
     fn load(&self) -> Option<Secret>;
     fn save(&self, blob: &Secret);
@@ -53,9 +56,9 @@ pub struct Session {
     identity_url: OnceCell<Url>,
     token: Mutex<Option<Token>>,
     image: OnceCell<ImageService>,
-    store: Option<Box<dyn TokenStore>>,
-    /// The stored token was looked at (once per session).
-    store_read: std::sync::atomic::AtomicBool,
+    store: Option<Arc<dyn TokenStore>>,
+    /// The stored token was looked at (once per session; others wait for that look).
+    restored: OnceCell<()>,
 }
 
 impl Session {
@@ -68,13 +71,13 @@ impl Session {
             token: Mutex::new(None),
             image: OnceCell::new(),
             store: None,
-            store_read: Default::default(),
+            restored: OnceCell::new(),
         })
     }
 
     /// Keep the token in `store` between runs.
     pub fn with_token_store(mut self, store: Box<dyn TokenStore>) -> Session {
-        self.store = Some(store);
+        self.store = Some(Arc::from(store));
         self
     }
 
@@ -97,8 +100,14 @@ impl Session {
         format!("{:x}", h.finalize())
     }
 
-    fn save_to_store(&self, token: &Token, image: Option<&ImageService>) {
-        let (Some(store), Some(identity)) = (&self.store, self.identity_url.get()) else { return };
+    /// Run a store call on the blocking pool.
+    async fn with_store<T: Send + 'static>(&self, f: impl FnOnce(&dyn TokenStore) -> T + Send + 'static) -> Option<T> {
+        let store = self.store.clone()?;
+        tokio::task::spawn_blocking(move || f(store.as_ref())).await.ok()
+    }
+
+    async fn save_to_store(&self, token: &Token, image: Option<&ImageService>) {
+        let (Some(_), Some(identity)) = (&self.store, self.identity_url.get()) else { return };
         let kept = KeptToken {
             v: KeptToken::VERSION,
             fingerprint: self.fingerprint(),
@@ -113,14 +122,15 @@ impl Session {
             image: image.map(|i| KeptImage { root: i.root.to_string(), version: i.version.id.clone() }),
         };
         match serde_json::to_string(&kept) {
-            Ok(text) => store.save(&Secret::new(text)),
+            Ok(text) => drop(self.with_store(move |s| s.save(&Secret::new(text))).await),
             Err(e) => tracing::debug!("token not kept: {e}"),
         }
     }
 
     /// Take the stored token if it was issued for these settings and is fresh.
-    fn load_from_store(&self) -> Option<Token> {
-        let kept: KeptToken = serde_json::from_str(self.store.as_ref()?.load()?.expose()).ok()?;
+    async fn load_from_store(&self) -> Option<Token> {
+        let text = self.with_store(|s| s.load()).await??;
+        let kept: KeptToken = serde_json::from_str(text.expose()).ok()?;
         if kept.v != KeptToken::VERSION || kept.fingerprint != self.fingerprint() {
             return None;
         }
@@ -148,12 +158,13 @@ impl Session {
 
     /// Take what the token store holds, once, before anything is discovered.
     async fn restore(&self) {
-        if self.store.is_some() && !self.store_read.load(std::sync::atomic::Ordering::Relaxed) {
-            let mut slot = self.token.lock().await;
-            if slot.is_none() && !self.store_read.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                *slot = self.load_from_store();
-            }
-        }
+        self.restored
+            .get_or_init(|| async {
+                if let Some(kept) = self.load_from_store().await {
+                    self.token.lock().await.get_or_insert(kept);
+                }
+            })
+            .await;
     }
 
     /// The Keystone v3 base URL (discovered once).
@@ -173,17 +184,16 @@ impl Session {
         let t = identity::authenticate(&self.http, &v3, &self.cloud.credentials).await?;
         tracing::debug!("new token for cloud {}, expires {}", self.cloud.name, t.expires_at);
         *slot = Some(t.clone());
-        self.save_to_store(&t, self.image.get());
+        drop(slot);
+        self.save_to_store(&t, self.image.get()).await;
         Ok(t)
     }
 
     /// Drop the cached token and get a new one (after a 401, or before a long upload).
     pub async fn reauthenticate(&self) -> Result<Token> {
+        self.restore().await;
         *self.token.lock().await = None;
-        self.store_read.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(s) = &self.store {
-            s.clear();
-        }
+        self.with_store(|s| s.clear()).await;
         self.token().await
     }
 
@@ -207,8 +217,9 @@ impl Session {
                 let root = unversioned(&endpoint);
                 let version = image_discovery::discover(&self.http, &root).await?;
                 let service = ImageService { root, version };
-                if let Some(t) = self.token.lock().await.as_ref() {
-                    self.save_to_store(t, Some(&service));
+                let token = self.token.lock().await.clone();
+                if let Some(t) = token {
+                    self.save_to_store(&t, Some(&service)).await;
                 }
                 Ok(service)
             })
@@ -245,4 +256,3 @@ struct KeptImage {
 impl KeptToken {
     const VERSION: u32 = 1;
 }
-

@@ -240,9 +240,17 @@ impl Reporter {
 /// `disk_format` becomes the detected one; a declared one must match the data (see
 /// [`crate::inspect::check_declared`]); anything Glance would refuse stops here.
 pub fn prepare(spec: &mut ImageSpec, path: &Path, force: bool) -> Result<crate::inspect::Inspection> {
-    open_file(path)?;
-    let found = crate::inspect::inspect_path(path)
+    open_and_prepare(spec, path, force).map(|(found, _)| found)
+}
+
+/// [`prepare`], keeping the opened file for the upload. Blocking file I/O: call it off the
+/// async runtime.
+fn open_and_prepare(spec: &mut ImageSpec, path: &Path, force: bool) -> Result<(crate::inspect::Inspection, LocalFile)> {
+    let local = open_file(path)?;
+    let mut src = crate::inspect::FileSource::from_file(local.file, local.len);
+    let found = crate::inspect::inspect(&mut src)
         .map_err(|e| Error::File { path: path.display().to_string(), detail: io_words(&e) })?;
+    let local = LocalFile { file: src.into_file(), ..local };
     let mut reasons = found.refusals.clone();
     if spec.disk_format.is_empty() {
         spec.disk_format = found.format.clone();
@@ -252,7 +260,7 @@ pub fn prepare(spec: &mut ImageSpec, path: &Path, force: bool) -> Result<crate::
         }
     }
     if reasons.is_empty() {
-        Ok(found)
+        Ok((found, local))
     } else {
         Err(Error::Refused { path: path.display().to_string(), reasons })
     }
@@ -266,10 +274,18 @@ pub async fn create_and_upload(
     opts: &UploadOptions,
 ) -> Result<Uploaded> {
     let started = Instant::now();
-    let len = open_file(path)?.len;
-    let mut spec = spec.clone();
-    prepare(&mut spec, path, opts.force)?;
-    let spec = &spec;
+    // The file is opened and its headers read once, on the blocking pool; the first attempt
+    // streams from that same handle, a retry opens it again.
+    let (mut spec, owned, force) = (spec.clone(), path.to_owned(), opts.force);
+    let (spec, local) =
+        tokio::task::spawn_blocking(move || open_and_prepare(&mut spec, &owned, force).map(|(_, local)| (spec, local)))
+            .await
+            .map_err(|e| Error::File {
+                path: path.display().to_string(),
+                detail: format!("reading its headers failed: {e}"),
+            })??;
+    let (spec, len) = (&spec, local.len);
+    let first = std::sync::Mutex::new(Some(local));
     let rep = Reporter { f: opts.progress.clone(), total: len, image_id: None };
     rep.phase(Phase::Connecting, 0);
     cancellable(&opts.cancel, session.image_service()).await?;
@@ -287,7 +303,11 @@ pub async fn create_and_upload(
         }
         _ => false,
     };
-    retry(RetryPolicy::UPLOADS, "upload", |_| attempt(session, spec, path, opts, &rep, started), retryable).await
+    let file = || match first.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        Some(local) => Ok(local),
+        None => open_file(path),
+    };
+    retry(RetryPolicy::UPLOADS, "upload", |_| attempt(session, spec, file(), opts, &rep, started), retryable).await
 }
 
 /// One upload attempt: a new image, the bytes, the checks; on failure the image is removed
@@ -296,18 +316,19 @@ pub async fn create_and_upload(
 async fn attempt(
     session: &Session,
     spec: &ImageSpec,
-    path: &Path,
+    local: Result<LocalFile>,
     opts: &UploadOptions,
     rep: &Reporter,
     started: Instant,
 ) -> Result<Uploaded> {
+    let local = local?;
     let rep = Reporter { image_id: None, ..rep.clone() };
     rep.phase(Phase::Creating, 0);
     // Not cancellable midway: a dropped POST could still create an image we would not know of.
     let image = create_image(session, spec).await?;
     let rep = Reporter { image_id: Some(image.id().to_owned()), ..rep };
     let id = image.id().to_owned();
-    let cause = match upload_into(session, &image, open_file(path)?, spec, opts, &rep, started).await {
+    let cause = match upload_into(session, &image, local, spec, opts, &rep, started).await {
         Ok(done) => return Ok(done),
         Err(cause) => cause,
     };
