@@ -61,16 +61,58 @@ fn first_existing(
     None
 }
 
-/// Read a clouds.yaml-shaped file (YAML or JSON) into its `clouds` map.
+/// Read a clouds.yaml-shaped file (YAML or JSON) into its `clouds` map; errors name the file
+/// and the line. A file without a `clouds:` section has no clouds.
 pub fn read_clouds_file(path: &Path) -> Result<BTreeMap<String, Value>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
-    let doc: Value = serde_yaml_ng::from_str(&text)
-        .map_err(|e| Error::File { path: path.display().to_string(), detail: format!("not valid YAML: {e}") })?;
+    let doc: Value = serde_yaml_ng::from_str(&text).unwrap_or(Value::Null);
+    if doc.is_object() && doc.get("clouds").is_none() {
+        return Ok(BTreeMap::new());
+    }
+    parse_clouds_text(path, &text)
+}
+
+/// A clouds.yaml-shaped text into its `clouds` map; errors name the file and the line.
+pub fn parse_clouds_text(path: &Path, text: &str) -> Result<BTreeMap<String, Value>> {
+    let file_err = |detail: String| Error::File { path: path.display().to_string(), detail };
+    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| match e.location() {
+        Some(l) => Error::File {
+            path: format!("{}:{}", path.display(), l.line()),
+            detail: format!("not valid YAML or JSON: {}", first_clause(&e.to_string())),
+        },
+        None => file_err(format!("not valid YAML or JSON: {e}")),
+    })?;
     match doc.get("clouds") {
-        Some(Value::Object(m)) => Ok(m.clone().into_iter().collect()),
-        Some(_) => Err(Error::File { path: path.display().to_string(), detail: "'clouds' is not a mapping".into() }),
-        None => Ok(BTreeMap::new()),
+        Some(Value::Object(m)) => {
+            for (name, v) in m {
+                if !v.is_object() {
+                    return Err(Error::File {
+                        path: located(path, text, name),
+                        detail: format!("cloud '{name}' is not a mapping"),
+                    });
+                }
+            }
+            Ok(m.clone().into_iter().collect())
+        }
+        Some(Value::Null) => Ok(BTreeMap::new()),
+        Some(_) => Err(file_err("'clouds' is not a mapping of cloud names to settings".into())),
+        None if doc.is_null() => Ok(BTreeMap::new()),
+        None => Err(file_err("there is no 'clouds:' section (is this a clouds.yaml?)".into())),
+    }
+}
+
+fn first_clause(s: &str) -> String {
+    // serde_yaml's message repeats the position at its end; keep the words.
+    s.split(" at line ").next().unwrap_or(s).to_owned()
+}
+
+/// `path:line` of the line that starts cloud `name`'s entry, or just the path.
+pub(crate) fn located(path: &Path, text: &str, name: &str) -> String {
+    let keys = [format!("{name}:"), format!("\"{name}\":"), format!("'{name}':")];
+    match text.lines().position(|l| keys.iter().any(|k| l.trim_start().starts_with(k.as_str()))) {
+        Some(i) => format!("{}:{}", path.display(), i + 1),
+        None => path.display().to_string(),
     }
 }
 

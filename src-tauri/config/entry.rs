@@ -20,7 +20,21 @@ use crate::openstack::http::{Timeouts, TlsOptions};
 use crate::openstack::identity::{AuthMethod, Credentials, Domain, Scope, User};
 use crate::openstack::{Cloud, Secret};
 
-use super::profiles::UploadDefaults;
+/// Upload defaults a profile may carry (the app's form starts from them; CLI flags win).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UploadDefaults {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk_format: Option<String>,
+}
+
+impl UploadDefaults {
+    pub fn is_empty(&self) -> bool {
+        self.visibility.is_none() && self.disk_format.is_none()
+    }
+}
 
 /// How a cloud authenticates, with the clouds.yaml spelling of each (and the aliases
 /// keystoneauth accepts when reading).

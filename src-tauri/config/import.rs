@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::openstack::error::{Error, Result};
 use crate::openstack::Secret;
 
-use super::clouds::{env_cloud, merge, CloudFiles};
+use super::clouds::{env_cloud, located, merge, parse_clouds_text, CloudFiles};
 use super::openrc;
 use super::profiles::{check_name, same_file, Profile, ProfileStore};
 use super::secrets::{KeyringError, Secrets};
@@ -32,49 +32,6 @@ pub struct Candidate {
 impl Candidate {
     pub fn has_secret(&self) -> bool {
         self.secret.is_some()
-    }
-}
-
-/// A clouds.yaml-shaped text into its `clouds` map; errors name the file and the line.
-pub fn parse_clouds_text(path: &Path, text: &str) -> Result<BTreeMap<String, Value>> {
-    let file_err = |detail: String| Error::File { path: path.display().to_string(), detail };
-    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| match e.location() {
-        Some(l) => Error::File {
-            path: format!("{}:{}", path.display(), l.line()),
-            detail: format!("not valid YAML or JSON: {}", first_clause(&e.to_string())),
-        },
-        None => file_err(format!("not valid YAML or JSON: {e}")),
-    })?;
-    match doc.get("clouds") {
-        Some(Value::Object(m)) => {
-            for (name, v) in m {
-                if !v.is_object() {
-                    return Err(Error::File {
-                        path: located(path, text, name),
-                        detail: format!("cloud '{name}' is not a mapping"),
-                    });
-                }
-            }
-            Ok(m.clone().into_iter().collect())
-        }
-        Some(Value::Null) => Ok(BTreeMap::new()),
-        Some(_) => Err(file_err("'clouds' is not a mapping of cloud names to settings".into())),
-        None if doc.is_null() => Ok(BTreeMap::new()),
-        None => Err(file_err("there is no 'clouds:' section (is this a clouds.yaml?)".into())),
-    }
-}
-
-fn first_clause(s: &str) -> String {
-    // serde_yaml's message repeats the position at its end; keep the words.
-    s.split(" at line ").next().unwrap_or(s).to_owned()
-}
-
-/// `path:line` of the line that starts cloud `name`'s entry, or just the path.
-fn located(path: &Path, text: &str, name: &str) -> String {
-    let keys = [format!("{name}:"), format!("\"{name}\":"), format!("'{name}':")];
-    match text.lines().position(|l| keys.iter().any(|k| l.trim_start().starts_with(k.as_str()))) {
-        Some(i) => format!("{}:{}", path.display(), i + 1),
-        None => path.display().to_string(),
     }
 }
 

@@ -18,23 +18,7 @@ use super::entry::{AuthSection, CloudEntry, Verify};
 
 pub const FILE_NAME: &str = "profiles.yaml";
 
-pub use super::entry::AuthType;
-
-/// Upload defaults a profile may carry (the app's form starts from them; CLI flags win).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct UploadDefaults {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub disk_format: Option<String>,
-}
-
-impl UploadDefaults {
-    pub fn is_empty(&self) -> bool {
-        self.visibility.is_none() && self.disk_format.is_none()
-    }
-}
+pub use super::entry::{AuthType, UploadDefaults};
 
 /// One cloud as Stackdrop keeps it: what openstacksdk's cloud config holds that matters for
 /// uploading images, flat (the app's form and `-f json` show it like this), without the secret.
@@ -241,7 +225,7 @@ impl ProfileStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
             Err(e) => return Err(Error::File { path: path.display().to_string(), detail: e.to_string() }),
         };
-        let entries = super::import::parse_clouds_text(&path, &text)?;
+        let entries = super::clouds::parse_clouds_text(&path, &text)?;
         let mut out = BTreeMap::new();
         for (name, entry) in entries {
             let (p, _) = Profile::from_entry(&name, &entry)

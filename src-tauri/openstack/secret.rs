@@ -1,13 +1,16 @@
-//! A secret string (password, application credential secret, token) that never prints itself.
+//! A secret string (password, application credential secret, token) that never prints itself
+//! and is wiped from memory when dropped.
 
 use std::fmt;
 
+use zeroize::Zeroizing;
+
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret(Zeroizing<String>);
 
 impl Secret {
     pub fn new(s: String) -> Secret {
-        Secret(s)
+        Secret(Zeroizing::new(s))
     }
 
     /// The only way to read it: every use is greppable.
