@@ -3,8 +3,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use serde::Serialize;
+use stackdrop::openstack::Error;
 use stackdrop::upload::import::Import;
-use stackdrop::upload::{create_and_upload, ImageSpec, Phase, Progress, UploadEvent, UploadOptions};
+use stackdrop::upload::{create_and_upload, ImageSpec, Phase, Progress, UploadOptions, Uploaded};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 use tokio_util::sync::CancellationToken;
@@ -139,4 +141,84 @@ pub async fn upload_from_uri(
     .await
     .map_err(|e| e.to_string())?;
     Ok(image.id().to_owned())
+}
+
+/// What the app's page is told about one upload, in order: progress events, then exactly one
+/// of `done`, `failed` or `cancelled`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum UploadEvent {
+    Progress(Progress),
+    Done {
+        image_id: String,
+        name: String,
+        status: String,
+        size: u64,
+        md5: String,
+        sha256: String,
+        sha512: String,
+        /// The `os_hash_algo` whose `os_hash_value` was verified.
+        verified_os_hash: Option<String>,
+    },
+    Failed {
+        message: String,
+    },
+    Cancelled {
+        message: String,
+    },
+    /// Not final: something the person should know while the upload goes on.
+    Warning {
+        message: String,
+    },
+}
+
+impl UploadEvent {
+    /// The final event for an upload's result.
+    pub fn outcome(r: &Result<Uploaded, Error>) -> UploadEvent {
+        match r {
+            Ok(u) => UploadEvent::Done {
+                image_id: u.image.id().to_owned(),
+                name: u.image.name().unwrap_or_default().to_owned(),
+                status: u.image.status().to_string(),
+                size: u.digests.bytes,
+                md5: u.digests.md5.clone(),
+                sha256: u.digests.sha256.clone(),
+                sha512: u.digests.sha512.clone(),
+                verified_os_hash: u.verified_os_hash.clone(),
+            },
+            Err(e) if e.is_cancelled() => UploadEvent::Cancelled { message: e.to_string() },
+            Err(e) => UploadEvent::Failed { message: e.to_string() },
+        }
+    }
+}
+
+#[cfg(test)]
+mod event_tests {
+    use super::*;
+    use serde_json::json;
+    use stackdrop::openstack::Cleanup;
+    use stackdrop::upload::Phase;
+
+    #[test]
+    fn events_serialize_with_a_tag() {
+        let p = Progress {
+            phase: Phase::Uploading,
+            image_id: Some("i".into()),
+            sent: 1,
+            total: 2,
+            rate: 0.5,
+            eta_secs: Some(2.0),
+            server_status: None,
+        };
+        assert_eq!(
+            serde_json::to_value(UploadEvent::Progress(p)).unwrap(),
+            json!({"event": "progress", "phase": "uploading", "image_id": "i", "sent": 1, "total": 2, "rate": 0.5, "eta_secs": 2.0})
+        );
+        let cancelled =
+            Err(Error::Upload { cause: Box::new(Error::Cancelled), image_id: "i".into(), cleanup: Cleanup::Deleted });
+        assert_eq!(
+            serde_json::to_value(UploadEvent::outcome(&cancelled)).unwrap(),
+            json!({"event": "cancelled", "message": "cancelled; image i was deleted"})
+        );
+    }
 }

@@ -1,0 +1,90 @@
+//! The local file: opened once, checked, its headers read, before anything is created.
+
+use std::path::{Path, PathBuf};
+
+use crate::openstack::error::{Error, Result};
+
+use super::ImageSpec;
+
+/// An opened, checked local file.
+pub struct LocalFile {
+    pub path: PathBuf,
+    pub file: std::fs::File,
+    pub len: u64,
+}
+
+/// Open `path` for upload, refusing what cannot be an image, before anything is created.
+pub fn open_file(path: &Path) -> Result<LocalFile> {
+    let fail = |detail: String| Error::File { path: path.display().to_string(), detail };
+    let meta = std::fs::metadata(path).map_err(|e| fail(io_words(&e)))?;
+    if meta.is_dir() {
+        return Err(fail("it is a directory, not an image file".into()));
+    }
+    if !meta.is_file() {
+        return Err(fail("it is not a regular file".into()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(io_words(&e)))?;
+    if meta.len() == 0 {
+        return Err(fail("the file is empty".into()));
+    }
+    Ok(LocalFile { path: path.to_owned(), file, len: meta.len() })
+}
+
+fn io_words(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied (cannot read it)".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Read the file's headers and settle the disk format before anything is created: an empty
+/// `disk_format` becomes the detected one; a declared one must match the data (see
+/// [`crate::inspect::check_declared`]); anything Glance would refuse stops here.
+pub fn prepare(spec: &mut ImageSpec, path: &Path, force: bool) -> Result<crate::inspect::Inspection> {
+    open_and_prepare(spec, path, force).map(|(found, _)| found)
+}
+
+/// [`prepare`], keeping the opened file for the upload. Blocking file I/O: call it off the
+/// async runtime.
+pub(super) fn open_and_prepare(
+    spec: &mut ImageSpec,
+    path: &Path,
+    force: bool,
+) -> Result<(crate::inspect::Inspection, LocalFile)> {
+    let local = open_file(path)?;
+    let mut src = crate::inspect::FileSource::from_file(local.file, local.len);
+    let found = crate::inspect::inspect(&mut src)
+        .map_err(|e| Error::File { path: path.display().to_string(), detail: io_words(&e) })?;
+    let local = LocalFile { file: src.into_file(), ..local };
+    let mut reasons = found.refusals.clone();
+    if spec.disk_format.is_empty() {
+        spec.disk_format = found.format.clone();
+    } else if spec.container_format == "bare" || spec.container_format.is_empty() {
+        if let Err(why) = crate::inspect::check_declared(&found.format, &spec.disk_format, force) {
+            reasons.push(why);
+        }
+    }
+    if reasons.is_empty() {
+        Ok((found, local))
+    } else {
+        Err(Error::Refused { path: path.display().to_string(), reasons })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_and_odd_files_are_refused_before_anything() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = open_file(dir.path()).err().unwrap().to_string();
+        assert!(e.contains("is a directory"), "{e}");
+        let e = open_file(&dir.path().join("missing.qcow2")).err().unwrap().to_string();
+        assert!(e.contains("no such file"), "{e}");
+        let empty = dir.path().join("empty.img");
+        std::fs::write(&empty, b"").unwrap();
+        assert!(open_file(&empty).err().unwrap().to_string().contains("empty"));
+    }
+}
