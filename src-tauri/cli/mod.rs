@@ -1,25 +1,23 @@
 //! `stackdrop image create|list|show|delete`, with openstackclient's flags and output formats.
 
 pub mod docs;
+mod image;
 pub mod output;
 pub mod profile;
 pub mod progress;
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 use serde_json::{json, Map, Value};
-use tokio_util::sync::CancellationToken;
 
 use output::OutputArgs;
-use stackdrop::openstack::image::Image;
 use stackdrop::openstack::{Error, Session};
 use stackdrop::upload::import::{Import, ImportMethod};
-use stackdrop::upload::{self, ImageSpec, UploadOptions};
-use std::time::Duration;
+use stackdrop::upload::ImageSpec;
 
 #[derive(Debug, Parser)]
 #[command(name = "stackdrop", version, about = "Put disk images into OpenStack Glance", long_about = None)]
@@ -430,9 +428,9 @@ fn open_session(g: &GlobalArgs) -> Result<(Session, stackdrop::config::profiles:
 
 pub async fn run(cli: Cli) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    let io = |e: std::io::Error| Error::Config(format!("cannot write the output: {e}"));
+    let g = &cli.global;
     match cli.command {
-        Command::Profile(cmd) => profile::run(cmd, &cli.global, &mut out).await,
+        Command::Profile(cmd) => profile::run(cmd, g, &mut out).await,
         Command::Completions { shell } => out.write_all(&docs::completions(shell)).map_err(io),
         Command::Man { dir } => {
             let n = docs::write_man_pages(&dir)
@@ -440,279 +438,26 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             eprintln!("{}", stackdrop::i18n::tf("cli.man_written", &[("n", &n), ("dir", &dir.display())]));
             Ok(())
         }
-        Command::Image(ImageCommand::Create(args)) => {
-            let (s, defaults) = session(&cli.global)?;
-            let mut spec = args.spec();
-            // The profile's upload defaults fill what the flags leave out (a file's own format,
-            // read from its headers, still wins over a default disk format).
-            if spec.visibility.is_none() {
-                spec.visibility = defaults.visibility;
-            }
-            if spec.disk_format.is_empty() && (args.uri.is_some() || args.file.is_empty()) {
-                spec.disk_format = defaults.disk_format.unwrap_or_default();
-            }
-            if let Some(p) = &args.project {
-                spec.owner = Some(
-                    stackdrop::openstack::identity::projects::resolve_id(&s, p, args.project_domain.as_deref()).await?,
-                );
-            }
-            if let Some(uri) = &args.uri {
-                if spec.name.is_empty() {
-                    return Err(Error::Config("give the image a NAME".into()));
-                }
-                let import = args.stores.import(ImportMethod::WebDownload { uri: uri.clone() });
-                let image = stackdrop::upload::import::create_from_uri(
-                    &s,
-                    &spec,
-                    &import,
-                    Duration::from_secs(args.wait_timeout),
-                    args.keep_on_failure,
-                )
-                .await?;
-                return output::show_one(&mut out, &image.fields(), &args.output).map_err(io);
-            }
-            if args.stores.given() && !args.import {
-                return Err(Error::Config(
-                    "--store, --all-stores and --allow-failure go with --import or --uri".into(),
-                ));
-            }
-            let files = args.files()?;
-            if files.len() > 1 {
-                if args.name.is_some() || args.id.is_some() {
-                    return Err(Error::Config(
-                        "with several files each image is named after its file: give no NAME or --id".into(),
-                    ));
-                }
-                return create_many(&s, &spec, &files, &args, &mut out).await;
-            }
-            let image = match files.first() {
-                Some(path) => {
-                    if spec.name.is_empty() {
-                        spec.name = stackdrop::upload::local::image_name(path);
-                    }
-                    // The engine inspects and checks the file itself; here only for the hint.
-                    if args.min_disk.is_none() && std::io::stderr().is_terminal() {
-                        let found = tokio::task::block_in_place(|| stackdrop::inspect::inspect_path(path).ok());
-                        if let Some(v) = found.and_then(|f| f.virtual_size).filter(|v| *v > 0) {
-                            let gib = v.div_ceil(1 << 30);
-                            eprintln!(
-                                "{}",
-                                stackdrop::i18n::tf(
-                                    "cli.note.min_disk",
-                                    &[("size", &progress::bytes(v)), ("gib", &gib)]
-                                )
-                            );
-                        }
-                    }
-                    let show = args.progress || std::io::stderr().is_terminal();
-                    let opts = upload_options(&args, show.then(progress::terminal_bar));
-                    let done = upload::create_and_upload(&s, &spec, path, &opts).await;
-                    if show {
-                        eprintln!();
-                    }
-                    done?.image
-                }
-                None => {
-                    if spec.name.is_empty() {
-                        return Err(Error::Config(
-                            "give the image a NAME (or --file to name it after the file)".into(),
-                        ));
-                    }
-                    if spec.disk_format.is_empty() {
-                        spec.disk_format = "raw".into();
-                    }
-                    s.images().create(&spec.create_body()).await?
-                }
-            };
-            output::show_one(&mut out, &image.fields(), &args.output).map_err(io)
-        }
-        Command::Image(ImageCommand::List { long, output }) => {
-            let (s, _) = session(&cli.global)?;
-            let mut images = s.images().list(&[]).await?;
-            images.sort_by(|a, b| a.name().unwrap_or_default().cmp(b.name().unwrap_or_default()));
-            let maps: Vec<Map<String, Value>> = images.iter().map(Image::to_map).collect();
-            let get = |i: &Map<String, Value>, k: &str| i.get(k).cloned().unwrap_or(Value::Null);
-            let (headers, rows): (Vec<&str>, Vec<Vec<Value>>) = if long {
-                (
-                    vec![
-                        "ID",
-                        "Name",
-                        "Disk Format",
-                        "Container Format",
-                        "Size",
-                        "Checksum",
-                        "Status",
-                        "Visibility",
-                        "Protected",
-                        "Project",
-                        "Tags",
-                    ],
-                    maps.iter()
-                        .map(|i| {
-                            [
-                                "id",
-                                "name",
-                                "disk_format",
-                                "container_format",
-                                "size",
-                                "checksum",
-                                "status",
-                                "visibility",
-                                "protected",
-                                "owner",
-                                "tags",
-                            ]
-                            .iter()
-                            .map(|k| get(i, k))
-                            .collect()
-                        })
-                        .collect(),
-                )
-            } else {
-                (
-                    vec!["ID", "Name", "Status"],
-                    maps.iter().map(|i| vec![get(i, "id"), get(i, "name"), get(i, "status")]).collect(),
-                )
-            };
-            output::show_list(&mut out, &headers, &rows, &output).map_err(io)
-        }
-        Command::Image(ImageCommand::Show { image, output }) => {
-            let (s, _) = session(&cli.global)?;
-            let img = s.images().find(&image).await?;
-            output::show_one(&mut out, &img.fields(), &output).map_err(io)
-        }
+        Command::Image(ImageCommand::Create(args)) => image::create(g, *args, &mut out).await,
+        Command::Image(ImageCommand::List { long, output }) => image::list(g, long, output, &mut out).await,
+        Command::Image(ImageCommand::Show { image, output }) => image::show(g, image, output, &mut out).await,
         Command::Image(ImageCommand::Import { image, method: _, stores, output }) => {
-            let (s, _) = session(&cli.global)?;
-            let img = s.images().find(&image).await?;
-            if stores.stores.is_empty() && !stores.all_stores {
-                return Err(Error::Config("name the target stores with --store, or give --all-stores".into()));
-            }
-            let img = stackdrop::upload::import::copy_image(
-                &s,
-                img.id(),
-                &stores.import(ImportMethod::CopyImage),
-                Duration::from_secs(600),
-            )
-            .await?;
-            output::show_one(&mut out, &img.fields(), &output).map_err(io)
+            image::import(g, image, stores, output, &mut out).await
         }
-        Command::Image(ImageCommand::Inspect { path, output }) => {
-            let found = tokio::task::block_in_place(|| stackdrop::inspect::inspect_path(&path))
-                .map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
-            output::show_one(&mut out, &inspection_fields(&found), &output).map_err(io)
-        }
-        Command::Image(ImageCommand::Delete { images }) => {
-            let (s, _) = session(&cli.global)?;
-            let mut failed = 0;
-            for name in &images {
-                let r = async {
-                    let img = s.images().find(name).await?;
-                    s.images().delete(img.id()).await
-                }
-                .await;
-                if let Err(e) = r {
-                    failed += 1;
-                    eprintln!(
-                        "stackdrop: {}",
-                        stackdrop::i18n::tf("cli.delete_failed", &[("name", name), ("error", &e)])
-                    );
-                }
-            }
-            out.flush().map_err(io)?;
-            if failed > 0 {
-                return Err(Error::Config(format!("failed to delete {failed} of {} images", images.len())));
-            }
-            Ok(())
-        }
+        Command::Image(ImageCommand::Inspect { path, output }) => image::inspect(path, output, &mut out),
+        Command::Image(ImageCommand::Delete { images }) => image::delete(g, images, &mut out).await,
     }
 }
 
-fn upload_options(args: &CreateArgs, progress: Option<stackdrop::upload::ProgressFn>) -> UploadOptions {
-    let cancel = CancellationToken::new();
-    watch_ctrl_c(cancel.clone());
-    let import = args.import.then(|| args.stores.import(ImportMethod::GlanceDirect));
-    let on_warning: Option<stackdrop::upload::WarnFn> = Some(std::sync::Arc::new(|m: &str| {
-        eprintln!("\nstackdrop: {}", stackdrop::i18n::tf("cli.warning", &[("message", &m)]))
-    }));
-    UploadOptions {
-        keep_on_failure: args.keep_on_failure,
-        force: args.force,
-        cancel,
-        progress,
-        import,
-        on_warning,
-        activation_timeout: Duration::from_secs(args.wait_timeout),
-        ..Default::default()
-    }
-}
-
-/// Several files, `--parallel` at a time, one progress line each; a table of the outcomes.
-async fn create_many(
-    s: &Session,
-    spec: &ImageSpec,
-    files: &[PathBuf],
-    args: &CreateArgs,
-    out: &mut dyn Write,
-) -> Result<(), Error> {
-    let show = args.progress || std::io::stderr().is_terminal();
-    let bars = progress::MultiBar::new(files.iter().map(|f| stackdrop::upload::local::image_name(f)).collect());
-    let opts = upload_options(args, None);
-    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(args.parallel as usize));
-    let results = futures_util::future::join_all(files.iter().enumerate().map(|(i, path)| {
-        let (slots, bars) = (slots.clone(), bars.clone());
-        let mut opts = opts.clone();
-        opts.progress = show.then(|| bars.line(i));
-        let mut spec = spec.clone();
-        spec.name = stackdrop::upload::local::image_name(path);
-        async move {
-            let _slot = slots.acquire().await.expect("semaphore open");
-            upload::create_and_upload(s, &spec, path, &opts).await
-        }
-    }))
-    .await;
-    let mut rows = Vec::new();
-    let mut failed = 0;
-    for (path, r) in files.iter().zip(&results) {
-        let file = json!(path.display().to_string());
-        match r {
-            Ok(u) => rows.push(vec![
-                file,
-                json!(u.image.id()),
-                json!(u.image.name()),
-                json!(u.image.status()),
-                json!(u.digests.md5),
-                Value::Null,
-            ]),
-            Err(e) => {
-                failed += 1;
-                rows.push(vec![file, Value::Null, Value::Null, json!("failed"), Value::Null, json!(e.to_string())]);
-            }
-        }
-    }
-    output::show_list(out, &["File", "ID", "Name", "Status", "Checksum", "Error"], &rows, &args.output)
-        .map_err(|e| Error::Config(format!("cannot write the output: {e}")))?;
-    if failed > 0 {
-        return Err(Error::Config(format!("{failed} of {} uploads failed", files.len())));
-    }
-    Ok(())
-}
-
-/// First Ctrl-C: cancel (the engine deletes the half-made image). Second: leave at once.
-fn watch_ctrl_c(cancel: CancellationToken) {
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nstackdrop: {}", stackdrop::i18n::t("cli.cancelling"));
-            cancel.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        }
-    });
+/// Writing to stdout failed (a closed pipe, a full disk).
+fn io(e: std::io::Error) -> Error {
+    Error::Config(format!("cannot write the output: {e}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stackdrop::openstack::image::Image;
 
     #[test]
     fn openstack_image_create_flags_parse() {

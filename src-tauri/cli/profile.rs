@@ -227,45 +227,12 @@ pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Re
             Ok(())
         }
         ProfileCommand::Import { file, secure, name, env, save } => {
-            let mut cands: Vec<Candidate> = if env {
-                vec![import::read_env(name.as_deref().unwrap_or("envvars"), &process_env)?]
-            } else {
-                match (&file, &secure) {
-                    (Some(f), Some(s)) => {
-                        let mut all = import::read_clouds_yaml(f, Some(s))?;
-                        if let Some(n) = &name {
-                            all.retain(|c| &c.profile.name == n);
-                        }
-                        all
-                    }
-                    (Some(f), None) => {
-                        if stackdrop::config::profiles::same_file(f, &store.path()) {
-                            return Err(Error::Config(format!("{} is Stackdrop's own profile file", f.display())));
-                        }
-                        import::read_file(f, name.as_deref(), &process_env)?
-                    }
-                    (None, _) => {
-                        let mut all = import::read_standard(&process_env)?;
-                        if let Some(n) = &name {
-                            all.retain(|c| &c.profile.name == n);
-                            if all.is_empty() {
-                                return Err(Error::Config(format!("clouds.yaml has no cloud '{n}'")));
-                            }
-                        }
-                        all
-                    }
-                }
-            };
-            if cands.is_empty() {
-                return Err(Error::Config("nothing to import".into()));
-            }
+            let mut cands = candidates(&store, file.as_deref(), secure.as_deref(), name.as_deref(), env)?;
             // An openrc that asks for its password at `source` time: ask now, once.
             for c in cands.iter_mut().filter(|c| c.ask_secret) {
                 if save.secret_stdin || std::io::stdin().is_terminal() {
-                    eprintln!(
-                        "stackdrop: {}",
-                        tf("cli.profile.asks", &[("file", &c.source), ("what", &c.profile.auth_type.secret_label())])
-                    );
+                    let what = c.profile.auth_type.secret_label();
+                    eprintln!("stackdrop: {}", tf("cli.profile.asks", &[("file", &c.source), ("what", &what)]));
                 }
                 c.secret = secret_for(&c.profile, save.secret_stdin)?;
             }
@@ -311,25 +278,74 @@ pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Re
             }
             Ok(())
         }
-        ProfileCommand::Test { name, output } => {
-            let name = name.or_else(|| g.os_cloud.clone());
-            let opened =
-                config::open(name.as_deref(), &g.overrides(), &process_env, &store, &secrets, Some(&ask_on_terminal))?;
-            let live = output.format == Format::Table;
-            let (steps, result) = check::test_connection(opened.cloud, &|step| {
-                if live && step.state != StepState::Running {
-                    println!("{}", check::line(step));
-                }
-            })
-            .await;
-            if !live {
-                let rows: Vec<Vec<Value>> =
-                    steps.iter().map(|s| vec![json!(s.id), json!(s.title), json!(s.state), json!(s.detail)]).collect();
-                output::show_list(out, &["Step", "Title", "State", "Detail"], &rows, &output).map_err(io)?;
-            }
-            result
-        }
+        ProfileCommand::Test { name, output } => test(g, name, &store, &secrets, output, out).await,
     }
+}
+
+/// What `profile import` reads: the `OS_*` environment, a clouds.yaml + secure.yaml pair, one
+/// file (clouds.yaml or an openrc), or clouds.yaml from openstacksdk's places; one cloud or all.
+fn candidates(
+    store: &ProfileStore,
+    file: Option<&std::path::Path>,
+    secure: Option<&std::path::Path>,
+    name: Option<&str>,
+    env: bool,
+) -> Result<Vec<Candidate>, Error> {
+    let only = |mut all: Vec<Candidate>| {
+        if let Some(n) = name {
+            all.retain(|c| c.profile.name == n);
+        }
+        all
+    };
+    let cands = if env {
+        vec![import::read_env(name.unwrap_or("envvars"), &process_env)?]
+    } else {
+        match (file, secure) {
+            (Some(f), Some(s)) => only(import::read_clouds_yaml(f, Some(s))?),
+            (Some(f), None) if stackdrop::config::profiles::same_file(f, &store.path()) => {
+                return Err(Error::Config(format!("{} is Stackdrop's own profile file", f.display())));
+            }
+            (Some(f), None) => import::read_file(f, name, &process_env)?,
+            (None, _) => {
+                let all = only(import::read_standard(&process_env)?);
+                match name {
+                    Some(n) if all.is_empty() => return Err(Error::Config(format!("clouds.yaml has no cloud '{n}'"))),
+                    _ => all,
+                }
+            }
+        }
+    };
+    if cands.is_empty() {
+        return Err(Error::Config("nothing to import".into()));
+    }
+    Ok(cands)
+}
+
+/// `profile test`: each step printed as it ends on a terminal table, or all at once as data.
+async fn test(
+    g: &GlobalArgs,
+    name: Option<String>,
+    store: &ProfileStore,
+    secrets: &Secrets,
+    output: OutputArgs,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let name = name.or_else(|| g.os_cloud.clone());
+    let opened = config::open(name.as_deref(), &g.overrides(), &process_env, store, secrets, Some(&ask_on_terminal))?;
+    let live = output.format == Format::Table;
+    let (steps, result) = check::test_connection(opened.cloud, &|step| {
+        if live && step.state != StepState::Running {
+            println!("{}", check::line(step));
+        }
+    })
+    .await;
+    if !live {
+        let rows: Vec<Vec<Value>> =
+            steps.iter().map(|s| vec![json!(s.id), json!(s.title), json!(s.state), json!(s.detail)]).collect();
+        output::show_list(out, &["Step", "Title", "State", "Detail"], &rows, &output)
+            .map_err(|e| Error::Config(format!("cannot write the output: {e}")))?;
+    }
+    result
 }
 
 fn report_saved(names: &[String], had_secret: bool, secrets: &Secrets) {
