@@ -1,7 +1,9 @@
-//! A one-line terminal progress bar: `[=====>    ]  49%  512.0 MiB / 1.0 GiB  78.2 MiB/s  ETA 0:07`.
+//! Terminal progress bars (indicatif): `[=====>    ]  49%  512.0 MiB / 1.0 GiB  78.2 MiB/s  ETA 0:07`.
+//! The rate and time left are the engine's own (the app shows the same figures).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use stackdrop::upload::{Phase, Progress, ProgressFn};
 
@@ -31,7 +33,8 @@ pub fn duration(secs: f64) -> String {
     }
 }
 
-pub fn line(p: &Progress, width: usize) -> String {
+/// The words after the bar: `49%  512.0 MiB / 1.0 GiB  78.2 MiB/s  ETA 0:07  uploading`.
+pub fn status(p: &Progress) -> String {
     let label = match p.phase {
         Phase::Queued => stackdrop::i18n::t("cli.phase.queued"),
         Phase::Connecting => stackdrop::i18n::t("cli.phase.connecting"),
@@ -41,20 +44,7 @@ pub fn line(p: &Progress, width: usize) -> String {
         Phase::Active => stackdrop::i18n::t("cli.phase.active"),
         Phase::CleaningUp => stackdrop::i18n::t("cli.phase.cleaning_up"),
     };
-    let frac = p.fraction();
-    let filled = ((width as f64) * frac) as usize;
-    let bar: String = (0..width)
-        .map(|i| {
-            if i < filled {
-                '='
-            } else if i == filled && frac < 1.0 {
-                '>'
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    let mut s = format!("[{bar}] {:>3.0}%  {} / {}", frac * 100.0, bytes(p.sent), bytes(p.total));
+    let mut s = format!("{:>3.0}%  {} / {}", p.fraction() * 100.0, bytes(p.sent), bytes(p.total));
     if p.phase == Phase::Uploading && p.rate > 0.0 {
         s += &format!("  {}/s", bytes(p.rate as u64));
         if let Some(eta) = p.eta_secs {
@@ -67,52 +57,55 @@ pub fn line(p: &Progress, width: usize) -> String {
     }
 }
 
-/// A progress sink that redraws one line on stderr.
-pub fn terminal_bar() -> ProgressFn {
-    let last = Arc::new(Mutex::new(0usize));
-    Arc::new(move |p: &Progress| {
-        let text = line(p, 30);
-        let mut prev = last.lock().unwrap_or_else(|e| e.into_inner());
-        let pad = prev.saturating_sub(text.chars().count());
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r{text}{}", " ".repeat(pad));
-        if matches!(p.phase, Phase::Active) {
-            let _ = writeln!(err);
-        }
-        let _ = err.flush();
-        *prev = text.chars().count();
-    })
+/// indicatif draws; stderr is named as a terminal so that `--progress` draws even into a pipe
+/// (indicatif's own stderr target hides itself there).
+fn stderr() -> ProgressDrawTarget {
+    ProgressDrawTarget::term_like_with_hz(Box::new(console::Term::stderr()), 10)
 }
 
-/// One line per upload, redrawn together on stderr.
+/// `[=====>    ]` then the status; `prefix` for one line among several.
+fn style(width: usize, prefix: bool) -> ProgressStyle {
+    let template = format!("{}[{{bar:{width}}}] {{msg}}", if prefix { "{prefix}: " } else { "" });
+    ProgressStyle::with_template(&template).expect("a valid template").progress_chars("=> ")
+}
+
+fn show(bar: &ProgressBar, p: &Progress) {
+    bar.set_length(p.total.max(1));
+    bar.set_position(if p.total == 0 { 0 } else { p.sent.min(p.total) });
+    bar.set_message(status(p));
+    if p.phase == Phase::Active {
+        bar.finish();
+    }
+}
+
+/// A progress sink that draws one bar on stderr.
+pub fn terminal_bar() -> ProgressFn {
+    let bar = ProgressBar::with_draw_target(Some(1), stderr()).with_style(style(30, false));
+    Arc::new(move |p: &Progress| show(&bar, p))
+}
+
+/// One bar per upload, drawn together on stderr.
 #[derive(Clone)]
 pub struct MultiBar {
-    state: Arc<Mutex<(Vec<String>, usize)>>,
-    labels: Arc<Vec<String>>,
+    bars: Vec<ProgressBar>,
+    _all: MultiProgress,
 }
 
 impl MultiBar {
     pub fn new(labels: Vec<String>) -> MultiBar {
-        let lines = labels.iter().map(|l| format!("{l}: {}", stackdrop::i18n::t("cli.phase.queued"))).collect();
-        MultiBar { state: Arc::new(Mutex::new((lines, 0))), labels: Arc::new(labels) }
+        let all = MultiProgress::with_draw_target(stderr());
+        let queued = stackdrop::i18n::t("cli.phase.queued");
+        let bars = labels
+            .into_iter()
+            .map(|l| all.add(ProgressBar::new(1).with_style(style(20, true)).with_prefix(l).with_message(queued)))
+            .collect();
+        MultiBar { bars, _all: all }
     }
 
     /// The progress sink for line `i`.
     pub fn line(&self, i: usize) -> ProgressFn {
-        let me = self.clone();
-        Arc::new(move |p: &Progress| {
-            let mut st = me.state.lock().unwrap_or_else(|e| e.into_inner());
-            st.0[i] = format!("{}: {}", me.labels[i], line(p, 20));
-            let mut err = std::io::stderr().lock();
-            if st.1 > 0 {
-                let _ = write!(err, "\x1b[{}F", st.1);
-            }
-            for l in &st.0 {
-                let _ = writeln!(err, "\x1b[2K{l}");
-            }
-            st.1 = st.0.len();
-            let _ = err.flush();
-        })
+        let bar = self.bars[i].clone();
+        Arc::new(move |p: &Progress| show(&bar, p))
     }
 }
 
@@ -140,6 +133,11 @@ mod tests {
             eta_secs: Some(6.4),
             server_status: None,
         };
-        assert_eq!(line(&p, 10), "[=====>    ]  50%  512.0 MiB / 1.0 GiB  80.0 MiB/s  ETA 0:06  uploading");
+        assert_eq!(status(&p), " 50%  512.0 MiB / 1.0 GiB  80.0 MiB/s  ETA 0:06  uploading");
+        // And indicatif draws the bar before it, as before.
+        let bar = ProgressBar::with_draw_target(Some(1), ProgressDrawTarget::hidden()).with_style(style(10, false));
+        show(&bar, &p);
+        assert_eq!(bar.position(), 512 << 20);
+        assert_eq!(bar.length(), Some(1 << 30));
     }
 }
