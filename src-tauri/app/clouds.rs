@@ -1,9 +1,9 @@
 //! Which clouds exist (profiles, clouds.yaml, `OS_*`), and connecting to one (discovery +
 //! token + image endpoint).
 
+use super::remembered::UploadChoices;
 use serde::Serialize;
 use stackdrop::config::profiles::UploadDefaults;
-use stackdrop::config::settings::UploadChoices;
 use stackdrop::config::{self, process_env, CloudChoice};
 use stackdrop::openstack::Error;
 use tauri::State;

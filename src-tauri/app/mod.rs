@@ -1,12 +1,13 @@
 //! The desktop window (Tauri 2). One file of thin commands per domain — clouds, files,
 //! upload, images — each a few lines over the library. Paths reach the page only as handles
-//! (see `stackdrop::upload::local`), from the drag-and-drop event and the file dialog.
+//! (see `files`), from the drag-and-drop event and the file dialog.
 
 mod clouds;
 mod files;
 mod images;
 mod notify;
 mod profiles;
+mod remembered;
 mod settings;
 mod upload;
 
@@ -15,9 +16,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use stackdrop::config::settings::{SettingsStore, WindowGeometry};
+use files::Registry;
+use remembered::{SettingsStore, WindowGeometry};
 use stackdrop::config::Sessions;
-use stackdrop::upload::local::Registry;
 use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;

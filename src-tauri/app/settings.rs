@@ -1,7 +1,7 @@
 //! Language and remembered choices.
 
+use super::remembered::UploadChoices;
 use serde::Serialize;
-use stackdrop::config::settings::UploadChoices;
 use stackdrop::i18n::{self, Lang};
 use tauri::State;
 

@@ -9,7 +9,6 @@ pub mod manage;
 pub mod openrc;
 pub mod profiles;
 pub mod secrets;
-pub mod settings;
 
 pub use clouds::{resolve, CloudFiles};
 pub use profiles::{Profile, ProfileStore};

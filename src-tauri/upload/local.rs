@@ -1,20 +1,15 @@
-//! Local files offered for upload (dropped on the window or picked in a dialog): what they are,
-//! whether they can be uploaded, and a registry that hands the page an opaque handle instead
-//! of a path, so the page can only ever name files the person offered.
+//! Local files a person offers for upload: what they are (by name and by their headers) and
+//! whether they can be uploaded, before anything is sent.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 
 use serde::Serialize;
 
 use super::open_file;
 
-/// A file as the page sees it: a handle, never the path.
+/// What a local file is, for the person who offers it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Offered {
-    /// Handle to pass back to start an upload; `None` when the file was refused.
-    pub handle: Option<String>,
+pub struct Described {
     /// The file's own name (no directories).
     pub file_name: String,
     /// A suggested image name: the file name without its disk-image extension.
@@ -65,8 +60,9 @@ pub fn image_name(path: &Path) -> String {
     }
 }
 
-/// Check a file the way the upload will (exists, regular, readable, not empty).
-pub fn describe(path: &Path) -> Offered {
+/// Check a file the way the upload will (exists, regular, readable, not empty, headers Glance
+/// would accept). Blocking file I/O.
+pub fn describe(path: &Path) -> Described {
     let file_name =
         path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
     let mut disk_format = format_from_extension(path).to_owned();
@@ -85,46 +81,26 @@ pub fn describe(path: &Path) -> Offered {
         Err(crate::openstack::Error::File { detail, .. }) => (0, Some(detail)),
         Err(e) => (0, Some(e.to_string())),
     };
-    Offered { handle: None, file_name, image_name: image_name(path), size, disk_format, virtual_size, refused }
-}
-
-/// Paths the person offered, behind handles.
-#[derive(Default)]
-pub struct Registry {
-    next: Mutex<(u64, HashMap<String, PathBuf>)>,
-}
-
-impl Registry {
-    /// Describe each path; register the acceptable ones and give them handles.
-    pub fn offer(&self, paths: &[PathBuf]) -> Vec<Offered> {
-        let mut g = self.next.lock().unwrap_or_else(|e| e.into_inner());
-        paths
-            .iter()
-            .map(|p| {
-                let mut o = describe(p);
-                if o.refused.is_none() {
-                    g.0 += 1;
-                    let handle = format!("f{}", g.0);
-                    g.1.insert(handle.clone(), p.clone());
-                    o.handle = Some(handle);
-                }
-                o
-            })
-            .collect()
-    }
-
-    pub fn path(&self, handle: &str) -> Option<PathBuf> {
-        self.next.lock().unwrap_or_else(|e| e.into_inner()).1.get(handle).cloned()
-    }
-
-    pub fn forget(&self, handle: &str) {
-        self.next.lock().unwrap_or_else(|e| e.into_inner()).1.remove(handle);
-    }
+    Described { file_name, image_name: image_name(path), size, disk_format, virtual_size, refused }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_file_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("a.img");
+        std::fs::write(&good, b"data").unwrap();
+        let d = describe(&good);
+        assert_eq!((d.size, d.refused, d.disk_format.as_str(), d.virtual_size), (4, None, "raw", Some(4)));
+        assert!(describe(dir.path()).refused.unwrap().contains("directory"));
+        assert_eq!(describe(&dir.path().join("missing.img")).refused.as_deref(), Some("no such file"));
+        let bad = dir.path().join("bad.qcow2");
+        std::fs::write(&bad, b"QFI\xfb").unwrap();
+        assert_eq!(describe(&bad).refused.as_deref(), Some("Glance would refuse it: the qcow2 header is truncated"));
+    }
 
     #[test]
     fn names_and_formats_from_the_file_name() {
@@ -135,33 +111,5 @@ mod tests {
         assert_eq!(format_from_extension(Path::new("/x/disk.img")), "raw");
         assert_eq!(image_name(Path::new("/x/notes.txt")), "notes.txt");
         assert_eq!(format_from_extension(Path::new("/x/notes.txt")), "raw");
-    }
-
-    #[test]
-    fn only_good_files_get_handles() {
-        let dir = tempfile::tempdir().unwrap();
-        let good = dir.path().join("a.img");
-        std::fs::write(&good, b"data").unwrap();
-        let r = Registry::default();
-        let out = r.offer(&[good.clone(), dir.path().to_owned(), dir.path().join("missing.img")]);
-        assert_eq!(out[0].size, 4);
-        assert_eq!(out[0].refused, None);
-        assert_eq!((out[0].disk_format.as_str(), out[0].virtual_size), ("raw", Some(4)));
-        let h = out[0].handle.clone().unwrap();
-        assert_eq!(r.path(&h), Some(good));
-        assert_eq!(out[1].handle, None);
-        assert!(out[1].refused.as_deref().unwrap().contains("directory"));
-        assert_eq!(out[2].refused.as_deref(), Some("no such file"));
-        r.forget(&h);
-        assert_eq!(r.path(&h), None);
-        // A file Glance would refuse gets no handle, and the reason.
-        let bad = dir.path().join("bad.qcow2");
-        std::fs::write(&bad, b"QFI\xfb").unwrap();
-        let out = r.offer(&[bad]);
-        assert_eq!(out[0].handle, None);
-        assert_eq!(out[0].refused.as_deref(), Some("Glance would refuse it: the qcow2 header is truncated"));
-        // Handles are never reused.
-        let again = r.offer(&[dir.path().join("a.img")]);
-        assert_ne!(again[0].handle.as_deref(), Some(h.as_str()));
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::ProfileStore;
+use stackdrop::config::ProfileStore;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct WindowGeometry {
@@ -49,6 +49,7 @@ impl SettingsStore {
         SettingsStore { path: profiles.dir().join("settings.json") }
     }
 
+    #[cfg(test)]
     pub fn path(&self) -> &PathBuf {
         &self.path
     }
