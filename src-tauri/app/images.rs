@@ -35,13 +35,13 @@ pub async fn image_copy(
     stores: Vec<String>,
 ) -> CmdResult<String> {
     let s = state.sessions.get(&cloud).await.map_err(|e| e.to_string())?;
-    let import = stackdrop::upload::import::Import {
-        method: stackdrop::upload::import::ImportMethod::CopyImage,
+    let import = stackdrop::openstack::image::import::Import {
+        method: stackdrop::openstack::image::import::ImportMethod::CopyImage,
         stores,
         all_stores: false,
         allow_failure: false,
     };
-    let img = stackdrop::upload::import::copy_image(&s, &id, &import, std::time::Duration::from_secs(600))
+    let img = stackdrop::openstack::image::import::copy_image(&s, &id, &import, std::time::Duration::from_secs(600))
         .await
         .map_err(|e| e.to_string())?;
     Ok(img.other_str("stores").unwrap_or_default().to_owned())

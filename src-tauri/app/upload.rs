@@ -4,8 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
+use stackdrop::openstack::image::import::Import;
 use stackdrop::openstack::Error;
-use stackdrop::upload::import::Import;
 use stackdrop::upload::{create_and_upload, ImageSpec, Phase, Progress, UploadOptions, Uploaded};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
@@ -126,12 +126,12 @@ pub async fn upload_from_uri(
 ) -> CmdResult<String> {
     let session = state.sessions.get(&cloud).await.map_err(|e| e.to_string())?;
     let import = Import {
-        method: stackdrop::upload::import::ImportMethod::WebDownload { uri },
+        method: stackdrop::openstack::image::import::ImportMethod::WebDownload { uri },
         stores: vec![],
         all_stores: false,
         allow_failure: false,
     };
-    let image = stackdrop::upload::import::create_from_uri(
+    let image = stackdrop::openstack::image::import::create_from_uri(
         &session,
         &spec,
         &import,

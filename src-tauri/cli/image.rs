@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 use tokio_util::sync::CancellationToken;
 
+use stackdrop::openstack::image::import::ImportMethod;
 use stackdrop::openstack::image::Image;
 use stackdrop::openstack::{Error, Session};
-use stackdrop::upload::import::ImportMethod;
 use stackdrop::upload::{self, ImageSpec, UploadOptions};
 
 use super::output::{self, OutputArgs};
@@ -36,7 +36,7 @@ pub async fn create(g: &GlobalArgs, args: CreateArgs, out: &mut dyn Write) -> Re
             return Err(Error::Config("give the image a NAME".into()));
         }
         let import = args.stores.import(ImportMethod::WebDownload { uri: uri.clone() });
-        let image = stackdrop::upload::import::create_from_uri(
+        let image = stackdrop::openstack::image::import::create_from_uri(
             &s,
             &spec,
             &import,
@@ -176,7 +176,7 @@ pub async fn import(
     if stores.stores.is_empty() && !stores.all_stores {
         return Err(Error::Config("name the target stores with --store, or give --all-stores".into()));
     }
-    let img = stackdrop::upload::import::copy_image(
+    let img = stackdrop::openstack::image::import::copy_image(
         &s,
         img.id(),
         &stores.import(ImportMethod::CopyImage),

@@ -15,8 +15,8 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 use serde_json::{json, Map, Value};
 
 use output::OutputArgs;
+use stackdrop::openstack::image::import::{Import, ImportMethod};
 use stackdrop::openstack::{Error, Session};
-use stackdrop::upload::import::{Import, ImportMethod};
 use stackdrop::upload::ImageSpec;
 
 #[derive(Debug, Parser)]

@@ -18,7 +18,9 @@ use crate::openstack::session::Session;
 
 use super::file::{open_and_prepare, open_file, LocalFile};
 use super::verify::{verify, wait_active};
-use super::{import, progress, stream, ImageSpec, Phase, Progress, ProgressFn, RateMeter, UploadOptions, Uploaded};
+use crate::openstack::image::import;
+
+use super::{progress, stream, ImageSpec, Phase, Progress, ProgressFn, RateMeter, UploadOptions, Uploaded};
 
 #[derive(Clone)]
 struct Reporter {
@@ -129,23 +131,12 @@ async fn attempt(
         Cleanup::Kept
     } else {
         rep.phase(Phase::CleaningUp, 0);
-        remove(session, &id).await
+        session.images().remove_made(&id).await
     };
     if cause.status() == Some(401) && cleanup == Cleanup::Deleted {
         session.reauthenticate().await?;
     }
     Err(Error::Upload { cause: Box::new(cause), image_id: id, cleanup })
-}
-
-/// Delete an image the upload made. Glance may still be busy with the aborted upload (it can
-/// answer 409 or 500 for a moment), so this tries for a few seconds before giving up.
-pub(crate) async fn remove(session: &Session, id: &str) -> Cleanup {
-    let busy = |e: &Error| matches!(e.status(), Some(409) | Some(500..=599)) || is_transient(e);
-    let images = session.images();
-    match retry(RetryPolicy::CLEANUP, "delete the image", |_| images.delete(id), busy).await {
-        Ok(()) | Err(Error::Api { status: 404, .. }) => Cleanup::Deleted,
-        Err(e) => Cleanup::DeleteFailed(e.to_string()),
-    }
 }
 
 /// Faults that a fresh attempt may get past. Glance's 4xx verdicts (400, 403, 409, 413, 415)

@@ -4,19 +4,18 @@
 //!
 //! [`spec`]: what to create and the options; [`file`]: the local file, opened and checked
 //! once; [`attempt`]: create, stream, retry and clean up; [`verify`]: wait for `active` and
-//! compare; [`stream`]: the reader thread that hashes; [`import`]: Glance's interoperable
-//! import (glance-direct, web-download, copy-image).
+//! compare; [`stream`]: the reader thread that hashes. Glance's interoperable import lives
+//! in [`crate::openstack::image::import`]: glance-direct's staging is an upload and goes
+//! through here; web-download and copy-image send no bytes and do not.
 
 mod attempt;
 mod file;
-pub mod import;
 pub mod local;
 pub mod progress;
 mod spec;
 pub mod stream;
 mod verify;
 
-pub(crate) use attempt::remove;
 pub use attempt::{create_and_upload, token_warning};
 pub use file::{open_file, prepare, LocalFile};
 pub use progress::{Phase, Progress, ProgressFn, RateMeter, WarnFn};

@@ -4,8 +4,9 @@
 use reqwest::{Method, Url};
 use serde_json::{json, Map, Value};
 
-use crate::openstack::error::{Error, Result, Service};
-use crate::openstack::http::{join, read_json};
+use crate::openstack::error::{Cleanup, Error, Result, Service};
+use crate::openstack::http::{is_transient, join, read_json};
+use crate::openstack::retry::{retry, RetryPolicy};
 use crate::openstack::session::Session;
 
 use super::types::ImageStatus;
@@ -112,6 +113,17 @@ impl<'a> Images<'a> {
 
     pub async fn delete(&self, id: &str) -> Result<()> {
         self.call(Method::DELETE, &format!("/v2/images/{id}"), None).await.map(drop)
+    }
+
+    /// Delete an image this client made for a transfer that failed. Glance may still be busy
+    /// with the aborted upload (it can answer 409 or 500 for a moment), so this tries for a few
+    /// seconds before giving up; gone already counts as deleted.
+    pub async fn remove_made(&self, id: &str) -> Cleanup {
+        let busy = |e: &Error| matches!(e.status(), Some(409) | Some(500..=599)) || is_transient(e);
+        match retry(RetryPolicy::CLEANUP, "delete the image", |_| self.delete(id), busy).await {
+            Ok(()) | Err(Error::Api { status: 404, .. }) => Cleanup::Deleted,
+            Err(e) => Cleanup::DeleteFailed(e.to_string()),
+        }
     }
 
     /// JSON-patch `add` of string properties (add replaces an existing member).

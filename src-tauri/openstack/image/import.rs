@@ -9,11 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::openstack::error::{Cleanup, Error, Result};
-use crate::openstack::image::{Image, ImageStatus};
 use crate::openstack::retry::{poll_until, Backoff, Polled};
 use crate::openstack::session::Session;
 
-use super::ImageSpec;
+use super::{Image, ImageSpec, ImageStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "kebab-case")]
@@ -185,7 +184,7 @@ pub async fn create_from_uri(
     match result {
         Ok(img) => Ok(img),
         Err(cause) => {
-            let cleanup = if keep_on_failure { Cleanup::Kept } else { super::remove(session, &id).await };
+            let cleanup = if keep_on_failure { Cleanup::Kept } else { session.images().remove_made(&id).await };
             Err(Error::Upload { cause: Box::new(cause), image_id: id, cleanup })
         }
     }
