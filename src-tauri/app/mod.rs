@@ -19,17 +19,15 @@ use std::sync::{Arc, Mutex};
 use files::Registry;
 use remembered::{SettingsStore, WindowGeometry};
 use stackdrop::config::Sessions;
+use stackdrop::upload::Queue;
 use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
-use tokio::sync::Semaphore;
-use tokio_util::sync::CancellationToken;
 
 /// What the commands share.
 pub struct AppState {
     pub sessions: Arc<Sessions>,
     pub files: Arc<Registry>,
-    pub uploads: Mutex<HashMap<String, CancellationToken>>,
-    /// Upload slots: this many uploads run at once, the rest wait their turn.
-    pub slots: Mutex<Arc<Semaphore>>,
+    /// Uploads waiting for or holding one of the parallel slots.
+    pub uploads: Queue,
     /// clouds.yaml / openrc files offered for import (dropped or picked), by handle.
     pub configs: Mutex<HashMap<String, PathBuf>>,
     /// What is remembered between runs (settings.json beside the profiles).
@@ -61,15 +59,8 @@ impl Default for AppState {
     fn default() -> Self {
         let sessions = Arc::new(Sessions::default());
         let settings = SettingsStore::beside(&sessions.store);
-        let parallel = settings.load().parallel.unwrap_or(upload::DEFAULT_PARALLEL).clamp(1, 8);
-        AppState {
-            sessions,
-            files: Arc::default(),
-            uploads: Mutex::default(),
-            slots: Mutex::new(Arc::new(Semaphore::new(parallel))),
-            configs: Mutex::default(),
-            settings,
-        }
+        let parallel = settings.load().parallel.unwrap_or(upload::DEFAULT_PARALLEL);
+        AppState { sessions, files: Arc::default(), uploads: Queue::new(parallel), configs: Mutex::default(), settings }
     }
 }
 

@@ -1,6 +1,5 @@
 //! Uploads run on tokio tasks; their progress and outcome stream to the page on a Channel.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -9,7 +8,6 @@ use stackdrop::openstack::Error;
 use stackdrop::upload::{create_and_upload, ImageSpec, Phase, Progress, UploadOptions, Uploaded};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
-use tokio_util::sync::CancellationToken;
 
 use super::{AppState, CmdResult};
 
@@ -26,10 +24,7 @@ pub async fn upload_start(
 ) -> CmdResult<String> {
     let path = state.files.path(&handle).ok_or("this file is no longer offered: drop it again")?;
     let session = state.sessions.get(&cloud).await.map_err(|e| e.to_string())?;
-    let cancel = CancellationToken::new();
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    let id = format!("u{}", NEXT.fetch_add(1, Ordering::Relaxed));
-    state.uploads.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), cancel.clone());
+    let ticket = state.uploads.enter(None);
     let events = on_event.clone();
     let warnings = on_event.clone();
     let opts = UploadOptions {
@@ -37,14 +32,13 @@ pub async fn upload_start(
             let _ = warnings.send(UploadEvent::Warning { message: m.to_owned() });
         })),
         import,
-        cancel,
+        cancel: ticket.cancel.clone(),
         progress: Some(Arc::new(move |p| {
             let _ = events.send(UploadEvent::Progress(p.clone()));
         })),
         ..Default::default()
     };
-    let upload = id.clone();
-    let slots = state.slots.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let id = ticket.id.clone();
     let started = std::time::Instant::now();
     tauri::async_runtime::spawn(async move {
         let queued = Progress {
@@ -57,14 +51,8 @@ pub async fn upload_start(
             server_status: None,
         };
         let _ = on_event.send(UploadEvent::Progress(queued));
-        let result = tokio::select! {
-            _ = opts.cancel.cancelled() => Err(stackdrop::openstack::Error::Cancelled),
-            slot = slots.acquire_owned() => {
-                let _slot = slot;
-                create_and_upload(&session, &spec, &path, &opts).await
-            }
-        };
-        app.state::<AppState>().uploads.lock().unwrap_or_else(|e| e.into_inner()).remove(&upload);
+        let queue = &app.state::<AppState>().uploads;
+        let result = queue.run(&ticket, create_and_upload(&session, &spec, &path, &opts)).await;
         tell_if_away(&app, started.elapsed(), &spec.name, &cloud, &result);
         let _ = on_event.send(UploadEvent::outcome(&result));
     });
@@ -73,9 +61,7 @@ pub async fn upload_start(
 
 #[tauri::command]
 pub async fn upload_cancel(state: State<'_, AppState>, upload: String) -> CmdResult<()> {
-    if let Some(c) = state.uploads.lock().unwrap_or_else(|e| e.into_inner()).remove(&upload) {
-        c.cancel();
-    }
+    state.uploads.cancel(&upload);
     Ok(())
 }
 
@@ -110,8 +96,7 @@ pub const DEFAULT_PARALLEL: usize = 2;
 /// Set how many uploads run at once (1–8); uploads already waiting keep their queue.
 #[tauri::command]
 pub async fn uploads_set_parallel(state: State<'_, AppState>, parallel: usize) -> CmdResult<usize> {
-    let n = parallel.clamp(1, 8);
-    *state.slots.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(tokio::sync::Semaphore::new(n));
+    let n = state.uploads.set_parallel(parallel);
     state.settings.update(|s| s.parallel = Some(n));
     Ok(n)
 }

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use stackdrop::openstack::image::import::ImportMethod;
 use stackdrop::openstack::image::Image;
 use stackdrop::openstack::{Error, Session};
-use stackdrop::upload::{self, ImageSpec, UploadOptions};
+use stackdrop::upload::{self, ImageSpec, Queue, UploadOptions};
 
 use super::output::{self, OutputArgs};
 use super::{inspection_fields, io, progress, session, CreateArgs, GlobalArgs, StoreArgs};
@@ -245,17 +245,15 @@ async fn create_many(
     let show = args.progress || std::io::stderr().is_terminal();
     let bars = progress::MultiBar::new(files.iter().map(|f| stackdrop::upload::local::image_name(f)).collect());
     let opts = upload_options(args, None);
-    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(args.parallel as usize));
+    let queue = Queue::new(args.parallel as usize);
     let results = futures_util::future::join_all(files.iter().enumerate().map(|(i, path)| {
-        let (slots, bars) = (slots.clone(), bars.clone());
-        let mut opts = opts.clone();
-        opts.progress = show.then(|| bars.line(i));
-        let mut spec = spec.clone();
-        spec.name = stackdrop::upload::local::image_name(path);
-        async move {
-            let _slot = slots.acquire().await.expect("semaphore open");
-            upload::create_and_upload(s, &spec, path, &opts).await
-        }
+        // Ctrl-C (the shared token) cancels every upload, waiting or running.
+        let ticket = queue.enter(Some(&opts.cancel));
+        let opts =
+            UploadOptions { progress: show.then(|| bars.line(i)), cancel: ticket.cancel.clone(), ..opts.clone() };
+        let spec = ImageSpec { name: stackdrop::upload::local::image_name(path), ..spec.clone() };
+        let queue = &queue;
+        async move { queue.run(&ticket, upload::create_and_upload(s, &spec, path, &opts)).await }
     }))
     .await;
     let mut rows = Vec::new();
