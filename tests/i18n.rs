@@ -55,6 +55,19 @@ fn every_key_the_code_uses_is_in_the_catalogue() {
     assert!(unused.is_empty(), "in catalog.json but used nowhere: {unused:?}");
 }
 
+/// The profile editor's fields come from Rust (`EDITOR_FIELDS`); the page labels each with
+/// `ui.pf.<key>`, so each needs that key in both languages.
+#[test]
+fn every_editor_field_has_a_label() {
+    let known: BTreeSet<&str> = stackdrop::i18n::keys().collect();
+    let missing: Vec<String> = stackdrop::config::profiles::EDITOR_FIELDS
+        .iter()
+        .map(|f| format!("ui.pf.{}", f.key))
+        .filter(|k| !known.contains(k.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "labels not in catalog.json: {missing:?}");
+}
+
 #[test]
 fn korean_is_korean_and_english_is_the_default() {
     stackdrop::i18n::set(stackdrop::i18n::Lang::En);

@@ -98,7 +98,7 @@ $('#tab-images').addEventListener('click', () => showTab('images'));
 $('#tab-profiles').addEventListener('click', () => showTab('profiles'));
 
 // ---------------------------------------------------------------- profiles
-initProfiles({ onChanged: (name) => loadClouds(name) });
+await initProfiles({ onChanged: (name) => loadClouds(name) });
 function toProfiles() {
   leaveFirstScreen();
   showTab('profiles');

@@ -2,7 +2,7 @@
 // test connection, and the secret prompt. Secrets go from here to Rust only: the page never
 // receives one, and every password field is emptied as soon as it has been sent.
 import { DISK_FORMATS } from './lib/form.js';
-import { AUTH_TYPES, INTERFACES, TEXT_FIELDS, fieldLabel, fromProfile, secretLabel, secretState, toProfile } from './lib/profile-form.js';
+import { authTypeLabelKey, fieldLabel, fromProfile, secretLabel, secretState, shownFor, toProfile } from './lib/profile-form.js';
 import { t } from './lib/i18n.js';
 
 const { invoke, Channel } = window.__TAURI__.core;
@@ -11,13 +11,15 @@ const $ = (sel, root = document) => root.querySelector(sel);
 let changed = async () => {};
 let editing = null; // name of the profile being edited, '' for a new one
 let offer = null; // a dropped or picked settings file waiting for "Import"
+let shape = { fields: [], auth_types: [], interfaces: [] }; // the editor, as Rust describes it
 
-export function initProfiles({ onChanged }) {
+export async function initProfiles({ onChanged }) {
   changed = onChanged;
   const form = $('#profile-editor');
-  // Text inputs come from one list, so the form and its checks agree.
+  // Text inputs come from Rust's one list, so the form, its checks and the core agree.
+  shape = await invoke('profile_fields');
   const grid = $('.grid', form);
-  for (const [key] of TEXT_FIELDS.slice().reverse()) {
+  for (const { key } of shape.fields.slice().reverse()) {
     const l = document.createElement('label');
     l.dataset.field = key;
     const text = Object.assign(document.createElement('span'), { textContent: fieldLabel(key) });
@@ -27,12 +29,13 @@ export function initProfiles({ onChanged }) {
   }
   // How it authenticates comes first: it decides which fields show.
   grid.prepend(form.elements.auth_type.closest('label'));
-  form.elements.auth_type.replaceChildren(...AUTH_TYPES.map(([v, key]) => {
+  form.elements.auth_type.replaceChildren(...shape.auth_types.map((v) => {
+    const key = authTypeLabelKey(v);
     const o = new Option(t(key), v);
     o.dataset.i18n = key;
     return o;
   }));
-  form.elements.interface.replaceChildren(...INTERFACES.map((v) => new Option(v, v)));
+  form.elements.interface.replaceChildren(...shape.interfaces.map((v) => new Option(v, v)));
   form.elements.disk_format.append(...DISK_FORMATS.map((v) => new Option(v, v)));
   form.elements.auth_type.addEventListener('change', () => showFieldsFor(form.elements.auth_type.value));
   form.addEventListener('submit', (e) => { e.preventDefault(); saveEditor(); });
@@ -50,8 +53,8 @@ export function initProfiles({ onChanged }) {
 }
 
 function showFieldsFor(authType) {
-  for (const [key, only] of TEXT_FIELDS) {
-    $(`[data-field="${key}"]`).hidden = Boolean(only) && !only.includes(authType);
+  for (const f of shape.fields) {
+    $(`[data-field="${f.key}"]`).hidden = !shownFor(f, authType);
   }
   $('#profile-editor .secret-label').textContent = secretLabel(authType);
 }
@@ -100,7 +103,8 @@ function openEditor(p) {
   const form = $('#profile-editor');
   editing = p ? p.name : '';
   $('#editor-title').textContent = p ? t('ui.profiles.edit_title', { name: p.name }) : t('ui.editor.new');
-  const values = fromProfile(p ?? { auth_type: 'password', interface: 'public', user_domain_name: 'Default', project_domain_name: 'Default' });
+  const fresh = { auth_type: 'password', interface: 'public', user_domain_name: 'Default', project_domain_name: 'Default' };
+  const values = fromProfile(p ?? fresh, shape.fields);
   for (const [k, v] of Object.entries(values)) {
     const el = form.elements[k];
     if (!el) continue;
@@ -127,8 +131,8 @@ async function saveEditor() {
   const f = form.elements;
   const values = { auth_type: f.auth_type.value, interface: f.interface.value, verify: f.verify.checked,
     visibility: f.visibility.value, disk_format: f.disk_format.value };
-  for (const [key] of TEXT_FIELDS) values[key] = f[key].value;
-  const { profile, errors } = toProfile(values);
+  for (const { key } of shape.fields) values[key] = f[key].value;
+  const { profile, errors } = toProfile(values, shape.fields);
   const errs = $('.form-errors', form);
   errs.textContent = errors.join('; ');
   if (errors.length) return;

@@ -154,6 +154,7 @@ pub fn run() -> ExitCode {
             profiles::profiles_import_pick,
             profiles::profiles_import,
             profiles::profiles_import_preview,
+            profiles::profile_fields,
             settings::i18n_catalog,
             settings::upload_choices_save,
             files::files_pick,

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use stackdrop::config::import::{self, ApplyOptions};
 use stackdrop::config::manage::{self, Listed};
+use stackdrop::config::profiles::{AuthType, FieldInfo, EDITOR_FIELDS};
 use stackdrop::config::{self, process_env, Profile};
 use stackdrop::openstack::check::{self, Step};
 use stackdrop::openstack::Secret;
@@ -11,6 +12,28 @@ use tauri::ipc::Channel;
 use tauri::State;
 
 use super::{blocking, AppState, CmdResult, ConfigOffer};
+
+/// What the profile editor is built from.
+#[derive(Serialize)]
+pub struct EditorShape {
+    fields: &'static [FieldInfo],
+    auth_types: Vec<AuthType>,
+    interfaces: Vec<String>,
+}
+
+/// The editor's fields, auth types and interfaces, from the library's own lists.
+#[tauri::command]
+pub async fn profile_fields() -> CmdResult<EditorShape> {
+    use stackdrop::openstack::catalog::Interface;
+    Ok(EditorShape {
+        fields: EDITOR_FIELDS,
+        auth_types: vec![AuthType::Password, AuthType::ApplicationCredential, AuthType::Token],
+        interfaces: [Interface::Public, Interface::Internal, Interface::Admin]
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+    })
+}
 
 #[derive(Serialize)]
 pub struct ProfilesView {

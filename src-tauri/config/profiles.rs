@@ -50,6 +50,42 @@ pub struct Profile {
     pub defaults: UploadDefaults,
 }
 
+/// A profile's text field as the editor shows it: its key (a [`Profile`] field, and the
+/// clouds.yaml key of the same name) and the auth types that use it (`None`: every one).
+/// The app's profile editor is built from this list, in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FieldInfo {
+    pub key: &'static str,
+    pub auth_types: Option<&'static [AuthType]>,
+}
+
+const fn field(key: &'static str, auth_types: Option<&'static [AuthType]>) -> FieldInfo {
+    FieldInfo { key, auth_types }
+}
+
+const PASSWORD: &[AuthType] = &[AuthType::Password];
+const APPCRED: &[AuthType] = &[AuthType::ApplicationCredential];
+const USER_DOMAIN: &[AuthType] = &[AuthType::Password, AuthType::ApplicationCredential];
+const SCOPED: &[AuthType] = &[AuthType::Password, AuthType::Token];
+
+/// The editor's text fields (the auth type, interface, `verify` and upload defaults are
+/// choices of their own).
+pub const EDITOR_FIELDS: &[FieldInfo] = &[
+    field("name", None),
+    field("auth_url", None),
+    field("username", Some(PASSWORD)),
+    field("user_id", Some(PASSWORD)),
+    field("user_domain_name", Some(USER_DOMAIN)),
+    field("application_credential_id", Some(APPCRED)),
+    field("application_credential_name", Some(APPCRED)),
+    field("project_name", Some(SCOPED)),
+    field("project_id", Some(SCOPED)),
+    field("project_domain_name", Some(SCOPED)),
+    field("region_name", None),
+    field("image_endpoint_override", None),
+    field("cacert", None),
+];
+
 impl Profile {
     /// Take a clouds.yaml entry apart: the profile, and the secret its auth type uses (if the
     /// entry carries it). Keys that do not matter here (other services' settings) are dropped;
@@ -311,6 +347,18 @@ mod tests {
             Profile::from_entry("t", &json!({"auth": {"auth_url": "http://k/v3", "token": "tok", "project_id": "p"}}))
                 .unwrap();
         assert_eq!(p.auth_type, AuthType::Token);
+    }
+
+    #[test]
+    fn every_editor_field_is_a_profile_field_that_reaches_the_cloud_entry() {
+        let shape = serde_json::to_value(Profile::default()).unwrap();
+        for f in EDITOR_FIELDS.iter().filter(|f| f.key != "name") {
+            assert!(shape.get(f.key).is_some(), "{} is not a Profile field", f.key);
+            let mut p = serde_json::to_value(Profile::default()).unwrap();
+            p[f.key] = json!("x-value");
+            let p: Profile = serde_json::from_value(p).unwrap();
+            assert!(p.to_entry().to_string().contains("x-value"), "{} does not reach clouds.yaml", f.key);
+        }
     }
 
     #[test]

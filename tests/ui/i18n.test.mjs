@@ -7,7 +7,6 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setEntries, t } from '../../ui/lib/i18n.js';
 import { PHASES } from '../../ui/lib/format.js';
-import { AUTH_TYPES, TEXT_FIELDS } from '../../ui/lib/profile-form.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const catalog = JSON.parse(readFileSync(join(root, 'src-tauri/i18n/catalog.json'), 'utf8'));
@@ -32,9 +31,8 @@ test('every key the scripts name is in the catalogue, in both languages', () => 
   for (const p of PHASES) keys.add(`ui.phase.${p}`);
   for (const s of ['running', 'ok', 'failed', 'skipped']) keys.add(`ui.step.${s}`);
   for (const s of ['saved', 'session', 'missing', 'no_keyring']) keys.add(`ui.pf.state.${s}`);
-  for (const [k] of TEXT_FIELDS) keys.add(k === 'name' ? 'ui.pf.name' : `ui.pf.${k}`);
-  for (const [, k] of AUTH_TYPES) keys.add(k);
-  assert.ok(keys.size > 100, `${keys.size} keys found`);
+  // The profile editor's field labels (`ui.pf.<key>`, keys from Rust) are checked by tests/i18n.rs.
+  assert.ok(keys.size > 90, `${keys.size} keys found`);
   const missing = [...keys].filter((k) => !has(k));
   assert.deepEqual(missing, []);
 });

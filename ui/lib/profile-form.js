@@ -1,32 +1,16 @@
 // The profile editor: form fields <-> the Profile the core keeps, with the same checks the
-// core makes (so the person hears about a missing domain before pressing Save).
+// core makes (so the person hears about a missing domain before pressing Save). Which fields
+// there are comes from Rust (the `profile_fields` command: `{ fields: [{ key, auth_types }],
+// auth_types, interfaces }`); every function here takes that list.
 import { t } from './i18n.js';
 
-/** [value, catalogue key of its label] */
-export const AUTH_TYPES = [
-  ['password', 'ui.pf.auth.password'],
-  ['v3applicationcredential', 'ui.pf.auth.appcred'],
-  ['token', 'ui.pf.auth.token'],
-];
-export const INTERFACES = ['public', 'internal', 'admin'];
+/** The catalogue key of an auth type's label. */
+const AUTH_LABEL = { password: 'ui.pf.auth.password', v3applicationcredential: 'ui.pf.auth.appcred', token: 'ui.pf.auth.token' };
+export const authTypeLabelKey = (authType) => AUTH_LABEL[authType] ?? 'ui.pf.auth.password';
 
-/** Text fields of a profile, in the editor's order: [key, which auth types show it]; the label
- * is the catalogue's `ui.pf.<key>`. */
-export const TEXT_FIELDS = [
-  ['name', null],
-  ['auth_url', null],
-  ['username', ['password']],
-  ['user_id', ['password']],
-  ['user_domain_name', ['password', 'v3applicationcredential']],
-  ['application_credential_id', ['v3applicationcredential']],
-  ['application_credential_name', ['v3applicationcredential']],
-  ['project_name', ['password', 'token']],
-  ['project_id', ['password', 'token']],
-  ['project_domain_name', ['password', 'token']],
-  ['region_name', null],
-  ['image_endpoint_override', null],
-  ['cacert', null],
-];
+/** Is field `f` (`{ key, auth_types }`) shown for `authType`? */
+export const shownFor = (f, authType) => !f.auth_types || f.auth_types.includes(authType);
+
 export const fieldLabel = (key) => t(key === 'name' ? 'ui.pf.name' : `ui.pf.${key}`);
 
 const SECRET_LABEL = { password: 'ui.pf.secret.password', v3applicationcredential: 'ui.pf.secret.appcred', token: 'ui.pf.secret.token' };
@@ -35,16 +19,15 @@ export const secretLabel = (authType) => t(SECRET_LABEL[authType] ?? 'ui.pf.secr
 const trimmed = (v) => (typeof v === 'string' && v.trim() ? v.trim() : null);
 
 /** Form values (strings, a checkbox for verify) -> { profile, errors }. */
-export function toProfile(f) {
+export function toProfile(f, fields) {
   const errors = [];
   const p = { auth_type: f.auth_type || 'password', interface: f.interface || null, verify: f.verify === false ? false : null, defaults: {} };
-  for (const [key] of TEXT_FIELDS) {
+  for (const { key } of fields) {
     p[key] = trimmed(f[key]);
   }
   p.name = p.name ?? '';
   p.auth_url = p.auth_url ?? '';
-  const shown = new Set(TEXT_FIELDS.filter(([, only]) => !only || only.includes(p.auth_type)).map(([k]) => k));
-  for (const [key] of TEXT_FIELDS) if (!shown.has(key)) p[key] = null;
+  for (const field of fields) if (!shownFor(field, p.auth_type)) p[field.key] = null;
   if (trimmed(f.visibility)) p.defaults.visibility = f.visibility;
   if (trimmed(f.disk_format)) p.defaults.disk_format = f.disk_format;
 
@@ -66,10 +49,10 @@ export function toProfile(f) {
 }
 
 /** A Profile from the core -> form values. */
-export function fromProfile(p) {
+export function fromProfile(p, fields) {
   const f = { auth_type: p.auth_type ?? 'password', interface: p.interface ?? 'public', verify: p.verify !== false,
     visibility: p.defaults?.visibility ?? '', disk_format: p.defaults?.disk_format ?? '' };
-  for (const [key] of TEXT_FIELDS) f[key] = p[key] ?? '';
+  for (const { key } of fields) f[key] = p[key] ?? '';
   if (!f.user_domain_name && p.user_domain_id) f.user_domain_name = '';
   return f;
 }
