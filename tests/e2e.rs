@@ -102,9 +102,11 @@ async fn the_whole_app_in_its_window() {
     let dir = tempfile::tempdir().unwrap();
     let name = unique("e2e");
     let disk = qcow2(dir.path(), &name, 8);
+    let s = session(&lab, "lab");
+    let mut sc = Scenarios::default();
 
     let port = 4444;
-    let _driver = Term(
+    let driver = Term(
         Command::new("tauri-driver")
             .args(["--port", &port.to_string()])
             .env("OS_CLIENT_CONFIG_FILE", &lab.clouds)
@@ -120,313 +122,346 @@ async fn the_whole_app_in_its_window() {
     caps.insert("tauri:options".into(), json!({"application": env!("CARGO_BIN_EXE_stackdrop")}));
     let c = connect(port, &caps).await;
 
-    // 1. The window opens connected to the lab cloud.
-    assert_eq!(c.title().await.unwrap(), "Stackdrop");
-    wait_text(&c, "#cloud-status", "Connected: admin in project admin", 30).await;
-    shot(&c, "01-connected").await;
+    sc.run("window opens connected to the clouds.yaml cloud", async {
+        // 1. The window opens connected to the lab cloud.
+        assert_eq!(c.title().await.unwrap(), "Stackdrop");
+        wait_text(&c, "#cloud-status", "Connected: admin in project admin", 30).await;
+        shot(&c, "01-connected").await;
+    })
+    .await;
+    sc.run("drop, upload, list, delete", async {
+        // 2. A real drag-and-drop of a qcow2 adds a card with the form prefilled.
+        drag_onto_app(&disk);
+        wait_present(&c, ".card", 15).await;
+        assert_eq!(text(&c, ".card .file-name").await, format!("{name}.qcow2"));
+        // The headers were read as soon as it was dropped: format and virtual size.
+        assert!(
+            text(&c, ".card .file-size").await.ends_with("· qcow2, 8.0 MiB virtual"),
+            "{}",
+            text(&c, ".card .file-size").await
+        );
+        assert_eq!(
+            js(&c, "return document.querySelector('.card [name=min_disk]').placeholder").await,
+            json!("suggested: 1")
+        );
+        let form_name = js(&c, "return document.querySelector('.card [name=name]').value").await;
+        assert_eq!(form_name, json!(name));
+        assert_eq!(js(&c, "return document.querySelector('.card [name=disk_format]').value").await, json!("qcow2"));
+        js(&c, "const f = document.querySelector('.card form'); f.elements.tags.value = 'e2e'; f.elements.properties.value = 'os_distro=cirros'; return 1").await;
+        shot(&c, "02-form").await;
 
-    // 2. A real drag-and-drop of a qcow2 adds a card with the form prefilled.
-    drag_onto_app(&disk);
-    wait_present(&c, ".card", 15).await;
-    assert_eq!(text(&c, ".card .file-name").await, format!("{name}.qcow2"));
-    // The headers were read as soon as it was dropped: format and virtual size.
-    assert!(
-        text(&c, ".card .file-size").await.ends_with("· qcow2, 8.0 MiB virtual"),
-        "{}",
-        text(&c, ".card .file-size").await
-    );
-    assert_eq!(
-        js(&c, "return document.querySelector('.card [name=min_disk]').placeholder").await,
-        json!("suggested: 1")
-    );
-    let form_name = js(&c, "return document.querySelector('.card [name=name]').value").await;
-    assert_eq!(form_name, json!(name));
-    assert_eq!(js(&c, "return document.querySelector('.card [name=disk_format]').value").await, json!("qcow2"));
-    js(&c, "const f = document.querySelector('.card form'); f.elements.tags.value = 'e2e'; f.elements.properties.value = 'os_distro=cirros'; return 1").await;
-    shot(&c, "02-form").await;
+        // 3. Upload: progress to 100 %, phase Active, id and checksums shown.
+        c.find(Locator::Css(".card .upload")).await.unwrap().click().await.unwrap();
+        wait_present(&c, ".card[data-state=done]", 90).await;
+        assert_eq!(js(&c, "return document.querySelector('.card progress').value").await, json!(100));
+        assert_eq!(text(&c, ".card .phase").await, "Active");
+        let id = text(&c, ".card .image-id").await;
+        assert_eq!(id.len(), 36, "{id}");
+        let md5 = format!("{:x}", <md5::Md5 as md5::Digest>::digest(std::fs::read(&disk).unwrap()));
+        assert!(text(&c, ".card .sums").await.contains(&md5));
+        shot(&c, "03-uploaded").await;
+        let img = s.images().get(&id).await.unwrap();
+        assert_eq!(img.status(), "active");
+        assert_eq!(img.other_str("os_distro"), Some("cirros"));
 
-    // 3. Upload: progress to 100 %, phase Active, id and checksums shown.
-    c.find(Locator::Css(".card .upload")).await.unwrap().click().await.unwrap();
-    wait_present(&c, ".card[data-state=done]", 90).await;
-    assert_eq!(js(&c, "return document.querySelector('.card progress').value").await, json!(100));
-    assert_eq!(text(&c, ".card .phase").await, "Active");
-    let id = text(&c, ".card .image-id").await;
-    assert_eq!(id.len(), 36, "{id}");
-    let md5 = format!("{:x}", <md5::Md5 as md5::Digest>::digest(std::fs::read(&disk).unwrap()));
-    assert!(text(&c, ".card .sums").await.contains(&md5));
-    shot(&c, "03-uploaded").await;
-    let s = session(&lab, "lab");
-    let img = s.images().get(&id).await.unwrap();
-    assert_eq!(img.status(), "active");
-    assert_eq!(img.other_str("os_distro"), Some("cirros"));
-
-    // 4. The Images list shows it; delete it with confirmation; the lab no longer has it.
-    c.find(Locator::Css("#tab-images")).await.unwrap().click().await.unwrap();
-    let row = format!("#images tr[data-id='{id}']");
-    wait_present(&c, &row, 20).await;
-    assert!(text(&c, &row).await.contains(&name));
-    shot(&c, "04-images").await;
-    c.find(Locator::Css(&format!("{row} .delete"))).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#confirm-text", &id, 5).await;
-    shot(&c, "05-confirm-delete").await;
-    c.find(Locator::Css("#confirm-yes")).await.unwrap().click().await.unwrap();
-    wait_gone(&c, &row, 20).await;
-    assert_eq!(s.images().get(&id).await.unwrap_err().status(), Some(404));
-
-    // 5. Cancel mid-upload: the half-made image is removed.
-    c.find(Locator::Css("#tab-upload")).await.unwrap().click().await.unwrap();
-    js(&c, "document.querySelectorAll('.card .remove').forEach((b) => b.click()); return 1").await;
-    let big_name = unique("e2e-cancel");
-    let big = sparse_file(dir.path(), &format!("{big_name}.raw"), 600 << 20);
-    drag_onto_app(&big);
-    wait_text(&c, ".card .file-name", &big_name, 15).await;
-    c.find(Locator::Css(".card .upload")).await.unwrap().click().await.unwrap();
-    let end = Instant::now() + Duration::from_secs(30);
-    loop {
-        let v = js(&c, "return document.querySelector('.card progress').value").await;
-        if v.as_f64().unwrap_or(0.0) >= 1.0 {
-            break;
+        // 4. The Images list shows it; delete it with confirmation; the lab no longer has it.
+        c.find(Locator::Css("#tab-images")).await.unwrap().click().await.unwrap();
+        let row = format!("#images tr[data-id='{id}']");
+        wait_present(&c, &row, 20).await;
+        assert!(text(&c, &row).await.contains(&name));
+        shot(&c, "04-images").await;
+        c.find(Locator::Css(&format!("{row} .delete"))).await.unwrap().click().await.unwrap();
+        wait_text(&c, "#confirm-text", &id, 5).await;
+        shot(&c, "05-confirm-delete").await;
+        c.find(Locator::Css("#confirm-yes")).await.unwrap().click().await.unwrap();
+        wait_gone(&c, &row, 20).await;
+        assert_eq!(s.images().get(&id).await.unwrap_err().status(), Some(404));
+    })
+    .await;
+    sc.run("cancel mid-upload removes the image", async {
+        // 5. Cancel mid-upload: the half-made image is removed.
+        c.find(Locator::Css("#tab-upload")).await.unwrap().click().await.unwrap();
+        js(&c, "document.querySelectorAll('.card .remove').forEach((b) => b.click()); return 1").await;
+        let big_name = unique("e2e-cancel");
+        let big = sparse_file(dir.path(), &format!("{big_name}.raw"), 600 << 20);
+        drag_onto_app(&big);
+        wait_text(&c, ".card .file-name", &big_name, 15).await;
+        c.find(Locator::Css(".card .upload")).await.unwrap().click().await.unwrap();
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            let v = js(&c, "return document.querySelector('.card progress').value").await;
+            if v.as_f64().unwrap_or(0.0) >= 1.0 {
+                break;
+            }
+            assert!(Instant::now() < end, "the upload never progressed");
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert!(Instant::now() < end, "the upload never progressed");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    shot(&c, "06-uploading").await;
-    c.find(Locator::Css(".card .cancel")).await.unwrap().click().await.unwrap();
-    wait_present(&c, ".card[data-state=cancelled]", 30).await;
-    let msg = text(&c, ".card .error").await;
-    assert!(msg.starts_with("cancelled; image ") && msg.ends_with(" was deleted"), "{msg}");
-    assert!(images_named(&lab, &big_name).await.is_empty());
+        shot(&c, "06-uploading").await;
+        c.find(Locator::Css(".card .cancel")).await.unwrap().click().await.unwrap();
+        wait_present(&c, ".card[data-state=cancelled]", 30).await;
+        let msg = text(&c, ".card .error").await;
+        assert!(msg.starts_with("cancelled; image ") && msg.ends_with(" was deleted"), "{msg}");
+        assert!(images_named(&lab, &big_name).await.is_empty());
+    })
+    .await;
+    sc.run("folders and a backed qcow2 are refused on drop", async {
+        // 6. Dropping a folder is refused with the reason.
+        let folder = dir.path().join("a-folder");
+        std::fs::create_dir(&folder).unwrap();
+        drag_onto_app(&folder);
+        wait_text(&c, "#refused", "a-folder: it is a directory", 15).await;
 
-    // 6. Dropping a folder is refused with the reason.
-    let folder = dir.path().join("a-folder");
-    std::fs::create_dir(&folder).unwrap();
-    drag_onto_app(&folder);
-    wait_text(&c, "#refused", "a-folder: it is a directory", 15).await;
-
-    // 6b. A qcow2 with a backing file is refused on the spot, with Glance's reason.
-    let backed = dir.path().join("backed.qcow2");
-    sh(&format!("qemu-img create -q -f qcow2 -b {} -F qcow2 {}", disk.display(), backed.display()));
-    drag_onto_app(&backed);
-    wait_text(&c, "#refused", "backed.qcow2: Glance would refuse it: it has a backing file", 15).await;
-
-    // 6c. glance-direct from a card, copy-image from the details, web-download from a URL.
-    js(&c, "document.querySelectorAll('.card .remove').forEach((b) => b.click()); return 1").await;
-    drag_onto_app(&disk);
-    wait_present(&c, ".card", 15).await;
-    let imported = unique("e2e-import");
-    js(&c, &format!("const f = document.querySelector('.card form'); f.elements.name.value = '{imported}'; f.elements.method.value = 'glance-direct'; return 1")).await;
-    c.find(Locator::Css(".card .upload")).await.unwrap().click().await.unwrap();
-    wait_present(&c, ".card[data-state=done]", 90).await;
-    let id2 = text(&c, ".card .image-id").await;
-    c.find(Locator::Css("#tab-images")).await.unwrap().click().await.unwrap();
-    let row2 = format!("#images tr[data-id='{id2}']");
-    wait_present(&c, &row2, 20).await;
-    c.find(Locator::Css(&format!("{row2} .details"))).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#details-title", &imported, 10).await;
-    js(&c, "document.querySelector('#copy-stores').value = 'fs2'; return 1").await;
-    c.find(Locator::Css("#copy-go")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#copy-status", "fs2", 60).await;
-    shot(&c, "09-copied").await;
-    assert!(s.images().get(&id2).await.unwrap().other_str("stores").unwrap().contains("fs2"));
-    c.find(Locator::Css("#tab-upload")).await.unwrap().click().await.unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:18080").expect("port 18080");
-    let body = std::fs::read(&disk).unwrap();
-    std::thread::spawn(move || {
-        for mut conn in listener.incoming().flatten() {
-            let mut buf = [0u8; 4096];
-            let _ = std::io::Read::read(&mut conn, &mut buf);
-            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-            let _ = std::io::Write::write_all(&mut conn, head.as_bytes());
-            let _ = std::io::Write::write_all(&mut conn, &body);
+        // 6b. A qcow2 with a backing file is refused on the spot, with Glance's reason.
+        let backed = dir.path().join("backed.qcow2");
+        sh(&format!("qemu-img create -q -f qcow2 -b {} -F qcow2 {}", disk.display(), backed.display()));
+        drag_onto_app(&backed);
+        wait_text(&c, "#refused", "backed.qcow2: Glance would refuse it: it has a backing file", 15).await;
+    })
+    .await;
+    sc.run("glance-direct, copy-image, web-download", async {
+        // 6c. glance-direct from a card, copy-image from the details, web-download from a URL.
+        js(&c, "document.querySelectorAll('.card .remove').forEach((b) => b.click()); return 1").await;
+        drag_onto_app(&disk);
+        wait_present(&c, ".card", 15).await;
+        let imported = unique("e2e-import");
+        js(&c, &format!("const f = document.querySelector('.card form'); f.elements.name.value = '{imported}'; f.elements.method.value = 'glance-direct'; return 1")).await;
+        c.find(Locator::Css(".card .upload")).await.unwrap().click().await.unwrap();
+        wait_present(&c, ".card[data-state=done]", 90).await;
+        let id2 = text(&c, ".card .image-id").await;
+        c.find(Locator::Css("#tab-images")).await.unwrap().click().await.unwrap();
+        let row2 = format!("#images tr[data-id='{id2}']");
+        wait_present(&c, &row2, 20).await;
+        c.find(Locator::Css(&format!("{row2} .details"))).await.unwrap().click().await.unwrap();
+        wait_text(&c, "#details-title", &imported, 10).await;
+        js(&c, "document.querySelector('#copy-stores').value = 'fs2'; return 1").await;
+        c.find(Locator::Css("#copy-go")).await.unwrap().click().await.unwrap();
+        wait_text(&c, "#copy-status", "fs2", 60).await;
+        shot(&c, "09-copied").await;
+        assert!(s.images().get(&id2).await.unwrap().other_str("stores").unwrap().contains("fs2"));
+        c.find(Locator::Css("#tab-upload")).await.unwrap().click().await.unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:18080").expect("port 18080");
+        let body = std::fs::read(&disk).unwrap();
+        std::thread::spawn(move || {
+            for mut conn in listener.incoming().flatten() {
+                let mut buf = [0u8; 4096];
+                let _ = std::io::Read::read(&mut conn, &mut buf);
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let _ = std::io::Write::write_all(&mut conn, head.as_bytes());
+                let _ = std::io::Write::write_all(&mut conn, &body);
+            }
+        });
+        let fetched = unique("e2e-web");
+        js(&c, &format!("const f = document.querySelector('#from-uri').elements; f.uri.value = 'http://127.0.0.1:18080/d.qcow2'; f.name.value = '{fetched}'; return 1")).await;
+        c.find(Locator::Css("#from-uri button")).await.unwrap().click().await.unwrap();
+        let st = wait_text(&c, "#uri-status", "active: image ", 60).await;
+        let id3 = st.trim_start_matches("active: image ").to_owned();
+        assert_eq!(s.images().get(&id3).await.unwrap().name(), Some(fetched.as_str()));
+        for id in [&id2, &id3] {
+            s.images().delete(id).await.unwrap();
         }
-    });
-    let fetched = unique("e2e-web");
-    js(&c, &format!("const f = document.querySelector('#from-uri').elements; f.uri.value = 'http://127.0.0.1:18080/d.qcow2'; f.name.value = '{fetched}'; return 1")).await;
-    c.find(Locator::Css("#from-uri button")).await.unwrap().click().await.unwrap();
-    let st = wait_text(&c, "#uri-status", "active: image ", 60).await;
-    let id3 = st.trim_start_matches("active: image ").to_owned();
-    assert_eq!(s.images().get(&id3).await.unwrap().name(), Some(fetched.as_str()));
-    for id in [&id2, &id3] {
-        s.images().delete(id).await.unwrap();
-    }
-
-    // 7. A cloud with a wrong password shows Keystone's refusal in plain words.
-    js(&c, "const s = document.querySelector('#cloud'); s.value = 'lab-badpass'; s.dispatchEvent(new Event('change')); return 1").await;
-    wait_text(&c, "#cloud-status", "refused the credentials", 30).await;
-    shot(&c, "07-wrong-password").await;
+    })
+    .await;
+    sc.run("a wrong password in plain words", async {
+        // 7. A cloud with a wrong password shows Keystone's refusal in plain words.
+        js(&c, "const s = document.querySelector('#cloud'); s.value = 'lab-badpass'; s.dispatchEvent(new Event('change')); return 1").await;
+        wait_text(&c, "#cloud-status", "refused the credentials", 30).await;
+        shot(&c, "07-wrong-password").await;
+    })
+    .await;
     close_app(c).await;
-    drop(_driver);
+    drop(driver);
 
-    // 8. With no cloud configured at all, the first screen says how to add one.
+    // The app with no cloud at all, its profiles in a throwaway directory.
     let profiles = tempfile::tempdir().unwrap();
-    let _driver = driver_without_clouds(port, &dir.path().join("none.yaml"), profiles.path(), &[]);
-    let c = connect(port, &caps).await;
-    wait_text(&c, "#cloud-status", "No cloud configured", 30).await;
-    assert_eq!(js(&c, "return document.querySelector('#no-cloud').hidden").await, json!(false));
-    assert!(text(&c, "#no-cloud").await.contains("clouds.yaml"));
-    shot(&c, "08-no-cloud").await;
-
-    // 10. Dropping the lab's clouds.yaml on the window offers to import it; the secrets go to
-    // the keyring (gnome-keyring in tests/run), the profile file holds none.
-    // A broken one first: the bar names the file, the line and what is wrong; nothing to import.
-    let broken = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/profiles/broken/clouds.yaml");
-    drag_onto_app(Path::new(broken));
-    wait_text(&c, "#import-problem", "broken/clouds.yaml:10: cloud 'broken': the auth URL is missing", 15).await;
-    assert_eq!(
-        js(&c, "return document.querySelector('#import-offer button[type=submit]').disabled").await,
-        json!(true)
-    );
-    drag_onto_app(&lab.clouds);
-    wait_present(&c, "#import-offer:not([hidden])", 15).await;
-    assert_eq!(text(&c, "#import-file").await, "clouds.yaml");
-    wait_text(&c, "#import-offer [name=only]", "all 5 clouds", 10).await;
-    assert_eq!(js(&c, "return document.querySelector('#import-problem').hidden").await, json!(true));
-    shot(&c, "10-import-offer").await;
-    c.find(Locator::Css("#import-offer button[type=submit]")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#profiles-status", "Imported lab, lab-appcred, lab-badpass, lab-demo, lab-noproject.", 20).await;
-    wait_text(&c, "#profiles tr[data-name='lab'] td:nth-child(6)", "in the OS keyring", 10).await;
-    let file = std::fs::read_to_string(profiles.path().join("profiles.yaml")).unwrap();
-    assert!(file.contains("username: admin") && !file.contains("password:"), "{file}");
-
-    // 11. Test connection: each step of the sequence, as it happens; a failing step in words.
-    c.find(Locator::Css("#profiles tr[data-name='lab'] .test")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#test-result", "Every step passed", 30).await;
-    assert_eq!(js(&c, "return document.querySelectorAll('#test-steps li[data-state=ok]').length").await, json!(6));
-    assert!(text(&c, "#test-steps li[data-step=stores]").await.contains("fs, fs2"));
-    shot(&c, "11-test-connection").await;
-    c.find(Locator::Css("#profiles tr[data-name='lab-badpass'] .test")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#test-result", "refused the credentials", 30).await;
-    assert_eq!(
-        js(&c, "return document.querySelector('#test-steps li[data-step=token]').dataset.state").await,
-        json!("failed")
-    );
-    assert_eq!(js(&c, "return document.querySelector('#test-steps li[data-step=catalog]')").await, json!(null));
-
-    // 12. Upload with the imported profile (the first imported one is now the chosen cloud).
-    assert_eq!(js(&c, "return document.querySelector('#cloud').value").await, json!("lab"));
-    wait_text(&c, "#cloud-status", "Connected: admin in project admin", 30).await;
-    c.find(Locator::Css("#tab-upload")).await.unwrap().click().await.unwrap();
-    drag_onto_app(&disk);
-    wait_present(&c, ".card", 15).await;
-    let via_profile = unique("e2e-profile");
-    js(&c, &format!("document.querySelector('.card form').elements.name.value = '{via_profile}'; return 1")).await;
-    c.find(Locator::Css(".card .upload")).await.unwrap().click().await.unwrap();
-    wait_present(&c, ".card[data-state=done]", 90).await;
-    let id4 = text(&c, ".card .image-id").await;
-    assert_eq!(s.images().get(&id4).await.unwrap().name(), Some(via_profile.as_str()));
-    s.images().delete(&id4).await.unwrap();
-
-    // 13. A profile added by hand whose secret is not kept: the app asks for it on connect.
+    let driver = driver_without_clouds(port, &dir.path().join("none.yaml"), profiles.path(), &[]);
+    let mut c = connect(port, &caps).await;
     let user = unique("e2e-user");
     let password = format!("E2e-{}-{}", std::process::id(), user.len() * 104729);
-    openstack(&lab, &["user", "create", "--domain", "default", "--password", &password, &user]);
-    openstack(&lab, &["role", "add", "--user", &user, "--project", "admin", "member"]);
-    c.find(Locator::Css("#tab-profiles")).await.unwrap().click().await.unwrap();
-    c.find(Locator::Css("#profile-add")).await.unwrap().click().await.unwrap();
-    wait_present(&c, "#profile-editor:not([hidden])", 5).await;
-    js(&c, &format!(
-        "const f = document.querySelector('#profile-editor').elements; f.name.value = 'by-hand'; f.auth_url.value = '{}/v3';
-         f.username.value = '{user}'; f.project_name.value = 'admin'; f.ask_each_time.checked = true; return 1",
-        lab.keystone
-    ))
-    .await;
-    c.find(Locator::Css("#profile-editor [name=secret]")).await.unwrap().send_keys(&password).await.unwrap();
-    shot(&c, "12-profile-editor").await;
-    c.find(Locator::Css("#profile-editor button[type=submit]")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#profiles-status", "Saved by-hand.", 10).await;
-    wait_text(&c, "#profiles tr[data-name='by-hand'] td:nth-child(6)", "this session only", 10).await;
-    wait_text(&c, "#cloud-status", &format!("Connected: {user} in project admin"), 30).await;
-    // Restarting forgets it: the next window (by-hand is first in the list) asks for it.
-    close_app(c).await;
-    let c = connect(port, &caps).await;
-    wait_present(&c, "#secret-dialog[open]", 30).await;
-    assert_eq!(js(&c, "return document.querySelector('#cloud').value").await, json!("by-hand"));
-    assert!(text(&c, "#secret-text")
-        .await
-        .contains("Profile \"by-hand\" needs its password: no password is saved for it"));
-    shot(&c, "13-secret-prompt").await;
-    c.find(Locator::Css("#secret-form [name=secret]")).await.unwrap().send_keys(&password).await.unwrap();
-    c.find(Locator::Css("#secret-form button[type=submit]")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#cloud-status", &format!("Connected: {user} in project admin"), 30).await;
-
-    // 14. The password is in no UI-visible state: not the page, not what the commands return,
-    // not the profile file.
-    let page = js(&c, "return document.documentElement.outerHTML + JSON.stringify([...document.querySelectorAll('input')].map((i) => i.value))").await;
-    assert!(!page.as_str().unwrap().contains(&password), "the password is in the page");
-    let listed = c
-        .execute_async("const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('profiles_list').then((v) => done(JSON.stringify(v)), (e) => done(String(e)));", vec![])
-        .await
-        .unwrap();
-    assert!(listed.as_str().unwrap().contains("by-hand") && !listed.as_str().unwrap().contains(&password), "{listed}");
-    let file = std::fs::read_to_string(profiles.path().join("profiles.yaml")).unwrap();
-    assert!(!file.contains(&password));
-    // The dialog's "Remember" put it in the keyring (the real one, under tests/run).
     use stackdrop::config::secrets::{Kind, OsKeyring, SecretStore};
     let keyring = OsKeyring::new(stackdrop::config::ProfileStore::at(profiles.path()).keyring_namespace());
-    assert_eq!(
-        keyring.get(Kind::Credential, "by-hand").unwrap().map(|s| s.expose().to_owned()),
-        Some(password.clone())
-    );
-
-    // 15. Duplicate (the secret is copied), edit (rename + region: the secret moves), delete
-    // (after confirmation; the secret goes too).
-    c.find(Locator::Css("#tab-profiles")).await.unwrap().click().await.unwrap();
-    wait_present(&c, "#profiles tr[data-name='by-hand'] .duplicate", 10).await;
-    c.find(Locator::Css("#profiles tr[data-name='by-hand'] .duplicate")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#profiles tr[data-name='by-hand-2'] td:nth-child(6)", "in the OS keyring", 10).await;
-    c.find(Locator::Css("#profiles tr[data-name='by-hand-2'] .edit")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#editor-title", "Edit by-hand-2", 5).await;
-    js(&c, "const f = document.querySelector('#profile-editor').elements; f.name.value = 'copy'; f.region_name.value = 'RegionOne'; return 1").await;
-    c.find(Locator::Css("#profile-editor button[type=submit]")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#profiles tr[data-name='copy'] td:nth-child(5)", "RegionOne", 10).await;
-    wait_gone(&c, "#profiles tr[data-name='by-hand-2']", 5).await;
-    assert!(keyring.get(Kind::Credential, "by-hand-2").unwrap().is_none());
-    assert_eq!(keyring.get(Kind::Credential, "copy").unwrap().map(|s| s.expose().to_owned()), Some(password.clone()));
-    // Export: a clouds.yaml entry for other tools, without the secret.
-    c.find(Locator::Css("#profiles tr[data-name='copy'] .export")).await.unwrap().click().await.unwrap();
-    wait_present(&c, "#export-dialog[open]", 5).await;
-    let exported = text(&c, "#export-text").await;
-    assert!(exported.starts_with("clouds:\n  copy:\n") && exported.contains("region_name: RegionOne"), "{exported}");
-    assert!(!exported.contains(&password) && !exported.contains("password:"), "{exported}");
-    c.find(Locator::Css("#export-close")).await.unwrap().click().await.unwrap();
-    wait_gone(&c, "#export-dialog[open]", 5).await;
-    c.find(Locator::Css("#profiles tr[data-name='copy'] .delete")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#confirm-text", "Delete profile \"copy\"", 5).await;
-    c.find(Locator::Css("#confirm-yes")).await.unwrap().click().await.unwrap();
-    wait_gone(&c, "#profiles tr[data-name='copy']", 10).await;
-    assert!(keyring.get(Kind::Credential, "copy").unwrap().is_none());
-    assert!(keyring.get(Kind::Credential, "by-hand").unwrap().is_some(), "the original keeps its secret");
-    close_app(c).await;
-
-    // 16. Remembered between runs: the last cloud, the language, the window's size.
-    let c = connect(port, &caps).await;
-    wait_text(&c, "#cloud-status", &format!("Connected: {user} in project admin"), 30).await;
-    assert_eq!(js(&c, "return document.querySelector('#cloud').value").await, json!("by-hand"));
-    js(&c, "const s = document.querySelector('#lang'); s.value = 'ko'; s.dispatchEvent(new Event('change')); return 1")
+    sc.run("first screen without a cloud", async {
+        // 8. With no cloud configured at all, the first screen says how to add one.
+        wait_text(&c, "#cloud-status", "No cloud configured", 30).await;
+        assert_eq!(js(&c, "return document.querySelector('#no-cloud').hidden").await, json!(false));
+        assert!(text(&c, "#no-cloud").await.contains("clouds.yaml"));
+        shot(&c, "08-no-cloud").await;
+    })
+    .await;
+    sc.run("import a dropped clouds.yaml (a broken one first)", async {
+        // 10. Dropping the lab's clouds.yaml on the window offers to import it; the secrets go to
+        // the keyring (gnome-keyring in tests/run), the profile file holds none.
+        // A broken one first: the bar names the file, the line and what is wrong; nothing to import.
+        let broken = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/profiles/broken/clouds.yaml");
+        drag_onto_app(Path::new(broken));
+        wait_text(&c, "#import-problem", "broken/clouds.yaml:10: cloud 'broken': the auth URL is missing", 15).await;
+        assert_eq!(
+            js(&c, "return document.querySelector('#import-offer button[type=submit]').disabled").await,
+            json!(true)
+        );
+        drag_onto_app(&lab.clouds);
+        wait_present(&c, "#import-offer:not([hidden])", 15).await;
+        assert_eq!(text(&c, "#import-file").await, "clouds.yaml");
+        wait_text(&c, "#import-offer [name=only]", "all 5 clouds", 10).await;
+        assert_eq!(js(&c, "return document.querySelector('#import-problem').hidden").await, json!(true));
+        shot(&c, "10-import-offer").await;
+        c.find(Locator::Css("#import-offer button[type=submit]")).await.unwrap().click().await.unwrap();
+        wait_text(&c, "#profiles-status", "Imported lab, lab-appcred, lab-badpass, lab-demo, lab-noproject.", 20).await;
+        wait_text(&c, "#profiles tr[data-name='lab'] td:nth-child(6)", "in the OS keyring", 10).await;
+        let file = std::fs::read_to_string(profiles.path().join("profiles.yaml")).unwrap();
+        assert!(file.contains("username: admin") && !file.contains("password:"), "{file}");
+    })
+    .await;
+    sc.run("test connection, step by step", async {
+        // 11. Test connection: each step of the sequence, as it happens; a failing step in words.
+        c.find(Locator::Css("#profiles tr[data-name='lab'] .test")).await.unwrap().click().await.unwrap();
+        wait_text(&c, "#test-result", "Every step passed", 30).await;
+        assert_eq!(js(&c, "return document.querySelectorAll('#test-steps li[data-state=ok]').length").await, json!(6));
+        assert!(text(&c, "#test-steps li[data-step=stores]").await.contains("fs, fs2"));
+        shot(&c, "11-test-connection").await;
+        c.find(Locator::Css("#profiles tr[data-name='lab-badpass'] .test")).await.unwrap().click().await.unwrap();
+        wait_text(&c, "#test-result", "refused the credentials", 30).await;
+        assert_eq!(
+            js(&c, "return document.querySelector('#test-steps li[data-step=token]').dataset.state").await,
+            json!("failed")
+        );
+        assert_eq!(js(&c, "return document.querySelector('#test-steps li[data-step=catalog]')").await, json!(null));
+    })
+    .await;
+    sc.run("upload with an imported profile", async {
+        // 12. Upload with the imported profile (the first imported one is now the chosen cloud).
+        assert_eq!(js(&c, "return document.querySelector('#cloud').value").await, json!("lab"));
+        wait_text(&c, "#cloud-status", "Connected: admin in project admin", 30).await;
+        c.find(Locator::Css("#tab-upload")).await.unwrap().click().await.unwrap();
+        drag_onto_app(&disk);
+        wait_present(&c, ".card", 15).await;
+        let via_profile = unique("e2e-profile");
+        js(&c, &format!("document.querySelector('.card form').elements.name.value = '{via_profile}'; return 1")).await;
+        c.find(Locator::Css(".card .upload")).await.unwrap().click().await.unwrap();
+        wait_present(&c, ".card[data-state=done]", 90).await;
+        let id4 = text(&c, ".card .image-id").await;
+        assert_eq!(s.images().get(&id4).await.unwrap().name(), Some(via_profile.as_str()));
+        s.images().delete(&id4).await.unwrap();
+    })
+    .await;
+    sc.run("a profile by hand, its secret asked for after a restart", async {
+        let c = &mut c;
+        // 13. A profile added by hand whose secret is not kept: the app asks for it on connect.
+        openstack(&lab, &["user", "create", "--domain", "default", "--password", &password, &user]);
+        openstack(&lab, &["role", "add", "--user", &user, "--project", "admin", "member"]);
+        c.find(Locator::Css("#tab-profiles")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Css("#profile-add")).await.unwrap().click().await.unwrap();
+        wait_present(c, "#profile-editor:not([hidden])", 5).await;
+        js(c, &format!(
+            "const f = document.querySelector('#profile-editor').elements; f.name.value = 'by-hand'; f.auth_url.value = '{}/v3';
+             f.username.value = '{user}'; f.project_name.value = 'admin'; f.ask_each_time.checked = true; return 1",
+            lab.keystone
+        ))
         .await;
-    wait_text(&c, "#tab-upload", "업로드", 10).await;
-    wait_text(&c, "#cloud-status", "연결됨:", 30).await;
-    assert_eq!(text(&c, "#dropzone strong").await, "디스크 이미지를 이 창 아무 곳에나 끌어다 놓으세요");
-    c.set_window_size(1000, 700).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    shot(&c, "14-korean").await;
+        c.find(Locator::Css("#profile-editor [name=secret]")).await.unwrap().send_keys(&password).await.unwrap();
+        shot(c, "12-profile-editor").await;
+        c.find(Locator::Css("#profile-editor button[type=submit]")).await.unwrap().click().await.unwrap();
+        wait_text(c, "#profiles-status", "Saved by-hand.", 10).await;
+        wait_text(c, "#profiles tr[data-name='by-hand'] td:nth-child(6)", "this session only", 10).await;
+        wait_text(c, "#cloud-status", &format!("Connected: {user} in project admin"), 30).await;
+        // Restarting forgets it: the next window (by-hand is first in the list) asks for it.
+        close_app(c.clone()).await;
+        *c = connect(port, &caps).await;
+        wait_present(c, "#secret-dialog[open]", 30).await;
+        assert_eq!(js(c, "return document.querySelector('#cloud').value").await, json!("by-hand"));
+        assert!(text(c, "#secret-text")
+            .await
+            .contains("Profile \"by-hand\" needs its password: no password is saved for it"));
+        shot(c, "13-secret-prompt").await;
+        c.find(Locator::Css("#secret-form [name=secret]")).await.unwrap().send_keys(&password).await.unwrap();
+        c.find(Locator::Css("#secret-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        wait_text(c, "#cloud-status", &format!("Connected: {user} in project admin"), 30).await;
+    })
+    .await;
+    sc.run("the password is in no UI-visible state", async {
+        // 14. The password is in no UI-visible state: not the page, not what the commands return,
+        // not the profile file.
+        let page = js(&c, "return document.documentElement.outerHTML + JSON.stringify([...document.querySelectorAll('input')].map((i) => i.value))").await;
+        assert!(!page.as_str().unwrap().contains(&password), "the password is in the page");
+        let listed = c
+            .execute_async("const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('profiles_list').then((v) => done(JSON.stringify(v)), (e) => done(String(e)));", vec![])
+            .await
+            .unwrap();
+        assert!(listed.as_str().unwrap().contains("by-hand") && !listed.as_str().unwrap().contains(&password), "{listed}");
+        let file = std::fs::read_to_string(profiles.path().join("profiles.yaml")).unwrap();
+        assert!(!file.contains(&password));
+        // The dialog's "Remember" put it in the keyring (the real one, under tests/run).
+        assert_eq!(
+            keyring.get(Kind::Credential, "by-hand").unwrap().map(|s| s.expose().to_owned()),
+            Some(password.clone())
+        );
+    })
+    .await;
+    sc.run("duplicate, edit, export, delete profiles", async {
+        // 15. Duplicate (the secret is copied), edit (rename + region: the secret moves), delete
+        // (after confirmation; the secret goes too).
+        c.find(Locator::Css("#tab-profiles")).await.unwrap().click().await.unwrap();
+        wait_present(&c, "#profiles tr[data-name='by-hand'] .duplicate", 10).await;
+        c.find(Locator::Css("#profiles tr[data-name='by-hand'] .duplicate")).await.unwrap().click().await.unwrap();
+        wait_text(&c, "#profiles tr[data-name='by-hand-2'] td:nth-child(6)", "in the OS keyring", 10).await;
+        c.find(Locator::Css("#profiles tr[data-name='by-hand-2'] .edit")).await.unwrap().click().await.unwrap();
+        wait_text(&c, "#editor-title", "Edit by-hand-2", 5).await;
+        js(&c, "const f = document.querySelector('#profile-editor').elements; f.name.value = 'copy'; f.region_name.value = 'RegionOne'; return 1").await;
+        c.find(Locator::Css("#profile-editor button[type=submit]")).await.unwrap().click().await.unwrap();
+        wait_text(&c, "#profiles tr[data-name='copy'] td:nth-child(5)", "RegionOne", 10).await;
+        wait_gone(&c, "#profiles tr[data-name='by-hand-2']", 5).await;
+        assert!(keyring.get(Kind::Credential, "by-hand-2").unwrap().is_none());
+        assert_eq!(keyring.get(Kind::Credential, "copy").unwrap().map(|s| s.expose().to_owned()), Some(password.clone()));
+        // Export: a clouds.yaml entry for other tools, without the secret.
+        c.find(Locator::Css("#profiles tr[data-name='copy'] .export")).await.unwrap().click().await.unwrap();
+        wait_present(&c, "#export-dialog[open]", 5).await;
+        let exported = text(&c, "#export-text").await;
+        assert!(exported.starts_with("clouds:\n  copy:\n") && exported.contains("region_name: RegionOne"), "{exported}");
+        assert!(!exported.contains(&password) && !exported.contains("password:"), "{exported}");
+        c.find(Locator::Css("#export-close")).await.unwrap().click().await.unwrap();
+        wait_gone(&c, "#export-dialog[open]", 5).await;
+        c.find(Locator::Css("#profiles tr[data-name='copy'] .delete")).await.unwrap().click().await.unwrap();
+        wait_text(&c, "#confirm-text", "Delete profile \"copy\"", 5).await;
+        c.find(Locator::Css("#confirm-yes")).await.unwrap().click().await.unwrap();
+        wait_gone(&c, "#profiles tr[data-name='copy']", 10).await;
+        assert!(keyring.get(Kind::Credential, "copy").unwrap().is_none());
+        assert!(keyring.get(Kind::Credential, "by-hand").unwrap().is_some(), "the original keeps its secret");
+    })
+    .await;
+    close_app(c.clone()).await;
+    c = connect(port, &caps).await;
+    sc.run("remembered cloud, language and size; Rust's messages in Korean", async {
+        let c = &mut c;
+        // 16. Remembered between runs: the last cloud, the language, the window's size.
+        wait_text(c, "#cloud-status", &format!("Connected: {user} in project admin"), 30).await;
+        assert_eq!(js(c, "return document.querySelector('#cloud').value").await, json!("by-hand"));
+        js(
+            c,
+            "const s = document.querySelector('#lang'); s.value = 'ko'; s.dispatchEvent(new Event('change')); return 1",
+        )
+        .await;
+        wait_text(c, "#tab-upload", "업로드", 10).await;
+        wait_text(c, "#cloud-status", "연결됨:", 30).await;
+        assert_eq!(text(c, "#dropzone strong").await, "디스크 이미지를 이 창 아무 곳에나 끌어다 놓으세요");
+        c.set_window_size(1000, 700).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        shot(c, "14-korean").await;
+        close_app(c.clone()).await;
+        *c = connect(port, &caps).await;
+        wait_text(c, "#tab-profiles", "프로필", 30).await;
+        assert_eq!(js(c, "return document.documentElement.lang").await, json!("ko"));
+        let (w, h) = c.get_window_size().await.unwrap();
+        assert_eq!((w, h), (1000, 700), "the window came back at its size");
+        // Rust's messages follow the page's language: a failing test connection, in Korean.
+        c.find(Locator::Css("#tab-profiles")).await.unwrap().click().await.unwrap();
+        wait_present(c, "#profiles tr[data-name='lab-badpass'] .test", 10).await;
+        c.find(Locator::Css("#profiles tr[data-name='lab-badpass'] .test")).await.unwrap().click().await.unwrap();
+        wait_text(c, "#test-result", "자격 증명을 거부했습니다", 30).await;
+        assert_eq!(text(c, "#test-steps li[data-step=identity] .title").await, "ID 서비스 탐색");
+    })
+    .await;
     close_app(c).await;
-    let c = connect(port, &caps).await;
-    wait_text(&c, "#tab-profiles", "프로필", 30).await;
-    assert_eq!(js(&c, "return document.documentElement.lang").await, json!("ko"));
-    let (w, h) = c.get_window_size().await.unwrap();
-    assert_eq!((w, h), (1000, 700), "the window came back at its size");
-    // Rust's messages follow the page's language: a failing test connection, in Korean.
-    c.find(Locator::Css("#tab-profiles")).await.unwrap().click().await.unwrap();
-    wait_present(&c, "#profiles tr[data-name='lab-badpass'] .test", 10).await;
-    c.find(Locator::Css("#profiles tr[data-name='lab-badpass'] .test")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#test-result", "자격 증명을 거부했습니다", 30).await;
-    assert_eq!(text(&c, "#test-steps li[data-step=identity] .title").await, "ID 서비스 탐색");
-    close_app(c).await;
-    drop(_driver);
+    drop(driver);
 
-    // 17. No keyring reachable (no session bus): said plainly, nothing saved unless asked to go
-    // without; then the secret serves this session only and is asked for after a restart.
     let nokr = tempfile::tempdir().unwrap();
     let _driver = driver_without_clouds(
         port,
@@ -434,38 +469,80 @@ async fn the_whole_app_in_its_window() {
         nokr.path(),
         &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")],
     );
-    let c = connect(port, &caps).await;
-    wait_text(&c, "#cloud-status", "No cloud configured", 30).await;
-    drag_onto_app(&lab.clouds);
-    wait_text(&c, "#import-offer [name=only]", "all 5 clouds", 15).await;
-    js(&c, "document.querySelector('#import-offer [name=only]').value = 'lab'; return 1").await;
-    c.find(Locator::Css("#import-offer button[type=submit]")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#import-problem", "no OS keyring is reachable", 15).await;
-    assert!(text(&c, "#import-problem").await.contains("nothing was saved"));
-    assert!(!nokr.path().join("profiles.yaml").exists());
-    wait_text(&c, "#keyring-problem", "Secrets cannot be kept", 10).await;
-    c.find(Locator::Css("#import-offer [name=ask_each_time]")).await.unwrap().click().await.unwrap();
-    c.find(Locator::Css("#import-offer button[type=submit]")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#profiles-status", "Imported lab.", 15).await;
-    wait_text(&c, "#profiles tr[data-name='lab'] td:nth-child(6)", "this session only", 10).await;
-    wait_text(&c, "#cloud-status", "Connected: admin in project admin", 30).await;
-    shot(&c, "15-no-keyring").await;
-    let file = std::fs::read_to_string(nokr.path().join("profiles.yaml")).unwrap();
-    assert!(!file.contains("password:") && !file.contains(": secret"), "{file}");
-    close_app(c).await;
-    let c = connect(port, &caps).await;
-    wait_present(&c, "#secret-dialog[open]", 30).await;
-    assert!(text(&c, "#secret-text").await.contains("no OS keyring is reachable"));
-    assert_eq!(
-        js(&c, "const r = document.querySelector('#secret-form [name=remember]'); return [r.checked, r.disabled]")
-            .await,
-        json!([false, true])
-    );
-    c.find(Locator::Css("#secret-form [name=secret]")).await.unwrap().send_keys("secret").await.unwrap();
-    c.find(Locator::Css("#secret-form button[type=submit]")).await.unwrap().click().await.unwrap();
-    wait_text(&c, "#cloud-status", "Connected: admin in project admin", 30).await;
+    let mut c = connect(port, &caps).await;
+    sc.run("no keyring: said plainly, then this session only", async {
+        let c = &mut c;
+        // 17. No keyring reachable (no session bus): said plainly, nothing saved unless asked to go
+        // without; then the secret serves this session only and is asked for after a restart.
+        wait_text(c, "#cloud-status", "No cloud configured", 30).await;
+        drag_onto_app(&lab.clouds);
+        wait_text(c, "#import-offer [name=only]", "all 5 clouds", 15).await;
+        js(c, "document.querySelector('#import-offer [name=only]').value = 'lab'; return 1").await;
+        c.find(Locator::Css("#import-offer button[type=submit]")).await.unwrap().click().await.unwrap();
+        wait_text(c, "#import-problem", "no OS keyring is reachable", 15).await;
+        assert!(text(c, "#import-problem").await.contains("nothing was saved"));
+        assert!(!nokr.path().join("profiles.yaml").exists());
+        wait_text(c, "#keyring-problem", "Secrets cannot be kept", 10).await;
+        c.find(Locator::Css("#import-offer [name=ask_each_time]")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Css("#import-offer button[type=submit]")).await.unwrap().click().await.unwrap();
+        wait_text(c, "#profiles-status", "Imported lab.", 15).await;
+        wait_text(c, "#profiles tr[data-name='lab'] td:nth-child(6)", "this session only", 10).await;
+        wait_text(c, "#cloud-status", "Connected: admin in project admin", 30).await;
+        shot(c, "15-no-keyring").await;
+        let file = std::fs::read_to_string(nokr.path().join("profiles.yaml")).unwrap();
+        assert!(!file.contains("password:") && !file.contains(": secret"), "{file}");
+        close_app(c.clone()).await;
+        *c = connect(port, &caps).await;
+        wait_present(c, "#secret-dialog[open]", 30).await;
+        assert!(text(c, "#secret-text").await.contains("no OS keyring is reachable"));
+        assert_eq!(
+            js(c, "const r = document.querySelector('#secret-form [name=remember]'); return [r.checked, r.disabled]")
+                .await,
+            json!([false, true])
+        );
+        c.find(Locator::Css("#secret-form [name=secret]")).await.unwrap().send_keys("secret").await.unwrap();
+        c.find(Locator::Css("#secret-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        wait_text(c, "#cloud-status", "Connected: admin in project admin", 30).await;
+    })
+    .await;
     close_app(c).await;
     openstack(&lab, &["user", "delete", &user]);
+    sc.finish();
+}
+
+/// The window test's parts: each runs even when an earlier one failed, and a failure names
+/// its part (one app start serves several parts, so a failure may make later ones fail too).
+#[derive(Default)]
+struct Scenarios {
+    ran: usize,
+    failed: Vec<String>,
+}
+
+impl Scenarios {
+    async fn run(&mut self, name: &str, part: impl std::future::Future<Output = ()>) {
+        use futures_util::FutureExt;
+        self.ran += 1;
+        eprintln!("scenario {}: {name}", self.ran);
+        if let Err(panic) = std::panic::AssertUnwindSafe(part).catch_unwind().await {
+            let why = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            eprintln!("scenario {} FAILED: {name}: {why}", self.ran);
+            self.failed.push(format!("{}. {name}: {why}", self.ran));
+        }
+    }
+
+    fn finish(self) {
+        assert!(
+            self.failed.is_empty(),
+            "{} of {} scenarios failed:\n{}",
+            self.failed.len(),
+            self.ran,
+            self.failed.join("\n")
+        );
+    }
 }
 
 /// tauri-driver for an app that finds no cloud (no clouds.yaml, no `OS_*`) and keeps its
@@ -511,4 +588,17 @@ async fn connect(port: u16, caps: &serde_json::Map<String, serde_json::Value>) -
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     panic!("cannot connect to tauri-driver on port {port}");
+}
+
+/// The scenario runner itself: a failing part is named and the parts after it still run.
+#[tokio::test]
+async fn a_failing_scenario_is_named_and_the_rest_still_run() {
+    let mut sc = Scenarios::default();
+    let mut after = false;
+    sc.run("breaks", async { panic!("on purpose") }).await;
+    sc.run("runs anyway", async { after = true }).await;
+    assert!(after);
+    assert_eq!(sc.failed, ["1. breaks: on purpose"]);
+    let all = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sc.finish())).unwrap_err();
+    assert!(all.downcast_ref::<String>().unwrap().starts_with("1 of 2 scenarios failed:\n1. breaks"));
 }
