@@ -275,8 +275,7 @@ async fn create_many(
             }
         }
     }
-    output::show_list(out, &["File", "ID", "Name", "Status", "Checksum", "Error"], &rows, &args.output)
-        .map_err(|e| Error::Config(format!("cannot write the output: {e}")))?;
+    output::show_list(out, &["File", "ID", "Name", "Status", "Checksum", "Error"], &rows, &args.output).map_err(io)?;
     if failed > 0 {
         return Err(Error::Config(format!("{failed} of {} uploads failed", files.len())));
     }

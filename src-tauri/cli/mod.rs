@@ -450,7 +450,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
 }
 
 /// Writing to stdout failed (a closed pipe, a full disk).
-fn io(e: std::io::Error) -> Error {
+pub(crate) fn io(e: std::io::Error) -> Error {
     Error::Config(format!("cannot write the output: {e}"))
 }
 

@@ -13,7 +13,7 @@ use stackdrop::openstack::check::{self, StepState};
 use stackdrop::openstack::{Error, Secret};
 
 use super::output::{self, Format, OutputArgs};
-use super::GlobalArgs;
+use super::{io, GlobalArgs};
 use stackdrop::i18n::{t, tf};
 
 #[derive(Debug, Subcommand)]
@@ -195,7 +195,6 @@ fn fields(l: &manage::Listed) -> Vec<(String, Value)> {
 }
 
 pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Result<(), Error> {
-    let io = |e: std::io::Error| Error::Config(format!("cannot write the output: {e}"));
     let store = store();
     let secrets = Secrets::for_store(&store);
     match cmd {
@@ -342,8 +341,7 @@ async fn test(
     if !live {
         let rows: Vec<Vec<Value>> =
             steps.iter().map(|s| vec![json!(s.id), json!(s.title), json!(s.state), json!(s.detail)]).collect();
-        output::show_list(out, &["Step", "Title", "State", "Detail"], &rows, &output)
-            .map_err(|e| Error::Config(format!("cannot write the output: {e}")))?;
+        output::show_list(out, &["Step", "Title", "State", "Detail"], &rows, &output).map_err(io)?;
     }
     result
 }

@@ -66,15 +66,17 @@ fn first_existing(
 pub fn read_clouds_file(path: &Path) -> Result<BTreeMap<String, Value>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
-    let doc: Value = serde_yaml_ng::from_str(&text).unwrap_or(Value::Null);
-    if doc.is_object() && doc.get("clouds").is_none() {
-        return Ok(BTreeMap::new());
-    }
-    parse_clouds_text(path, &text)
+    clouds_in(path, &text, false)
 }
 
 /// A clouds.yaml-shaped text into its `clouds` map; errors name the file and the line.
 pub fn parse_clouds_text(path: &Path, text: &str) -> Result<BTreeMap<String, Value>> {
+    clouds_in(path, text, true)
+}
+
+/// The text parsed once; without a `clouds:` section it has no clouds, or (`required`) is
+/// refused as not a clouds.yaml.
+fn clouds_in(path: &Path, text: &str, required: bool) -> Result<BTreeMap<String, Value>> {
     let file_err = |detail: String| Error::File { path: path.display().to_string(), detail };
     let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| match e.location() {
         Some(l) => Error::File {
@@ -97,7 +99,7 @@ pub fn parse_clouds_text(path: &Path, text: &str) -> Result<BTreeMap<String, Val
         }
         Some(Value::Null) => Ok(BTreeMap::new()),
         Some(_) => Err(file_err("'clouds' is not a mapping of cloud names to settings".into())),
-        None if doc.is_null() => Ok(BTreeMap::new()),
+        None if doc.is_null() || !required => Ok(BTreeMap::new()),
         None => Err(file_err("there is no 'clouds:' section (is this a clouds.yaml?)".into())),
     }
 }

@@ -25,7 +25,6 @@ pub struct Ticket {
 
 pub struct Queue {
     slots: Mutex<Arc<Semaphore>>,
-    parallel: AtomicU64,
     waiting_or_running: Mutex<HashMap<String, CancellationToken>>,
     next: AtomicU64,
 }
@@ -40,7 +39,6 @@ impl Queue {
         let n = parallel.clamp(1, MAX_PARALLEL);
         Queue {
             slots: Mutex::new(Arc::new(Semaphore::new(n))),
-            parallel: AtomicU64::new(n as u64),
             waiting_or_running: Mutex::default(),
             next: AtomicU64::new(1),
         }
@@ -51,12 +49,7 @@ impl Queue {
     pub fn set_parallel(&self, parallel: usize) -> usize {
         let n = parallel.clamp(1, MAX_PARALLEL);
         *lock(&self.slots) = Arc::new(Semaphore::new(n));
-        self.parallel.store(n as u64, Ordering::Relaxed);
         n
-    }
-
-    pub fn parallel(&self) -> usize {
-        self.parallel.load(Ordering::Relaxed) as usize
     }
 
     /// A new upload joins: its id (`u1`, `u2`, …) and cancel token, a child of `parent` when

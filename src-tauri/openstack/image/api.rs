@@ -2,6 +2,7 @@
 //! show, list, update, delete, and the interoperable-import calls.
 
 use reqwest::{Method, Url};
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::openstack::error::{Cleanup, Error, Result, Service};
@@ -16,10 +17,13 @@ pub use super::types::{Image, CORE_FIELDS};
 impl Image {
     /// Read Glance's answer as an image.
     pub fn from_value(v: Value, url: &str) -> Result<Image> {
-        let shown = v.to_string();
-        serde_json::from_value(v).map_err(|e| Error::BadResponse {
-            url: url.to_owned(),
-            detail: format!("not an image ({e}): {}", &shown[..shown.len().min(200)]),
+        // Read from a borrow: the body is only printed when it is not an image.
+        Image::deserialize(&v).map_err(|e| {
+            let shown = v.to_string();
+            Error::BadResponse {
+                url: url.to_owned(),
+                detail: format!("not an image ({e}): {}", truncated(&shown, 200)),
+            }
         })
     }
 }
@@ -225,6 +229,10 @@ impl<'a> Images<'a> {
             n => Err(Error::Config(format!("{n} images are named '{name_or_id}': give the id instead"))),
         }
     }
+}
+
+fn truncated(s: &str, max: usize) -> &str {
+    s.char_indices().nth(max).map_or(s, |(i, _)| &s[..i])
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
