@@ -19,9 +19,6 @@ macro_rules! glance_names {
         }
 
         impl $name {
-            /// Every name Stackdrop knows, in Glance's order.
-            pub const KNOWN: &'static [&'static str] = &[$($text),*];
-
             pub fn as_str(&self) -> &str {
                 match self {
                     $($name::$variant => $text,)*
