@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use stackdrop::config::clouds::cloud_from_entry;
-use stackdrop::openstack::{Error, Session};
+use stackdrop::openstack::Session;
+use stackdrop::upload::Error;
 use stackdrop::upload::{create_and_upload, ImageSpec, UploadOptions};
 use support::lab::{images_named, lab, random_file, unique, Lab, Layout};
 use support::proxy::{rule, Fault, Proxy, Rule};

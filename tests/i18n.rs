@@ -44,8 +44,8 @@ fn every_key_the_code_uses_is_in_the_catalogue() {
             used.insert(k);
         }
     }
-    for (_, key) in stackdrop::openstack::check::STEPS {
-        used.insert(key.to_owned());
+    for id in stackdrop::openstack::check::StepId::ALL {
+        used.insert(id.title_key().to_owned());
     }
     assert!(used.len() > 65, "{} keys found: {used:?}", used.len());
     let missing: Vec<&String> = used.iter().filter(|k| !known.contains(k.as_str())).collect();
@@ -69,16 +69,19 @@ fn every_editor_field_has_a_label() {
 }
 
 #[test]
-fn korean_is_korean_and_english_is_the_default() {
-    stackdrop::i18n::set(stackdrop::i18n::Lang::En);
-    let e = stackdrop::openstack::Error::Stalled { secs: 60 }.to_string();
-    assert_eq!(e, "the upload stalled: the server accepted no data for 60 s");
-    // Korean: the same error in Hangul, the figure kept. (One test thread flips the global
-    // language here; the other tests in this binary do not read messages.)
-    stackdrop::i18n::set(stackdrop::i18n::Lang::Ko);
-    let e = stackdrop::openstack::Error::Stalled { secs: 60 }.to_string();
-    stackdrop::i18n::set(stackdrop::i18n::Lang::En);
-    assert!(e.contains("60초") && e.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)), "{e}");
+fn errors_are_english_until_shown_in_the_persons_language() {
+    use stackdrop::i18n::{Lang, Localized};
+    let e = stackdrop::upload::Error::Stalled { secs: 60 };
+    // `Display` never reads the global language: English even while Korean is chosen.
+    // (One test thread flips the global language here; the other tests in this binary do
+    // not read messages.)
+    stackdrop::i18n::set(Lang::Ko);
+    let (shown, plain) = (e.localized(), e.to_string());
+    stackdrop::i18n::set(Lang::En);
+    assert_eq!(plain, "the upload stalled: the server accepted no data for 60 s");
+    // Korean where it is shown: the same error in Hangul, the figure kept.
+    assert!(shown.contains("60초") && shown.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)), "{shown}");
+    assert_eq!(e.in_lang(Lang::En), plain);
 }
 
 #[test]

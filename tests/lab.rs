@@ -6,7 +6,7 @@ mod support;
 
 use md5::Digest;
 use serde_json::Value;
-use stackdrop::openstack::Error;
+use stackdrop::upload::Error;
 use stackdrop::upload::{create_and_upload, ImageSpec, UploadOptions};
 use support::lab::{
     command, images_named, lab, qcow2, random_file, session, sparse_file, stackdrop, stderr, stdout, unique, Layout,
@@ -272,7 +272,7 @@ async fn project_by_name_sets_the_owner() {
         &lab,
         &["--os-cloud", "lab", "image", "create", "--file", file.to_str().unwrap(), "--project", "nope", &name],
     );
-    assert_eq!(stderr(&o), "stackdrop: no project 'nope' was found\n");
+    assert_eq!(stderr(&o), "stackdrop: no project with the id or name 'nope'\n");
     assert!(images_named(&lab, &name).await.is_empty());
 }
 
@@ -322,7 +322,7 @@ async fn over_the_size_cap_is_a_413_and_the_image_is_removed() {
     let e = create_and_upload(&s, &spec, &big, &UploadOptions::default()).await.unwrap_err();
     assert_eq!(e.status(), Some(413), "{e}");
     assert!(e.to_string().contains("refused the size"), "{e}");
-    assert!(matches!(e, Error::Upload { cleanup: stackdrop::openstack::Cleanup::Deleted, .. }), "{e:?}");
+    assert!(matches!(e, Error::Failed { cleanup: stackdrop::upload::error::Cleanup::Deleted, .. }), "{e:?}");
     assert!(images_named(&lab, &name).await.is_empty());
 }
 

@@ -10,6 +10,7 @@ use md5::Digest;
 use serde_json::{json, Value};
 use stackdrop::config::clouds::cloud_from_entry;
 use stackdrop::openstack::{Cleanup, Error, Session};
+use stackdrop::upload::Error as UploadError;
 use stackdrop::upload::{create_and_upload, ImageSpec, UploadOptions};
 use support::replay::{seed, Reply, Request, Server};
 
@@ -270,7 +271,7 @@ async fn conflict_on_upload_removes_the_image() {
     let msg = err.to_string();
     assert!(msg.starts_with("Glance reports a conflict (409 on PUT"), "{msg}");
     assert!(msg.contains("Image status transition from active to saving is not allowed"), "{msg}");
-    assert!(matches!(err, Error::Upload { cleanup: Cleanup::Deleted, .. }));
+    assert!(matches!(err, UploadError::Failed { cleanup: Cleanup::Deleted, .. }));
     assert!(gl.log().contains(&format!("DELETE /v2/images/{IMAGE_ID}")));
 }
 
@@ -283,7 +284,7 @@ async fn a_checksum_mismatch_is_never_left_active() {
         .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("does not match the file that was sent"), "{msg}");
-    assert!(matches!(err.root(), Error::Verification { .. }));
+    assert!(matches!(err.root(), UploadError::Verification { .. }));
     assert!(gl.log().contains(&format!("DELETE /v2/images/{IMAGE_ID}")));
     assert!(!gl.log().iter().any(|l| l.starts_with("PATCH")));
 }
@@ -294,7 +295,7 @@ async fn kept_on_failure_when_asked() {
     let ks = keystone(gl.url());
     let opts = UploadOptions { keep_on_failure: true, ..Default::default() };
     let err = create_and_upload(&session(&ks.url()), &spec("qcow2"), data_file(1000).path(), &opts).await.unwrap_err();
-    assert!(matches!(err, Error::Upload { cleanup: Cleanup::Kept, .. }));
+    assert!(matches!(err, UploadError::Failed { cleanup: Cleanup::Kept, .. }));
     assert!(!gl.log().iter().any(|l| l.starts_with("DELETE")));
 }
 

@@ -220,7 +220,7 @@ export async function testProfile(name) {
       list.append(li);
     }
     li.dataset.state = step.state;
-    $('.title', li).textContent = step.title;
+    $('.title', li).textContent = t(`step.${step.id}`);
     $('.state', li).textContent = t(`ui.step.${step.state}`);
     $('.detail', li).textContent = step.detail;
   };

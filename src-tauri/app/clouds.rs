@@ -5,10 +5,9 @@ use super::remembered::UploadChoices;
 use serde::Serialize;
 use stackdrop::config::profiles::UploadDefaults;
 use stackdrop::config::{self, process_env, CloudChoice};
-use stackdrop::openstack::Error;
 use tauri::State;
 
-use super::{blocking, AppState, CmdResult};
+use super::{blocking, shown, AppState, CmdResult};
 
 #[derive(Serialize)]
 pub struct CloudsView {
@@ -32,8 +31,7 @@ pub async fn clouds_list(state: State<'_, AppState>) -> CmdResult<CloudsView> {
     }
     let (store, settings) = (state.sessions.store.clone(), state.settings.clone());
     let ((clouds, clouds_file, preferred), remembered) =
-        blocking(move || Ok((config::choices(&process_env, &store).map_err(|e| e.to_string())?, settings.load())))
-            .await?;
+        blocking(move || Ok((config::choices(&process_env, &store).map_err(shown)?, settings.load()))).await?;
     let preferred = preferred.or(remembered.last_cloud);
     let parallel = remembered.parallel.unwrap_or(super::upload::DEFAULT_PARALLEL);
     Ok(CloudsView { clouds, clouds_file, preferred, parallel, upload: remembered.upload })
@@ -52,7 +50,7 @@ pub enum Connection {
         defaults: UploadDefaults,
     },
     /// The profile's secret is not stored (or there is no keyring): the page asks for it.
-    NeedsSecret { what: &'static str, why: String, keyring: bool },
+    NeedsSecret { what: String, why: String, keyring: bool },
 }
 
 /// Authenticate and find Glance, so the page can show who and where, or the one error.
@@ -61,15 +59,20 @@ pub async fn cloud_connect(state: State<'_, AppState>, cloud: String) -> CmdResu
     let sessions = &state.sessions;
     let s = match sessions.get(&cloud).await {
         Ok(s) => s,
-        Err(Error::SecretNeeded { what, why, .. }) => {
+        Err(config::Error::SecretNeeded { auth_type, why, .. }) => {
             let secrets = sessions.secrets.clone();
             let keyring = blocking(move || Ok(secrets.probe().is_ok())).await?;
-            return Ok(Connection::NeedsSecret { what, why, keyring });
+            let lang = stackdrop::i18n::current();
+            return Ok(Connection::NeedsSecret {
+                what: stackdrop::i18n::secret_label(lang, auth_type),
+                why: stackdrop::i18n::missing_secret(lang, &why, auth_type),
+                keyring,
+            });
         }
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(shown(e)),
     };
-    let token = s.token().await.map_err(|e| e.to_string())?;
-    let image = s.image_service().await.map_err(|e| e.to_string())?;
+    let token = s.token().await.map_err(shown)?;
+    let image = s.image_service().await.map_err(shown)?;
     let (store, name) = (sessions.store.clone(), cloud.clone());
     let defaults = blocking(move || {
         Ok(store.load().ok().and_then(|mut p| p.remove(&name)).map(|p| p.defaults).unwrap_or_default())

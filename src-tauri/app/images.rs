@@ -3,27 +3,27 @@
 use serde_json::{Map, Value};
 use tauri::State;
 
-use super::{AppState, CmdResult};
+use super::{shown, AppState, CmdResult};
 
 #[tauri::command]
 pub async fn images_list(state: State<'_, AppState>, cloud: String) -> CmdResult<Vec<Map<String, Value>>> {
-    let s = state.sessions.get(&cloud).await.map_err(|e| e.to_string())?;
-    let mut images = s.images().list(&[]).await.map_err(|e| e.to_string())?;
+    let s = state.sessions.get(&cloud).await.map_err(shown)?;
+    let mut images = s.images().list(&[]).await.map_err(shown)?;
     images.sort_by(|a, b| b.created_at.cmp(&a.created_at));
     Ok(images.iter().map(|i| i.to_map()).collect())
 }
 
 #[tauri::command]
 pub async fn image_show(state: State<'_, AppState>, cloud: String, id: String) -> CmdResult<Vec<(String, Value)>> {
-    let s = state.sessions.get(&cloud).await.map_err(|e| e.to_string())?;
-    let img = s.images().get(&id).await.map_err(|e| e.to_string())?;
+    let s = state.sessions.get(&cloud).await.map_err(shown)?;
+    let img = s.images().get(&id).await.map_err(shown)?;
     Ok(img.fields())
 }
 
 #[tauri::command]
 pub async fn image_delete(state: State<'_, AppState>, cloud: String, id: String) -> CmdResult<()> {
-    let s = state.sessions.get(&cloud).await.map_err(|e| e.to_string())?;
-    s.images().delete(&id).await.map_err(|e| e.to_string())
+    let s = state.sessions.get(&cloud).await.map_err(shown)?;
+    s.images().delete(&id).await.map_err(shown)
 }
 
 /// copy-image: copy an active image into more stores; returns the stores that now hold it.
@@ -34,7 +34,7 @@ pub async fn image_copy(
     id: String,
     stores: Vec<String>,
 ) -> CmdResult<String> {
-    let s = state.sessions.get(&cloud).await.map_err(|e| e.to_string())?;
+    let s = state.sessions.get(&cloud).await.map_err(shown)?;
     let import = stackdrop::openstack::image::import::Import {
         method: stackdrop::openstack::image::import::ImportMethod::CopyImage,
         stores,
@@ -43,6 +43,6 @@ pub async fn image_copy(
     };
     let img = stackdrop::openstack::image::import::copy_image(&s, &id, &import, std::time::Duration::from_secs(600))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(shown)?;
     Ok(img.other_str("stores").unwrap_or_default().to_owned())
 }

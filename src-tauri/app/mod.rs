@@ -99,6 +99,11 @@ fn save_geometry(window: &tauri::Window, settings: &SettingsStore) {
 /// Errors cross to the page as their one-line message.
 pub type CmdResult<T> = Result<T, String>;
 
+/// A library error as the page shows it: one line in the person's language.
+pub fn shown(e: impl stackdrop::i18n::Localized) -> String {
+    e.localized()
+}
+
 /// Blocking library work (the profile file, the keyring's D-Bus calls) runs on tokio's
 /// blocking pool, never on the threads that serve the page's other commands.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> CmdResult<T> + Send + 'static) -> CmdResult<T> {

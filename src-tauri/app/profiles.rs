@@ -11,7 +11,7 @@ use stackdrop::openstack::Secret;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use super::{blocking, AppState, CmdResult, ConfigOffer};
+use super::{blocking, shown, AppState, CmdResult, ConfigOffer};
 
 /// What the profile editor is built from.
 #[derive(Serialize)]
@@ -48,7 +48,7 @@ pub async fn profiles_list(state: State<'_, AppState>) -> CmdResult<ProfilesView
     let s = state.sessions.clone();
     blocking(move || {
         Ok(ProfilesView {
-            profiles: manage::list(&s.store, &s.secrets).map_err(|e| e.to_string())?,
+            profiles: manage::list(&s.store, &s.secrets).map_err(shown)?,
             file: s.store.path().display().to_string(),
             keyring_problem: s.secrets.probe().err().map(|e| e.to_string()),
         })
@@ -79,7 +79,7 @@ pub async fn profile_save(
             }
             None => manage::save(&s.store, &s.secrets, profile, to_keyring, opts),
         };
-        r.map_err(|e| e.to_string())?;
+        r.map_err(shown)?;
         if let Some(x) = secret_for_session {
             s.secrets.remember_for_session(&name, &x);
         }
@@ -94,7 +94,7 @@ pub async fn profile_save(
 pub async fn profile_export(state: State<'_, AppState>, name: String) -> CmdResult<String> {
     let store = state.sessions.store.clone();
     let n = name.clone();
-    let p = blocking(move || manage::get(&store, &n).map_err(|e| e.to_string())).await?;
+    let p = blocking(move || manage::get(&store, &n).map_err(shown)).await?;
     let doc = serde_json::json!({ "clouds": { name: p.export_entry(None) } });
     serde_yaml_ng::to_string(&doc).map_err(|e| e.to_string())
 }
@@ -102,7 +102,7 @@ pub async fn profile_export(state: State<'_, AppState>, name: String) -> CmdResu
 #[tauri::command]
 pub async fn profile_duplicate(state: State<'_, AppState>, name: String, new_name: String) -> CmdResult<()> {
     let s = state.sessions.clone();
-    blocking(move || manage::duplicate(&s.store, &s.secrets, &name, &new_name).map_err(|e| e.to_string())).await
+    blocking(move || manage::duplicate(&s.store, &s.secrets, &name, &new_name).map_err(shown)).await
 }
 
 /// Remove a profile and its keyring entry; returns notes for what could not be removed.
@@ -110,7 +110,7 @@ pub async fn profile_duplicate(state: State<'_, AppState>, name: String, new_nam
 pub async fn profile_delete(state: State<'_, AppState>, name: String) -> CmdResult<Vec<String>> {
     let s = state.sessions.clone();
     s.drop_session(&name);
-    blocking(move || manage::remove(&s.store, &s.secrets, &[name]).map_err(|e| e.to_string())).await
+    blocking(move || manage::remove(&s.store, &s.secrets, &[name]).map_err(shown)).await
 }
 
 /// The secret typed in when connecting: into the keyring (`remember`), or this session only.
@@ -120,7 +120,7 @@ pub async fn profile_unlock(state: State<'_, AppState>, name: String, secret: St
     let secret = Secret::new(secret);
     blocking(move || {
         if remember {
-            manage::set_secret(&s.store, &s.secrets, &name, &secret).map_err(|e| e.to_string())?;
+            manage::set_secret(&s.store, &s.secrets, &name, &secret).map_err(shown)?;
         } else {
             s.secrets.remember_for_session(&name, &secret);
         }
@@ -135,15 +135,18 @@ pub async fn profile_unlock(state: State<'_, AppState>, name: String, secret: St
 pub async fn profile_test(state: State<'_, AppState>, name: String, on_step: Channel<Step>) -> CmdResult<()> {
     let s = state.sessions.clone();
     let opened = blocking(move || {
-        config::open(Some(&name), &serde_json::json!({}), &process_env, &s.store, &s.secrets, None)
-            .map_err(|e| e.to_string())
+        config::open(Some(&name), &serde_json::json!({}), &process_env, &s.store, &s.secrets, None).map_err(shown)
     })
     .await?;
-    let (_, result) = check::test_connection(opened.cloud, &|step| {
-        let _ = on_step.send(step.clone());
+    let (_, result) = check::test_connection(opened.cloud, &|step, failure| {
+        let mut step = step.clone();
+        if let Some(e) = failure {
+            step.detail = stackdrop::i18n::Localized::localized(e);
+        }
+        let _ = on_step.send(step);
     })
     .await;
-    result.map_err(|e| e.to_string())
+    result.map_err(shown)
 }
 
 /// The native dialog for a clouds.yaml or openrc file.
@@ -168,7 +171,7 @@ pub struct Imported {
 #[derive(Serialize)]
 pub struct AskFor {
     name: String,
-    what: &'static str,
+    what: String,
 }
 
 async fn read_offered(state: &AppState, handle: Option<&str>) -> CmdResult<Vec<import::Candidate>> {
@@ -181,7 +184,7 @@ async fn read_offered(state: &AppState, handle: Option<&str>) -> CmdResult<Vec<i
             Some(path) => import::read_file(&path, None, &process_env),
             None => import::read_standard(&process_env),
         }
-        .map_err(|e| e.to_string())
+        .map_err(shown)
     })
     .await
 }
@@ -209,7 +212,7 @@ pub async fn profiles_import(
     }
     let opts = ApplyOptions { replace, without_keyring: ask_each_time };
     blocking(move || {
-        let names = import::apply(&s.store, &s.secrets, &cands, opts).map_err(|e| e.to_string())?;
+        let names = import::apply(&s.store, &s.secrets, &cands, opts).map_err(shown)?;
         let no_keyring = s.secrets.probe().is_err();
         for c in &cands {
             s.drop_session(&c.profile.name);
@@ -221,7 +224,10 @@ pub async fn profiles_import(
         let ask = cands
             .iter()
             .filter(|c| c.secret.is_none() && s.secrets.state(&c.profile.name) == config::secrets::SecretState::Missing)
-            .map(|c| AskFor { name: c.profile.name.clone(), what: c.profile.auth_type.secret_label() })
+            .map(|c| AskFor {
+                name: c.profile.name.clone(),
+                what: stackdrop::i18n::secret_label(stackdrop::i18n::current(), c.profile.auth_type),
+            })
             .collect();
         Ok(Imported { imported: names, ask })
     })

@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use serde::Serialize;
+use stackdrop::i18n::Localized;
 use stackdrop::openstack::image::import::Import;
-use stackdrop::openstack::Error;
+use stackdrop::upload::Error;
 use stackdrop::upload::{create_and_upload, ImageSpec, Phase, Progress, UploadOptions, Uploaded};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
-use super::{AppState, CmdResult};
+use super::{shown, AppState, CmdResult};
 
 /// Start uploading the offered file `handle` to `cloud`; returns the upload's id for cancel.
 #[tauri::command]
@@ -23,7 +24,7 @@ pub async fn upload_start(
     on_event: Channel<UploadEvent>,
 ) -> CmdResult<String> {
     let path = state.files.path(&handle).ok_or("this file is no longer offered: drop it again")?;
-    let session = state.sessions.get(&cloud).await.map_err(|e| e.to_string())?;
+    let session = state.sessions.get(&cloud).await.map_err(shown)?;
     let ticket = state.uploads.enter(None);
     let events = on_event.clone();
     let warnings = on_event.clone();
@@ -66,13 +67,7 @@ pub async fn upload_cancel(state: State<'_, AppState>, upload: String) -> CmdRes
 }
 
 /// A desktop notification for a long upload that ended while the window was in the background.
-fn tell_if_away<T>(
-    app: &AppHandle,
-    elapsed: std::time::Duration,
-    name: &str,
-    cloud: &str,
-    result: &Result<T, stackdrop::openstack::Error>,
-) {
+fn tell_if_away<T>(app: &AppHandle, elapsed: std::time::Duration, name: &str, cloud: &str, result: &Result<T, Error>) {
     use stackdrop::i18n::{t, tf};
     let focused = app.get_webview_window("main").and_then(|w| w.is_focused().ok()).unwrap_or(true);
     if !super::notify::worth_telling(elapsed, focused) || matches!(result, Err(e) if e.is_cancelled()) {
@@ -80,7 +75,7 @@ fn tell_if_away<T>(
     }
     let (title, body) = match result {
         Ok(_) => (t("notify.done.title"), tf("notify.done.body", &[("name", &name), ("cloud", &cloud)])),
-        Err(e) => (t("notify.failed.title"), tf("notify.failed.body", &[("name", &name), ("error", e)])),
+        Err(e) => (t("notify.failed.title"), tf("notify.failed.body", &[("name", &name), ("error", &e.localized())])),
     };
     // A D-Bus round trip: not on the runtime's threads.
     tokio::task::spawn_blocking(move || {
@@ -109,7 +104,7 @@ pub async fn upload_from_uri(
     spec: ImageSpec,
     uri: String,
 ) -> CmdResult<String> {
-    let session = state.sessions.get(&cloud).await.map_err(|e| e.to_string())?;
+    let session = state.sessions.get(&cloud).await.map_err(shown)?;
     let import = Import {
         method: stackdrop::openstack::image::import::ImportMethod::WebDownload { uri },
         stores: vec![],
@@ -124,7 +119,7 @@ pub async fn upload_from_uri(
         false,
     )
     .await
-    .map_err(|e| e.to_string())?;
+    .map_err(shown)?;
     Ok(image.id().to_owned())
 }
 
@@ -171,8 +166,8 @@ impl UploadEvent {
                 sha512: u.digests.sha512.clone(),
                 verified_os_hash: u.verified_os_hash.clone(),
             },
-            Err(e) if e.is_cancelled() => UploadEvent::Cancelled { message: e.to_string() },
-            Err(e) => UploadEvent::Failed { message: e.to_string() },
+            Err(e) if e.is_cancelled() => UploadEvent::Cancelled { message: e.localized() },
+            Err(e) => UploadEvent::Failed { message: e.localized() },
         }
     }
 }
@@ -200,7 +195,7 @@ mod event_tests {
             json!({"event": "progress", "phase": "uploading", "image_id": "i", "sent": 1, "total": 2, "rate": 0.5, "eta_secs": 2.0})
         );
         let cancelled =
-            Err(Error::Upload { cause: Box::new(Error::Cancelled), image_id: "i".into(), cleanup: Cleanup::Deleted });
+            Err(Error::Failed { cause: Box::new(Error::Cancelled), image_id: "i".into(), cleanup: Cleanup::Deleted });
         assert_eq!(
             serde_json::to_value(UploadEvent::outcome(&cancelled)).unwrap(),
             json!({"event": "cancelled", "message": "cancelled; image i was deleted"})

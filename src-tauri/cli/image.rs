@@ -9,7 +9,9 @@ use tokio_util::sync::CancellationToken;
 
 use stackdrop::openstack::image::import::ImportMethod;
 use stackdrop::openstack::image::Image;
-use stackdrop::openstack::{Error, Session};
+use stackdrop::openstack::Session;
+
+use super::error::Error;
 use stackdrop::upload::{self, ImageSpec, Queue, UploadOptions};
 
 use super::output::{self, OutputArgs};
@@ -33,7 +35,7 @@ pub async fn create(g: &GlobalArgs, args: CreateArgs, out: &mut dyn Write) -> Re
     }
     if let Some(uri) = &args.uri {
         if spec.name.is_empty() {
-            return Err(Error::Config("give the image a NAME".into()));
+            return Err(Error::Usage("give the image a NAME".into()));
         }
         let import = args.stores.import(ImportMethod::WebDownload { uri: uri.clone() });
         let image = stackdrop::openstack::image::import::create_from_uri(
@@ -47,12 +49,12 @@ pub async fn create(g: &GlobalArgs, args: CreateArgs, out: &mut dyn Write) -> Re
         return output::show_one(out, &image.fields(), &args.output).map_err(io);
     }
     if args.stores.given() && !args.import {
-        return Err(Error::Config("--store, --all-stores and --allow-failure go with --import or --uri".into()));
+        return Err(Error::Usage("--store, --all-stores and --allow-failure go with --import or --uri".into()));
     }
     let files = args.files()?;
     if files.len() > 1 {
         if args.name.is_some() || args.id.is_some() {
-            return Err(Error::Config(
+            return Err(Error::Usage(
                 "with several files each image is named after its file: give no NAME or --id".into(),
             ));
         }
@@ -62,7 +64,7 @@ pub async fn create(g: &GlobalArgs, args: CreateArgs, out: &mut dyn Write) -> Re
         Some(path) => upload_one(&s, spec.clone(), path, &args).await?,
         None => {
             if spec.name.is_empty() {
-                return Err(Error::Config("give the image a NAME (or --file to name it after the file)".into()));
+                return Err(Error::Usage("give the image a NAME (or --file to name it after the file)".into()));
             }
             if spec.disk_format.is_empty() {
                 spec.disk_format = "raw".into();
@@ -174,7 +176,7 @@ pub async fn import(
     let (s, _) = session(g)?;
     let img = s.images().find(&image).await?;
     if stores.stores.is_empty() && !stores.all_stores {
-        return Err(Error::Config("name the target stores with --store, or give --all-stores".into()));
+        return Err(Error::Usage("name the target stores with --store, or give --all-stores".into()));
     }
     let img = stackdrop::openstack::image::import::copy_image(
         &s,
@@ -210,7 +212,7 @@ pub async fn delete(g: &GlobalArgs, images: Vec<String>, out: &mut dyn Write) ->
     }
     out.flush().map_err(io)?;
     if failed > 0 {
-        return Err(Error::Config(format!("failed to delete {failed} of {} images", images.len())));
+        return Err(Error::Partly { failed, total: images.len(), what: "deletions" });
     }
     Ok(())
 }
@@ -277,7 +279,7 @@ async fn create_many(
     }
     output::show_list(out, &["File", "ID", "Name", "Status", "Checksum", "Error"], &rows, &args.output).map_err(io)?;
     if failed > 0 {
-        return Err(Error::Config(format!("{failed} of {} uploads failed", files.len())));
+        return Err(Error::Partly { failed, total: files.len(), what: "uploads" });
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `stackdrop image create|list|show|delete`, with openstackclient's flags and output formats.
 
 pub mod docs;
+mod error;
 mod image;
 pub mod output;
 pub mod profile;
@@ -15,8 +16,11 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 use serde_json::{json, Map, Value};
 
 use output::OutputArgs;
+use stackdrop::i18n::Localized;
 use stackdrop::openstack::image::import::{Import, ImportMethod};
-use stackdrop::openstack::{Error, Session};
+use stackdrop::openstack::Session;
+
+pub use error::{io, Error};
 use stackdrop::upload::ImageSpec;
 
 #[derive(Debug, Parser)]
@@ -396,7 +400,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("stackdrop: {e}");
+            eprintln!("stackdrop: {}", e.localized());
             ExitCode::from(if e.is_cancelled() { 130 } else { 1 })
         }
     }
@@ -447,11 +451,6 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Image(ImageCommand::Inspect { path, output }) => image::inspect(path, output, &mut out),
         Command::Image(ImageCommand::Delete { images }) => image::delete(g, images, &mut out).await,
     }
-}
-
-/// Writing to stdout failed (a closed pipe, a full disk).
-pub(crate) fn io(e: std::io::Error) -> Error {
-    Error::Config(format!("cannot write the output: {e}"))
 }
 
 #[cfg(test)]

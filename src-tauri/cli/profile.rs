@@ -9,8 +9,11 @@ use serde_json::{json, Value};
 use stackdrop::config::import::{self, ApplyOptions, Candidate};
 use stackdrop::config::profiles::Profile;
 use stackdrop::config::{self, manage, process_env, ProfileStore, Secrets};
-use stackdrop::openstack::check::{self, StepState};
-use stackdrop::openstack::{Error, Secret};
+use stackdrop::i18n::Localized;
+use stackdrop::openstack::check::{self, Step, StepState};
+use stackdrop::openstack::Secret;
+
+use super::error::Error;
 
 use super::output::{self, Format, OutputArgs};
 use super::{io, GlobalArgs};
@@ -113,17 +116,23 @@ impl SaveArgs {
 }
 
 /// The CLI's way to get a missing secret: ask on the terminal, if there is one.
-pub fn ask_on_terminal(p: &Profile, why: &str) -> Option<Secret> {
+pub fn ask_on_terminal(p: &Profile, why: &config::Missing) -> Option<Secret> {
     if !std::io::stdin().is_terminal() {
         return None;
     }
+    let why = stackdrop::i18n::missing_secret(stackdrop::i18n::current(), why, p.auth_type);
     eprintln!("stackdrop: {}", tf("cli.profile.prompt_why", &[("name", &p.name), ("why", &why)]));
     prompt(p)
 }
 
+/// The kind of secret a profile needs, in the person's language.
+fn secret_label(p: &Profile) -> String {
+    stackdrop::i18n::secret_label(stackdrop::i18n::current(), p.auth_type)
+}
+
 fn prompt(p: &Profile) -> Option<Secret> {
     let who = p.username.as_deref().or(p.user_id.as_deref()).or(p.application_credential_id.as_deref()).unwrap_or("");
-    let label = p.auth_type.secret_label();
+    let label = secret_label(p);
     let mut chars = label.chars();
     let capital: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
     let text = if who.is_empty() {
@@ -140,10 +149,10 @@ fn stdin_secret() -> Result<Secret, Error> {
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| Error::Config(format!("cannot read the secret from standard input: {e}")))?;
+        .map_err(|e| Error::File { path: "standard input".into(), detail: e.to_string() })?;
     let s = line.trim_end_matches(['\n', '\r']).to_owned();
     if s.is_empty() {
-        return Err(Error::Config("standard input held no secret".into()));
+        return Err(Error::Usage("standard input held no secret".into()));
     }
     Ok(Secret::new(s))
 }
@@ -230,7 +239,7 @@ pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Re
             // An openrc that asks for its password at `source` time: ask now, once.
             for c in cands.iter_mut().filter(|c| c.ask_secret) {
                 if save.secret_stdin || std::io::stdin().is_terminal() {
-                    let what = c.profile.auth_type.secret_label();
+                    let what = secret_label(&c.profile);
                     eprintln!("stackdrop: {}", tf("cli.profile.asks", &[("file", &c.source), ("what", &what)]));
                 }
                 c.secret = secret_for(&c.profile, save.secret_stdin)?;
@@ -261,9 +270,9 @@ pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Re
         ProfileCommand::SetSecret { name, secret_stdin } => {
             let p = manage::get(&store, &name)?;
             let secret = secret_for(&p, secret_stdin)?
-                .ok_or_else(|| Error::Config("no secret given (use a terminal, or --secret-stdin)".into()))?;
+                .ok_or_else(|| Error::Usage("no secret given (use a terminal, or --secret-stdin)".into()))?;
             manage::set_secret(&store, &secrets, &name, &secret)?;
-            eprintln!("{}", tf("cli.profile.secret_set", &[("what", &p.auth_type.secret_label()), ("name", &name)]));
+            eprintln!("{}", tf("cli.profile.secret_set", &[("what", &secret_label(&p)), ("name", &name)]));
             Ok(())
         }
         ProfileCommand::Rename { from, to } => {
@@ -302,20 +311,20 @@ fn candidates(
         match (file, secure) {
             (Some(f), Some(s)) => only(import::read_clouds_yaml(f, Some(s))?),
             (Some(f), None) if stackdrop::config::profiles::same_file(f, &store.path()) => {
-                return Err(Error::Config(format!("{} is Stackdrop's own profile file", f.display())));
+                return Err(Error::Usage(format!("{} is Stackdrop's own profile file", f.display())));
             }
             (Some(f), None) => import::read_file(f, name, &process_env)?,
             (None, _) => {
                 let all = only(import::read_standard(&process_env)?);
                 match name {
-                    Some(n) if all.is_empty() => return Err(Error::Config(format!("clouds.yaml has no cloud '{n}'"))),
+                    Some(n) if all.is_empty() => return Err(Error::Usage(format!("clouds.yaml has no cloud '{n}'"))),
                     _ => all,
                 }
             }
         }
     };
     if cands.is_empty() {
-        return Err(Error::Config("nothing to import".into()));
+        return Err(Error::Usage("nothing to import".into()));
     }
     Ok(cands)
 }
@@ -332,18 +341,41 @@ async fn test(
     let name = name.or_else(|| g.os_cloud.clone());
     let opened = config::open(name.as_deref(), &g.overrides(), &process_env, store, secrets, Some(&ask_on_terminal))?;
     let live = output.format == Format::Table;
-    let (steps, result) = check::test_connection(opened.cloud, &|step| {
+    let (mut steps, result) = check::test_connection(opened.cloud, &|step, failure| {
         if live && step.state != StepState::Running {
-            println!("{}", check::line(step));
+            println!("{}", line(step, failure));
         }
     })
     .await;
     if !live {
-        let rows: Vec<Vec<Value>> =
-            steps.iter().map(|s| vec![json!(s.id), json!(s.title), json!(s.state), json!(s.detail)]).collect();
+        if let (Err(e), Some(failed)) = (&result, steps.iter_mut().find(|s| s.state == StepState::Failed)) {
+            failed.detail = e.localized();
+        }
+        let rows: Vec<Vec<Value>> = steps
+            .iter()
+            .map(|s| vec![json!(s.id), json!(t(s.id.title_key())), json!(s.state), json!(s.detail)])
+            .collect();
         output::show_list(out, &["Step", "Title", "State", "Detail"], &rows, &output).map_err(io)?;
     }
-    result
+    Ok(result?)
+}
+
+/// A test-connection step as one line: `[ok  ] Title: detail`, a failure in the person's
+/// language.
+fn line(step: &Step, failure: Option<&stackdrop::openstack::Error>) -> String {
+    let mark = match step.state {
+        StepState::Ok => "ok  ",
+        StepState::Failed => "FAIL",
+        StepState::Running => "... ",
+        StepState::Skipped => "skip",
+    };
+    let detail = failure.map(|e| e.localized()).unwrap_or_else(|| step.detail.clone());
+    let title = t(step.id.title_key());
+    if detail.is_empty() {
+        format!("[{mark}] {title}")
+    } else {
+        format!("[{mark}] {title}: {detail}")
+    }
 }
 
 fn report_saved(names: &[String], had_secret: bool, secrets: &Secrets) {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 
 use super::entry::CloudEntry;
-use crate::openstack::error::{Error, Result};
+use super::error::{Error, Result};
 use crate::openstack::Cloud;
 
 /// Where clouds.yaml and secure.yaml were looked for, and what they hold.
@@ -232,7 +232,7 @@ pub fn resolve(name: Option<&str>, overrides: &Value, env: &dyn Fn(&str) -> Opti
                         files.searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
                     ),
                 };
-                Error::Config(format!("cloud '{n}' is not configured: {where_}"))
+                Error::Invalid(format!("cloud '{n}' is not configured: {where_}"))
             })?;
             // An openrc sourced on top of clouds.yaml often supplies just the password.
             fill(&mut entry, &from_env);
@@ -242,7 +242,7 @@ pub fn resolve(name: Option<&str>, overrides: &Value, env: &dyn Fn(&str) -> Opti
     };
     merge(&mut entry, overrides);
     if entry.pointer("/auth/auth_url").is_none() {
-        return Err(Error::Config(
+        return Err(Error::Invalid(
             "no cloud is configured: pass --os-cloud NAME (a cloud in clouds.yaml), or set OS_AUTH_URL and the other OS_* variables (source an openrc file)".into(),
         ));
     }

@@ -14,8 +14,8 @@ use reqwest::Url;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use super::error::{Error, Result};
 use crate::openstack::catalog::Interface;
-use crate::openstack::error::{Error, Result};
 use crate::openstack::http::{Timeouts, TlsOptions};
 use crate::openstack::identity::{AuthMethod, Credentials, Domain, Scope, User};
 use crate::openstack::{Cloud, Secret};
@@ -87,13 +87,22 @@ impl AuthType {
         }
     }
 
-    /// The secret in words, for prompts and messages (in the person's language).
-    pub fn secret_label(self) -> &'static str {
-        crate::i18n::t(match self {
+    /// The secret in plain English words, for messages.
+    pub fn secret_words(self) -> &'static str {
+        match self {
+            AuthType::Password => "password",
+            AuthType::ApplicationCredential => "application credential secret",
+            AuthType::Token => "token",
+        }
+    }
+
+    /// The catalogue key of [`AuthType::secret_words`], for the front ends' prompts.
+    pub fn secret_label_key(self) -> &'static str {
+        match self {
             AuthType::Password => "secret.password",
             AuthType::ApplicationCredential => "secret.appcred",
             AuthType::Token => "secret.token",
-        })
+        }
     }
 }
 
@@ -242,7 +251,7 @@ impl CloudEntry {
     pub fn from_value(name: &str, v: &Value) -> Result<CloudEntry> {
         let mut v = v.clone();
         tidy(&mut v);
-        CloudEntry::deserialize(&v).map_err(|e| Error::Config(format!("cloud '{name}': {e}")))
+        CloudEntry::deserialize(&v).map_err(|e| Error::Invalid(format!("cloud '{name}': {e}")))
     }
 
     /// The entry as a clouds.yaml value, without its secrets.
@@ -296,13 +305,13 @@ impl CloudEntry {
 
     fn build(&self, name: &str, need_secret: bool) -> Result<Cloud> {
         let a = &self.auth;
-        let missing = |what: &str, key: &str| Error::Config(format!("cloud '{name}': {what} is missing (auth.{key})"));
+        let missing = |what: &str, key: &str| Error::Invalid(format!("cloud '{name}': {what} is missing (auth.{key})"));
         let auth_url_s = a.auth_url.clone().ok_or_else(|| missing("the auth URL", "auth_url"))?;
         let auth_url = Url::parse(&auth_url_s)
-            .map_err(|err| Error::Config(format!("cloud '{name}': auth_url {auth_url_s:?} is not a URL ({err})")))?;
+            .map_err(|err| Error::Invalid(format!("cloud '{name}': auth_url {auth_url_s:?} is not a URL ({err})")))?;
         if let Some(v) = &self.identity_api_version {
             if !v.starts_with('3') {
-                return Err(Error::Config(format!(
+                return Err(Error::Invalid(format!(
                     "cloud '{name}': identity_api_version {v} is not supported; Keystone v3 is required"
                 )));
             }
@@ -319,7 +328,7 @@ impl CloudEntry {
             match &a.username {
                 Some(n) => {
                     let d = domain(&a.user_domain_id, &a.user_domain_name).ok_or_else(|| {
-                        Error::Config(format!(
+                        Error::Invalid(format!(
                             "cloud '{name}': user '{n}' needs a domain (user_domain_name or user_domain_id)"
                         ))
                     })?;
@@ -335,19 +344,19 @@ impl CloudEntry {
         };
         let method = match self.auth_type() {
             AuthType::Password => {
-                let user = user()?.ok_or_else(|| Error::Config(format!("cloud '{name}': no username or user_id")))?;
+                let user = user()?.ok_or_else(|| Error::Invalid(format!("cloud '{name}': no username or user_id")))?;
                 AuthMethod::Password { user, password: secret(&a.password, "the password", "password")? }
             }
             AuthType::ApplicationCredential => {
                 let (id, cred_name) = (a.application_credential_id.clone(), a.application_credential_name.clone());
                 if id.is_none() && cred_name.is_none() {
-                    return Err(Error::Config(format!(
+                    return Err(Error::Invalid(format!(
                         "cloud '{name}': an application credential needs application_credential_id, or its name and the user"
                     )));
                 }
                 let user = if id.is_none() { user()? } else { None };
                 if id.is_none() && user.is_none() {
-                    return Err(Error::Config(format!(
+                    return Err(Error::Invalid(format!(
                         "cloud '{name}': an application credential given by name needs its user (username + user_domain_name, or user_id)"
                     )));
                 }
@@ -364,7 +373,7 @@ impl CloudEntry {
             Scope::ProjectId(id.clone())
         } else if let Some(p) = &a.project_name {
             let d = domain(&a.project_domain_id, &a.project_domain_name).ok_or_else(|| {
-                Error::Config(format!(
+                Error::Invalid(format!(
                     "cloud '{name}': project '{p}' needs a domain (project_domain_name or project_domain_id)"
                 ))
             })?;
@@ -373,12 +382,12 @@ impl CloudEntry {
             Scope::Unscoped
         };
         let interface = match &self.interface {
-            Some(i) => i.parse::<Interface>()?,
+            Some(i) => i.parse::<Interface>().map_err(|e| Error::Invalid(format!("cloud '{name}': {e}")))?,
             None => Interface::Public,
         };
         let image_endpoint_override = match &self.image_endpoint_override {
             Some(u) => Some(Url::parse(u).map_err(|err| {
-                Error::Config(format!("cloud '{name}': image_endpoint_override {u:?} is not a URL ({err})"))
+                Error::Invalid(format!("cloud '{name}': image_endpoint_override {u:?} is not a URL ({err})"))
             })?),
             None => None,
         };

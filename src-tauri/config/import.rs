@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::openstack::error::{Error, Result};
+use super::error::{Error, Result};
 use crate::openstack::Secret;
 
 use super::clouds::{env_cloud, located, merge, parse_clouds_text, CloudFiles};
@@ -87,7 +87,7 @@ fn sibling_secure(path: &Path) -> Option<PathBuf> {
 pub fn read_standard(env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Candidate>> {
     let files = CloudFiles::load(env)?;
     let Some(path) = files.clouds_file.clone() else {
-        return Err(Error::Config(format!(
+        return Err(Error::Invalid(format!(
             "no clouds.yaml was found (looked in {})",
             files.searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         )));
@@ -136,7 +136,7 @@ fn openrc_name(path: &Path) -> String {
 /// The process's `OS_*` variables, as openstackclient's `envvars` cloud.
 pub fn read_env(name: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Candidate> {
     if env("OS_AUTH_URL").is_none_or(|v| v.is_empty()) {
-        return Err(Error::Config(
+        return Err(Error::Invalid(
             "OS_AUTH_URL is not set: source an openrc file first, or import the file itself".into(),
         ));
     }
@@ -216,13 +216,13 @@ pub fn apply(store: &ProfileStore, secrets: &Secrets, cands: &[Candidate], opts:
     for c in cands {
         check_name(&c.profile.name)?;
         if !seen.insert(c.profile.name.clone()) {
-            return Err(Error::Config(format!("profile '{}' appears twice in what is imported", c.profile.name)));
+            return Err(Error::Invalid(format!("profile '{}' appears twice in what is imported", c.profile.name)));
         }
     }
     let clashes: Vec<&str> =
         cands.iter().map(|c| c.profile.name.as_str()).filter(|n| profiles.contains_key(*n)).collect();
     if !clashes.is_empty() && !opts.replace {
-        return Err(Error::Config(format!(
+        return Err(Error::Invalid(format!(
             "profile{} {} already exist{}; nothing was imported (replace them, or import under another name)",
             if clashes.len() > 1 { "s" } else { "" },
             clashes.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", "),

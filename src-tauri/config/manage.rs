@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::openstack::error::{Error, Result};
+use super::error::{Error, Result};
 use crate::openstack::Secret;
 
 use super::import::{apply, keyring_refusal, ApplyOptions, Candidate};
@@ -28,7 +28,7 @@ pub fn get(store: &ProfileStore, name: &str) -> Result<Profile> {
 }
 
 fn not_found(store: &ProfileStore, name: &str) -> Error {
-    Error::Config(format!("there is no profile '{name}' (profiles are in {})", store.path().display()))
+    Error::Invalid(format!("there is no profile '{name}' (profiles are in {})", store.path().display()))
 }
 
 /// Save one profile (new, or replacing one of the same name when `replace`). A `None` secret
@@ -99,7 +99,7 @@ pub fn rename(store: &ProfileStore, secrets: &Secrets, from: &str, to: &str) -> 
     check_name(to)?;
     let mut all = store.load()?;
     if all.contains_key(to) {
-        return Err(Error::Config(format!("there is already a profile '{to}'")));
+        return Err(Error::Invalid(format!("there is already a profile '{to}'")));
     }
     let mut p = all.remove(from).ok_or_else(|| not_found(store, from))?;
     secrets.rename_profile(from, to).map_err(keyring_refusal)?;

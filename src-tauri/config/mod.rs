@@ -4,6 +4,7 @@
 
 pub mod clouds;
 pub mod entry;
+pub mod error;
 pub mod import;
 pub mod manage;
 pub mod openrc;
@@ -21,7 +22,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::openstack::session::TokenStore;
-use crate::openstack::{Cloud, Error, Result, Secret, Session};
+use crate::openstack::{Cloud, Secret, Session};
+pub use error::{Error, Missing, Result};
 use secrets::{KeyringError, Kind, SecretStore};
 
 /// The process environment, as every resolver here takes it.
@@ -70,7 +72,7 @@ pub fn choices(
 
 /// Asks the person for a secret that is not stored (the CLI's terminal prompt). Gets the
 /// profile and why it is asking; `None` means no answer.
-pub type Ask<'a> = &'a dyn Fn(&Profile, &str) -> Option<Secret>;
+pub type Ask<'a> = &'a dyn Fn(&Profile, &Missing) -> Option<Secret>;
 
 /// What [`open`] found.
 pub struct Opened {
@@ -94,8 +96,8 @@ pub fn profile_secret(
 ) -> Result<Secret> {
     let why = match secrets.credential(&p.name) {
         Ok(Some(s)) => return Ok(s),
-        Ok(None) => crate::i18n::tf("secret.no_saved", &[("what", &p.auth_type.secret_label())]),
-        Err(KeyringError::Unavailable(d)) => crate::i18n::tf("secret.no_keyring", &[("detail", &d)]),
+        Ok(None) => Missing::NotSaved,
+        Err(KeyringError::Unavailable(d)) => Missing::NoKeyring(d),
         Err(e @ KeyringError::Failed(_)) => return Err(Error::Keyring(e.to_string())),
     };
     if let Some(s) = env_secret(p, env) {
@@ -104,7 +106,7 @@ pub fn profile_secret(
     if let Some(s) = ask.and_then(|a| a(p, &why)) {
         return Ok(s);
     }
-    Err(Error::SecretNeeded { profile: p.name.clone(), what: p.auth_type.secret_label(), why })
+    Err(Error::SecretNeeded { profile: p.name.clone(), auth_type: p.auth_type, why })
 }
 
 /// Find and build the cloud: a profile named `name` (or `OS_CLOUD`), else clouds.yaml / `OS_*`
@@ -194,7 +196,7 @@ impl Sessions {
         let (store, secrets, n) = (self.store.clone(), self.secrets.clone(), name.to_owned());
         let opened = tokio::task::spawn_blocking(move || open_session(&n, &store, &secrets))
             .await
-            .map_err(|e| Error::Config(format!("opening cloud '{name}' failed: {e}")))??;
+            .map_err(|e| Error::Invalid(format!("opening cloud '{name}' failed: {e}")))??;
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         Ok(map.entry(name.to_owned()).or_insert_with(|| Arc::new(opened)).clone())
     }
@@ -262,8 +264,8 @@ mod tests {
         assert_eq!(e.to_string(), "profile 'prod' needs its password: no password is saved for it");
         // The person is asked, and told why.
         let asked = RefCell::new(String::new());
-        let ask = |p: &Profile, why: &str| {
-            *asked.borrow_mut() = format!("{}: {why}", p.name);
+        let ask = |p: &Profile, why: &Missing| {
+            *asked.borrow_mut() = format!("{}: {}", p.name, why.words(p.auth_type));
             Some(Secret::new("typed".into()))
         };
         let o = open(Some("prod"), &json!({}), &env_with(None), &store, &secrets, Some(&ask)).unwrap();

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::openstack::error::{Error, Result};
+use super::error::{Error, Result};
 
 /// What the file sets. A variable whose value the file reads from the terminal
 /// (`read -sr OS_PASSWORD_INPUT; export OS_PASSWORD=$OS_PASSWORD_INPUT`) is in `asked`.

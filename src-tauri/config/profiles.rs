@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::openstack::error::{Error, Result};
+use super::error::{Error, Result};
 use crate::openstack::{Cloud, Secret};
 
 use super::entry::{AuthSection, CloudEntry, Verify};
@@ -205,10 +205,10 @@ impl Profile {
 /// Profile names are keyring account names and YAML keys: keep them printable and short.
 pub fn check_name(name: &str) -> Result<()> {
     if name.trim().is_empty() {
-        return Err(Error::Config("a profile needs a name".into()));
+        return Err(Error::Invalid("a profile needs a name".into()));
     }
     if name != name.trim() || name.chars().any(char::is_control) || name.len() > 128 {
-        return Err(Error::Config(format!(
+        return Err(Error::Invalid(format!(
             "profile name {name:?} is not allowed: use up to 128 printable characters without leading or trailing spaces"
         )));
     }

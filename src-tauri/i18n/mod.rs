@@ -10,6 +10,9 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
+mod errors;
+pub use errors::{missing_secret, secret_label, Localized};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
@@ -93,7 +96,12 @@ pub fn t(key: &'static str) -> &'static str {
 
 /// [`t`] with `{name}` placeholders filled in.
 pub fn tf(key: &'static str, args: &[(&str, &dyn Display)]) -> String {
-    let mut s = t(key).to_owned();
+    tf_in(current(), key, args)
+}
+
+/// [`tf`] in a given language.
+pub fn tf_in(lang: Lang, key: &'static str, args: &[(&str, &dyn Display)]) -> String {
+    let mut s = lookup(key, lang).unwrap_or(key).to_owned();
     for (name, value) in args {
         s = s.replace(&format!("{{{name}}}"), &value.to_string());
     }

@@ -24,7 +24,7 @@ impl FromStr for Interface {
             "public" => Ok(Interface::Public),
             "internal" => Ok(Interface::Internal),
             "admin" => Ok(Interface::Admin),
-            _ => Err(Error::Config(format!("unknown interface '{s}' (use public, internal or admin)"))),
+            _ => Err(Error::Invalid(format!("unknown interface '{s}' (use public, internal or admin)"))),
         }
     }
 }
@@ -98,7 +98,7 @@ impl Catalog {
             regions.sort();
             regions.dedup();
             if regions.len() > 1 && matches.iter().any(|e| e.url != first.url) {
-                return Err(Error::Config(format!(
+                return Err(Error::Invalid(format!(
                     "the '{service_type}' service exists in several regions ({}): choose one with --os-region-name or region_name",
                     regions.join(", ")
                 )));

@@ -20,57 +20,75 @@ pub enum StepState {
     Skipped,
 }
 
+/// The steps, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepId {
+    Identity,
+    Token,
+    Catalog,
+    Image,
+    Import,
+    Stores,
+}
+
+impl StepId {
+    pub const ALL: [StepId; 6] =
+        [StepId::Identity, StepId::Token, StepId::Catalog, StepId::Image, StepId::Import, StepId::Stores];
+
+    /// The catalogue key of the step's title (the front ends show it in the person's language).
+    pub fn title_key(self) -> &'static str {
+        match self {
+            StepId::Identity => "step.identity",
+            StepId::Token => "step.token",
+            StepId::Catalog => "step.catalog",
+            StepId::Image => "step.image",
+            StepId::Import => "step.import",
+            StepId::Stores => "step.stores",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Step {
-    /// Stable key: identity, token, catalog, image, import, stores.
-    pub id: &'static str,
-    pub title: &'static str,
+    pub id: StepId,
     pub state: StepState,
-    /// What was found, or why it failed.
+    /// What was found, or (in English) why it failed; the failure itself goes to `on_step`.
     pub detail: String,
 }
 
-/// Each step's key; its title is the catalogue's `step.<key>`.
-pub const STEPS: [(&str, &str); 6] = [
-    ("identity", "step.identity"),
-    ("token", "step.token"),
-    ("catalog", "step.catalog"),
-    ("image", "step.image"),
-    ("import", "step.import"),
-    ("stores", "step.stores"),
-];
-
 /// Run every step against `cloud` with a fresh session. `on_step` hears each step as it
-/// starts and as it ends. Returns all steps; the first failure ends the run (later steps are
-/// `Skipped`) and is also the `Err`.
-pub async fn test_connection(cloud: Cloud, on_step: &(dyn Fn(&Step) + Sync)) -> (Vec<Step>, Result<()>) {
-    let mut steps: Vec<Step> = STEPS
-        .iter()
-        .map(|(id, title)| Step { id, title: crate::i18n::t(title), state: StepState::Skipped, detail: String::new() })
-        .collect();
+/// starts and as it ends, with the error when it failed. Returns all steps; the first failure
+/// ends the run (later steps are `Skipped`) and is also the `Err`.
+pub async fn test_connection(
+    cloud: Cloud,
+    on_step: &(dyn Fn(&Step, Option<&Error>) + Sync),
+) -> (Vec<Step>, Result<()>) {
+    let mut steps: Vec<Step> =
+        StepId::ALL.iter().map(|&id| Step { id, state: StepState::Skipped, detail: String::new() }).collect();
     let session = match Session::new(cloud) {
         Ok(s) => s,
         Err(e) => {
             steps[0].state = StepState::Failed;
             steps[0].detail = e.to_string();
-            on_step(&steps[0]);
+            on_step(&steps[0], Some(&e));
             return (steps, Err(e));
         }
     };
     let mut result = Ok(());
     for step in steps.iter_mut() {
         step.state = StepState::Running;
-        on_step(step);
+        on_step(step, None);
         match run_step(&session, step.id).await {
             Ok(detail) => {
                 step.state = StepState::Ok;
                 step.detail = detail;
-                on_step(step);
+                on_step(step, None);
             }
             Err(e) => {
                 step.state = StepState::Failed;
                 step.detail = e.to_string();
-                on_step(step);
+                on_step(step, Some(&e));
                 result = Err(e);
                 break;
             }
@@ -79,14 +97,14 @@ pub async fn test_connection(cloud: Cloud, on_step: &(dyn Fn(&Step) + Sync)) -> 
     (steps, result)
 }
 
-async fn run_step(s: &Session, id: &str) -> Result<String> {
+async fn run_step(s: &Session, id: StepId) -> Result<String> {
     let cloud = s.cloud();
     match id {
-        "identity" => {
+        StepId::Identity => {
             let v3 = s.identity_url().await?;
             Ok(format!("Keystone v3 at {v3}"))
         }
-        "token" => {
+        StepId::Token => {
             let t = s.token().await?;
             let mins = (t.expires_at - OffsetDateTime::now_utc()).whole_minutes();
             let who = t.user_name.clone().or(t.user_id.clone()).unwrap_or_else(|| "?".into());
@@ -97,7 +115,7 @@ async fn run_step(s: &Session, id: &str) -> Result<String> {
             };
             Ok(format!("user {who}, {scope}; expires {} (in {mins} min)", t.expires_at))
         }
-        "catalog" => {
+        StepId::Catalog => {
             let t = s.token().await?;
             let regions = t.catalog.regions();
             let images: Vec<String> = t
@@ -122,7 +140,7 @@ async fn run_step(s: &Session, id: &str) -> Result<String> {
             }
             Ok(d)
         }
-        "image" => {
+        StepId::Image => {
             let service = s.image_service().await?;
             let root = unversioned(&service.root);
             let req = s.http().request(Method::GET, root.as_str());
@@ -136,31 +154,15 @@ async fn run_step(s: &Session, id: &str) -> Result<String> {
             };
             Ok(format!("using {} at {}; offered: {listed}", service.version.id, service.root))
         }
-        "import" => match s.images().import_methods().await {
+        StepId::Import => match s.images().import_methods().await {
             Ok(m) if m.is_empty() => Ok("none (only direct upload)".into()),
             Ok(m) => Ok(m.join(", ")),
             Err(Error::Api { status: 404, .. }) => Ok("not offered (only direct upload)".into()),
             Err(e) => Err(e),
         },
-        "stores" => {
+        StepId::Stores => {
             let stores = s.images().stores().await?;
             Ok(if stores.is_empty() { "one store (multiple stores are not enabled)".into() } else { stores.join(", ") })
         }
-        other => Err(Error::Config(format!("unknown step {other}"))),
-    }
-}
-
-/// The steps as the CLI prints them, one line each.
-pub fn line(step: &Step) -> String {
-    let mark = match step.state {
-        StepState::Ok => "ok  ",
-        StepState::Failed => "FAIL",
-        StepState::Running => "... ",
-        StepState::Skipped => "skip",
-    };
-    if step.detail.is_empty() {
-        format!("[{mark}] {}", step.title)
-    } else {
-        format!("[{mark}] {}: {}", step.title, step.detail)
     }
 }

@@ -1,5 +1,8 @@
-//! One error type for the whole client. Its `Display` is the one line that the CLI prints and
-//! the app shows: plain words, the service and the status where they help, never a secret.
+//! The protocol layer's error: what talking to Keystone and Glance can go wrong with. Its
+//! `Display` is one plain English line with the service and the status where they help, never
+//! a secret; the front ends show it in the person's language through
+//! `crate::i18n::Localized`. Settings and keyring problems are [`crate::config::Error`],
+//! local-file and transfer problems [`crate::upload::Error`].
 
 use std::fmt;
 
@@ -19,10 +22,29 @@ impl fmt::Display for Service {
     }
 }
 
+/// What a name or id was looked up as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Image,
+    Project,
+}
+
+impl Kind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Image => "image",
+            Kind::Project => "project",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum Error {
-    /// The cloud settings are incomplete or contradictory.
-    Config(String),
+    /// The request cannot be made as asked: an unknown interface, an import method or store
+    /// this cloud does not offer, a choice the catalog leaves open.
+    Invalid(String),
+    /// A CA bundle or client certificate named in the settings cannot be used.
+    CertFile { path: String, detail: String },
     /// Nothing answered at this URL (refused, DNS, no route).
     Unreachable { url: String, detail: String },
     /// The TLS handshake failed (unknown CA, wrong host name, ...).
@@ -41,27 +63,18 @@ pub enum Error {
     NoEndpoint { service_type: String, interface: String, region: Option<String>, available: Vec<String> },
     /// A reply could not be understood.
     BadResponse { url: String, detail: String },
-    /// A local file could not be used.
-    File { path: String, detail: String },
-    /// The image reached `active` but does not match what was sent.
-    Verification { image_id: String, detail: String },
-    /// The file's own headers show Glance would refuse it (or it is not what was declared).
-    Refused { path: String, reasons: Vec<String> },
-    /// The server stopped accepting the upload's bytes.
-    Stalled { secs: u64 },
+    /// Nothing has this name or id.
+    NotFound { kind: Kind, name: String },
+    /// Several have this name.
+    Ambiguous { kind: Kind, name: String, count: usize },
     /// Glance's import task did not bring the image to `active` in its stores.
     Import { image_id: String, detail: String },
-    /// The user cancelled.
-    Cancelled,
-    /// The OS keyring could not do what was asked (the message says what and what to do).
-    Keyring(String),
-    /// A profile's secret is neither saved nor given: ask the person for it.
-    SecretNeeded { profile: String, what: &'static str, why: String },
-    /// An upload failed after the image was created; says what became of that image.
-    Upload { cause: Box<Error>, image_id: String, cleanup: Cleanup },
+    /// A server-side import (web-download) failed after its image was created; says what
+    /// became of that image.
+    Abandoned { cause: Box<Error>, image_id: String, cleanup: Cleanup },
 }
 
-/// What happened to an image created for an upload that failed.
+/// What happened to an image created for an upload or import that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cleanup {
     Deleted,
@@ -69,112 +82,105 @@ pub enum Cleanup {
     DeleteFailed(String),
 }
 
+impl fmt::Display for Cleanup {
+    /// The clause after the cause: "; image … was deleted".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cleanup::Deleted => f.write_str("was deleted"),
+            Cleanup::Kept => f.write_str("was kept (--keep-on-failure)"),
+            Cleanup::DeleteFailed(why) => write!(f, "could NOT be deleted ({why}): delete it by hand"),
+        }
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// The HTTP status of an API error, looking through an upload failure.
+    /// The HTTP status of an API error, looking through an abandoned import.
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api { status, .. } => Some(*status),
-            Error::Upload { cause, .. } => cause.status(),
+            Error::Abandoned { cause, .. } => cause.status(),
             _ => None,
         }
     }
 
-    /// The innermost cause (an upload failure's reason).
+    /// The innermost cause (an abandoned import's reason).
     pub fn root(&self) -> &Error {
         match self {
-            Error::Upload { cause, .. } => cause.root(),
+            Error::Abandoned { cause, .. } => cause.root(),
             e => e,
         }
     }
+}
 
-    pub fn is_cancelled(&self) -> bool {
-        matches!(self.root(), Error::Cancelled)
+/// What an API's error status means, in a few words.
+pub fn status_words(status: u16) -> &'static str {
+    match status {
+        400 => "rejected the request",
+        401 => "refused the token",
+        403 => "forbids this",
+        404 => "has no such thing",
+        409 => "reports a conflict",
+        413 => "refused the size (image size cap or storage quota exceeded)",
+        415 => "rejected the data",
+        500..=599 => "failed internally",
+        _ => "answered with an error",
     }
 }
 
-/// Every message comes from the catalogue (`crate::i18n`), in the person's language; what
-/// servers and the OS say (`detail`, `message`) is passed through as it is.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::i18n::{t, tf};
         match self {
-            Error::Config(m) => write!(f, "{m}"),
-            Error::Unreachable { url, detail } => {
-                f.write_str(&tf("err.unreachable", &[("url", url), ("detail", detail)]))
-            }
-            Error::Tls { url, detail } => f.write_str(&tf("err.tls", &[("url", url), ("detail", detail)])),
-            Error::Timeout { url } => f.write_str(&tf("err.timeout", &[("url", url)])),
-            Error::Connection { url, detail } => {
-                f.write_str(&tf("err.connection", &[("url", url), ("detail", detail)]))
-            }
-            Error::AuthFailed { auth_url, method } => f.write_str(&match *method {
-                "password" => tf("err.auth.password", &[("url", auth_url)]),
-                "application credential" => tf("err.auth.appcred", &[("url", auth_url)]),
-                m => tf("err.auth.other", &[("url", auth_url), ("method", &m)]),
-            }),
-            Error::ProjectNotFound { project, auth_url } => {
-                f.write_str(&tf("err.project", &[("project", project), ("url", auth_url)]))
-            }
+            Error::Invalid(m) => f.write_str(m),
+            Error::CertFile { path, detail } => write!(f, "cannot use {path}: {detail}"),
+            Error::Unreachable { url, detail } => write!(f, "cannot reach {url}: {detail}"),
+            Error::Tls { url, detail } => write!(
+                f,
+                "TLS failure talking to {url}: {detail} (give the cloud's CA bundle with --os-cacert or `cacert` in clouds.yaml)"
+            ),
+            Error::Timeout { url } => write!(f, "{url} stopped answering (timed out)"),
+            Error::Connection { url, detail } => write!(f, "the connection to {url} broke: {detail}"),
+            Error::AuthFailed { auth_url, method } => match *method {
+                "password" => write!(
+                    f,
+                    "Keystone at {auth_url} refused the credentials: wrong user name, password or user domain (Keystone does not say which)"
+                ),
+                "application credential" => write!(
+                    f,
+                    "Keystone at {auth_url} refused the application credential: wrong id, name or secret, or it has expired"
+                ),
+                m => write!(f, "Keystone at {auth_url} refused the {m}: it is invalid or has expired"),
+            },
+            Error::ProjectNotFound { project, auth_url } => write!(
+                f,
+                "the credentials are valid, but project {project} does not exist at {auth_url} or gives this user no role"
+            ),
             Error::Api { service, method, url, status, message } => {
-                let what = t(match status {
-                    400 => "err.api.400",
-                    401 => "err.api.401",
-                    403 => "err.api.403",
-                    404 => "err.api.404",
-                    409 => "err.api.409",
-                    413 => "err.api.413",
-                    415 => "err.api.415",
-                    500..=599 => "err.api.5xx",
-                    _ => "err.api.other",
-                });
-                let args: [(&str, &dyn fmt::Display); 5] =
-                    [("service", service), ("what", &what), ("status", status), ("method", method), ("url", url)];
-                f.write_str(&tf("err.api", &args))?;
+                write!(f, "{service} {} ({status} on {method} {url})", status_words(*status))?;
                 if !message.is_empty() {
                     write!(f, ": {message}")?;
                 }
                 Ok(())
             }
             Error::NoEndpoint { service_type, interface, region, available } => {
-                f.write_str(&tf("err.no_endpoint", &[("type", service_type), ("interface", interface)]))?;
+                write!(f, "the service catalog has no '{service_type}' endpoint for interface {interface}")?;
                 if let Some(r) = region {
-                    f.write_str(&tf("err.no_endpoint.region", &[("region", r)]))?;
+                    write!(f, " in region {r}")?;
                 }
                 if available.is_empty() {
-                    f.write_str(&tf("err.no_endpoint.none", &[("type", service_type)]))
+                    write!(f, " (the catalog has no '{service_type}' service at all; an unscoped token has an empty catalog: set a project)")
                 } else {
-                    f.write_str(&tf("err.no_endpoint.available", &[("list", &available.join(", "))]))
+                    write!(f, " (available: {})", available.join(", "))
                 }
             }
-            Error::BadResponse { url, detail } => {
-                f.write_str(&tf("err.bad_response", &[("url", url), ("detail", detail)]))
+            Error::BadResponse { url, detail } => write!(f, "unexpected reply from {url}: {detail}"),
+            Error::NotFound { kind, name } => write!(f, "no {} with the id or name '{name}'", kind.noun()),
+            Error::Ambiguous { kind, name, count } => {
+                write!(f, "{count} {}s are named '{name}': give the id instead", kind.noun())
             }
-            Error::File { path, detail } => f.write_str(&tf("err.file", &[("path", path), ("detail", detail)])),
-            Error::Verification { image_id, detail } => {
-                f.write_str(&tf("err.verification", &[("id", image_id), ("detail", detail)]))
-            }
-            Error::Refused { path, reasons } => {
-                f.write_str(&tf("err.refused", &[("path", path), ("reasons", &reasons.join("; "))]))
-            }
-            Error::Import { image_id, detail } => {
-                f.write_str(&tf("err.import", &[("id", image_id), ("detail", detail)]))
-            }
-            Error::Stalled { secs } => f.write_str(&tf("err.stalled", &[("secs", secs)])),
-            Error::Cancelled => f.write_str(t("err.cancelled")),
-            Error::Keyring(m) => write!(f, "{m}"),
-            Error::SecretNeeded { profile, what, why } => {
-                f.write_str(&tf("err.secret_needed", &[("profile", profile), ("what", what), ("why", why)]))
-            }
-            Error::Upload { cause, image_id, cleanup } => {
-                write!(f, "{cause}")?;
-                f.write_str(&match cleanup {
-                    Cleanup::Deleted => tf("err.cleanup.deleted", &[("id", image_id)]),
-                    Cleanup::Kept => tf("err.cleanup.kept", &[("id", image_id)]),
-                    Cleanup::DeleteFailed(why) => tf("err.cleanup.failed", &[("id", image_id), ("why", why)]),
-                })
-            }
+            Error::Import { image_id, detail } => write!(f, "Glance's import of image {image_id} failed: {detail}"),
+            Error::Abandoned { cause, image_id, cleanup } => write!(f, "{cause}; image {image_id} {cleanup}"),
         }
     }
 }
@@ -299,9 +305,10 @@ mod tests {
     }
 
     #[test]
-    fn upload_error_names_the_deleted_image() {
-        let e = Error::Upload { cause: Box::new(Error::Cancelled), image_id: "abc".into(), cleanup: Cleanup::Deleted };
-        assert_eq!(e.to_string(), "cancelled; image abc was deleted");
-        assert!(e.is_cancelled());
+    fn an_abandoned_import_names_its_image_and_what_became_of_it() {
+        let cause = Error::Import { image_id: "abc".into(), detail: "the URL answered 404".into() };
+        let e = Error::Abandoned { cause: Box::new(cause), image_id: "abc".into(), cleanup: Cleanup::Deleted };
+        assert_eq!(e.to_string(), "Glance's import of image abc failed: the URL answered 404; image abc was deleted");
+        assert!(matches!(e.root(), Error::Import { .. }));
     }
 }

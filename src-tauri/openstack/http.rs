@@ -50,12 +50,12 @@ impl Http {
             .pool_idle_timeout(Duration::from_secs(30));
         if let Some(path) = &tls.cacert {
             let pem = read_file(path)?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::File {
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::CertFile {
                 path: path.display().to_string(),
                 detail: format!("not a PEM certificate bundle ({e})"),
             })?;
             if certs.is_empty() {
-                return Err(Error::File {
+                return Err(Error::CertFile {
                     path: path.display().to_string(),
                     detail: "it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
                 });
@@ -70,7 +70,7 @@ impl Http {
                 pem.push(b'\n');
                 pem.extend(read_file(key)?);
             }
-            let id = reqwest::Identity::from_pem(&pem).map_err(|e| Error::File {
+            let id = reqwest::Identity::from_pem(&pem).map_err(|e| Error::CertFile {
                 path: cert.display().to_string(),
                 detail: format!("not a PEM client certificate with its key ({e})"),
             })?;
@@ -79,7 +79,7 @@ impl Http {
         if tls.insecure {
             b = b.danger_accept_invalid_certs(true);
         }
-        let client = b.build().map_err(|e| Error::Config(format!("cannot set up HTTP: {e}")))?;
+        let client = b.build().map_err(|e| Error::Invalid(format!("cannot set up HTTP: {e}")))?;
         Ok(Http { client })
     }
 
@@ -102,7 +102,7 @@ impl Http {
     }
 
     async fn send_inner(&self, service: Service, req: RequestBuilder, repeatable: Option<bool>) -> Result<Response> {
-        let req = req.build().map_err(|e| Error::Config(format!("cannot build the request: {e}")))?;
+        let req = req.build().map_err(|e| Error::Invalid(format!("cannot build the request: {e}")))?;
         let (method, url) = (req.method().to_string(), redact_url(req.url()));
         let repeatable = repeatable.unwrap_or(matches!(*req.method(), Method::GET | Method::HEAD | Method::DELETE));
         // A streamed body cannot be sent twice: such a request, like any POST, gets one try.
@@ -209,7 +209,7 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })
+    std::fs::read(path).map_err(|e| Error::CertFile { path: path.display().to_string(), detail: e.to_string() })
 }
 
 /// Join a path onto a base URL, keeping the base's own path prefix (`http://h/image` + `/v2/x`

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::openstack::error::{Cleanup, Error, Result};
+use super::error::{Cleanup, Error, Result};
 use crate::openstack::http::is_transient;
 use crate::openstack::image::Image;
 use crate::openstack::retry::{retry, RetryPolicy};
@@ -86,14 +86,14 @@ pub async fn create_and_upload(
     cancellable(&opts.cancel, session.image_service()).await?;
     if let Some(i) = &opts.import {
         if i.method != import::ImportMethod::GlanceDirect {
-            return Err(Error::Config(format!("{} does not upload a local file", i.method.name())));
+            return Err(Error::Invalid(format!("{} does not upload a local file", i.method.name())));
         }
         import::check_offered(session, i).await?;
     }
     // Each attempt creates its own image and removes it on failure, so a retry never lands
     // bytes in an image Glance may have half-filled.
     let retryable = |e: &Error| match e {
-        Error::Upload { cause, cleanup: Cleanup::Deleted, .. } => {
+        Error::Failed { cause, cleanup: Cleanup::Deleted, .. } => {
             spec.id.is_none() && !opts.cancel.is_cancelled() && retryable_upload(cause)
         }
         _ => false,
@@ -136,7 +136,7 @@ async fn attempt(
     if cause.status() == Some(401) && cleanup == Cleanup::Deleted {
         session.reauthenticate().await?;
     }
-    Err(Error::Upload { cause: Box::new(cause), image_id: id, cleanup })
+    Err(Error::Failed { cause: Box::new(cause), image_id: id, cleanup })
 }
 
 /// Faults that a fresh attempt may get past. Glance's 4xx verdicts (400, 403, 409, 413, 415)
@@ -144,8 +144,9 @@ async fn attempt(
 fn retryable_upload(e: &Error) -> bool {
     match e {
         Error::Stalled { .. } => true,
-        Error::Api { status, .. } => *status == 401 || *status >= 500,
-        e => is_transient(e),
+        Error::Protocol(crate::openstack::Error::Api { status, .. }) => *status == 401 || *status >= 500,
+        Error::Protocol(e) => is_transient(e),
+        _ => false,
     }
 }
 
@@ -165,14 +166,18 @@ async fn create_image(session: &Session, spec: &ImageSpec) -> Result<Image> {
             Err(e) => Err(e),
         }
     };
-    retry(RetryPolicy::REQUESTS, "create the image", once, is_transient).await
+    Ok(retry(RetryPolicy::REQUESTS, "create the image", once, is_transient).await?)
 }
 
-async fn cancellable<T>(cancel: &CancellationToken, f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+/// `f`, unless cancelled first.
+async fn cancellable<T, E: Into<Error>>(
+    cancel: &CancellationToken,
+    f: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T> {
     tokio::select! {
         biased;
         _ = cancel.cancelled() => Err(Error::Cancelled),
-        r = f => r,
+        r = f => r.map_err(Into::into),
     }
 }
 
@@ -209,7 +214,7 @@ async fn upload_into(
                 Some(_) => images.stage(image, body.body, len).await,
                 None => images.upload(image, body.body, len).await,
             }
-        } => r,
+        } => r.map_err(Error::from),
     };
     drop((ticking, watching));
     let upload_secs = put_started.elapsed().as_secs_f64();

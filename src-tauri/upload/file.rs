@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::openstack::error::{Error, Result};
+use super::error::{Error, Result};
 
 use super::ImageSpec;
 

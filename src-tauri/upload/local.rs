@@ -78,7 +78,7 @@ pub fn describe(path: &Path) -> Described {
             }
             Err(e) => (f.len, Some(format!("cannot read its headers: {e}"))),
         },
-        Err(crate::openstack::Error::File { detail, .. }) => (0, Some(detail)),
+        Err(super::Error::File { detail, .. }) => (0, Some(detail)),
         Err(e) => (0, Some(e.to_string())),
     };
     Described { file_name, image_name: image_name(path), size, disk_format, virtual_size, refused }

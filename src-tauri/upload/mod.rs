@@ -9,6 +9,7 @@
 //! through here; web-download and copy-image send no bytes and do not.
 
 mod attempt;
+pub mod error;
 mod file;
 pub mod local;
 pub mod progress;
@@ -18,6 +19,7 @@ pub mod stream;
 mod verify;
 
 pub use attempt::{create_and_upload, token_warning};
+pub use error::{Error, Result};
 pub use file::{open_file, prepare, LocalFile};
 pub use progress::{Phase, Progress, ProgressFn, RateMeter, WarnFn};
 pub use queue::{Queue, Ticket};

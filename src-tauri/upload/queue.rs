@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use crate::openstack::error::{Error, Result};
+use super::error::{Error, Result};
 
 /// The most uploads that may run at once.
 pub const MAX_PARALLEL: usize = 8;

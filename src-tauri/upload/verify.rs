@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::openstack::error::{Error, Result};
+use super::error::{Error, Result};
 use crate::openstack::image::{Image, ImageStatus};
 use crate::openstack::retry::{poll_until, Backoff, Polled};
 use crate::openstack::session::Session;

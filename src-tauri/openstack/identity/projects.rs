@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::openstack::error::{Error, Result, Service};
+use crate::openstack::error::{Error, Kind, Result, Service};
 use crate::openstack::http::join;
 use crate::openstack::session::Session;
 
@@ -37,7 +37,7 @@ pub async fn resolve_id(s: &Session, name_or_id: &str, domain: Option<&str>) -> 
     query.extend(domain_id.as_deref().map(|id| ("domain_id", id)));
     let v = s.http().json(Service::Identity, get("projects", &query)).await.map_err(|e| match e {
         Error::Api { status: 403, .. } => {
-            Error::Config(format!("you may not look up project '{name_or_id}' by name: give its id to --project"))
+            Error::Invalid(format!("you may not look up project '{name_or_id}' by name: give its id to --project"))
         }
         e => e,
     })?;
@@ -50,7 +50,7 @@ pub async fn resolve_id(s: &Session, name_or_id: &str, domain: Option<&str>) -> 
         .collect();
     match ids.as_slice() {
         [id] => Ok((*id).to_owned()),
-        [] => Err(Error::Config(format!("no project '{name_or_id}' was found"))),
-        _ => Err(Error::Config(format!("several projects are named '{name_or_id}': add --project-domain"))),
+        [] => Err(Error::NotFound { kind: Kind::Project, name: name_or_id.to_owned() }),
+        many => Err(Error::Ambiguous { kind: Kind::Project, name: name_or_id.to_owned(), count: many.len() }),
     }
 }

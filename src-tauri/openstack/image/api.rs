@@ -5,7 +5,7 @@ use reqwest::{Method, Url};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::openstack::error::{Cleanup, Error, Result, Service};
+use crate::openstack::error::{Cleanup, Error, Kind, Result, Service};
 use crate::openstack::http::{is_transient, join, read_json};
 use crate::openstack::retry::{retry, RetryPolicy};
 use crate::openstack::session::Session;
@@ -225,8 +225,8 @@ impl<'a> Images<'a> {
         let mut found = self.list(&[("name", name_or_id)]).await?;
         match found.len() {
             1 => Ok(found.remove(0)),
-            0 => Err(Error::Config(format!("no image with the id or name '{name_or_id}'"))),
-            n => Err(Error::Config(format!("{n} images are named '{name_or_id}': give the id instead"))),
+            0 => Err(Error::NotFound { kind: Kind::Image, name: name_or_id.to_owned() }),
+            count => Err(Error::Ambiguous { kind: Kind::Image, name: name_or_id.to_owned(), count }),
         }
     }
 }

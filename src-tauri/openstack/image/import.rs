@@ -72,7 +72,7 @@ pub async fn check_offered(session: &Session, import: &Import) -> Result<()> {
     let images = session.images();
     let methods = images.import_methods().await?;
     if !methods.iter().any(|m| m == import.method.name()) {
-        return Err(Error::Config(format!(
+        return Err(Error::Invalid(format!(
             "this cloud does not offer the {} import (it offers: {})",
             import.method.name(),
             if methods.is_empty() { "none".into() } else { methods.join(", ") }
@@ -82,7 +82,7 @@ pub async fn check_offered(session: &Session, import: &Import) -> Result<()> {
         let stores = images.stores().await?;
         let unknown: Vec<&String> = import.stores.iter().filter(|s| !stores.contains(s)).collect();
         if !unknown.is_empty() {
-            return Err(Error::Config(format!(
+            return Err(Error::Invalid(format!(
                 "unknown store {} (this cloud has: {})",
                 unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
                 if stores.is_empty() { "no store list".into() } else { stores.join(", ") }
@@ -168,7 +168,7 @@ pub async fn create_from_uri(
     check_offered(session, import).await?;
     let mut spec = spec.clone();
     if spec.disk_format.is_empty() {
-        return Err(Error::Config(
+        return Err(Error::Invalid(
             "web-download needs --disk-format: Stackdrop cannot read a remote file's headers".into(),
         ));
     }
@@ -185,7 +185,7 @@ pub async fn create_from_uri(
         Ok(img) => Ok(img),
         Err(cause) => {
             let cleanup = if keep_on_failure { Cleanup::Kept } else { session.images().remove_made(&id).await };
-            Err(Error::Upload { cause: Box::new(cause), image_id: id, cleanup })
+            Err(Error::Abandoned { cause: Box::new(cause), image_id: id, cleanup })
         }
     }
 }
