@@ -1,7 +1,7 @@
 // Stackdrop's page: wires the DOM to the Rust commands. Logic that can be tested without a
 // window lives in lib/ (formatting, form validation, upload state).
 import { bytes, describeFile, eta, percent, phaseLabel, rate, suggestedMinDisk, when } from './lib/format.js';
-import { CONTAINER_FORMATS, DISK_FORMATS, VISIBILITIES, toSpec } from './lib/form.js';
+import { CONTAINER_FORMATS, DISK_FORMATS, VISIBILITIES, setFormats, toSpec } from './lib/form.js';
 import { apply, initial } from './lib/upload-state.js';
 import { askSecret, initProfiles, offerImport, refreshProfiles } from './profiles.js';
 import { setEntries, t, translate } from './lib/i18n.js';
@@ -98,6 +98,7 @@ $('#tab-images').addEventListener('click', () => showTab('images'));
 $('#tab-profiles').addEventListener('click', () => showTab('profiles'));
 
 // ---------------------------------------------------------------- profiles
+setFormats(await invoke('image_formats'));
 await initProfiles({ onChanged: (name) => loadClouds(name) });
 function toProfiles() {
   leaveFirstScreen();

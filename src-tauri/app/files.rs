@@ -16,7 +16,7 @@ use super::{blocking, AppState, CmdResult};
 pub async fn files_pick(state: State<'_, AppState>) -> CmdResult<Vec<Offered>> {
     let picked = rfd::AsyncFileDialog::new()
         .set_title("Choose disk images")
-        .add_filter("Disk images", &["qcow2", "img", "raw", "iso", "vmdk", "vhd", "vhdx", "vdi"])
+        .add_filter("Disk images", &stackdrop::upload::local::image_extensions().collect::<Vec<_>>())
         .add_filter("All files", &["*"])
         .pick_files()
         .await

@@ -1,5 +1,6 @@
 //! The project's images: list, details, delete.
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 use tauri::State;
 
@@ -45,4 +46,17 @@ pub async fn image_copy(
         .await
         .map_err(shown)?;
     Ok(img.other_str("stores").unwrap_or_default().to_owned())
+}
+
+/// Glance's disk and container formats, for the page's choices and checks.
+#[derive(Serialize)]
+pub struct ImageFormats {
+    disk: &'static [&'static str],
+    container: &'static [&'static str],
+}
+
+#[tauri::command]
+pub async fn image_formats() -> CmdResult<ImageFormats> {
+    use stackdrop::openstack::image::{ContainerFormat, DiskFormat};
+    Ok(ImageFormats { disk: DiskFormat::KNOWN, container: ContainerFormat::KNOWN })
 }

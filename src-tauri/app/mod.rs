@@ -160,6 +160,7 @@ pub fn run() -> ExitCode {
             profiles::profiles_import,
             profiles::profiles_import_preview,
             profiles::profile_fields,
+            images::image_formats,
             settings::i18n_catalog,
             settings::upload_choices_save,
             files::files_pick,

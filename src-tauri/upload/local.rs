@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::open_file;
+use crate::openstack::image::DiskFormat;
 
 /// What a local file is, for the person who offers it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -23,19 +24,25 @@ pub struct Described {
     pub refused: Option<String>,
 }
 
-const FORMATS: &[(&str, &str)] = &[
-    ("qcow2", "qcow2"),
-    ("qcow", "qcow2"),
-    ("img", "raw"),
-    ("raw", "raw"),
-    ("vmdk", "vmdk"),
-    ("vhd", "vhd"),
-    ("vpc", "vhd"),
-    ("vhdx", "vhdx"),
-    ("vdi", "vdi"),
-    ("iso", "iso"),
-    ("ploop", "ploop"),
+/// File-name extensions of disk images, and the disk format each suggests.
+const FORMATS: &[(&str, DiskFormat)] = &[
+    ("qcow2", DiskFormat::Qcow2),
+    ("qcow", DiskFormat::Qcow2),
+    ("img", DiskFormat::Raw),
+    ("raw", DiskFormat::Raw),
+    ("vmdk", DiskFormat::Vmdk),
+    ("vhd", DiskFormat::Vhd),
+    ("vpc", DiskFormat::Vhd),
+    ("vhdx", DiskFormat::Vhdx),
+    ("vdi", DiskFormat::Vdi),
+    ("iso", DiskFormat::Iso),
+    ("ploop", DiskFormat::Ploop),
 ];
+
+/// The extensions of disk images (for a file dialog's filter).
+pub fn image_extensions() -> impl Iterator<Item = &'static str> {
+    FORMATS.iter().map(|(e, _)| *e)
+}
 
 /// Does the file name end in a disk-image extension?
 pub fn is_image_extension(path: &Path) -> bool {
@@ -44,9 +51,9 @@ pub fn is_image_extension(path: &Path) -> bool {
 }
 
 /// The disk format an extension suggests.
-pub fn format_from_extension(path: &Path) -> &'static str {
+pub fn format_from_extension(path: &Path) -> DiskFormat {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
-    FORMATS.iter().find(|(e, _)| *e == ext).map(|(_, f)| *f).unwrap_or("raw")
+    FORMATS.iter().find(|(e, _)| *e == ext).map(|(_, f)| f.clone()).unwrap_or(DiskFormat::Raw)
 }
 
 /// `cirros-0.6.1-x86_64-disk.qcow2` -> `cirros-0.6.1-x86_64-disk`; unknown extensions stay.
@@ -65,7 +72,7 @@ pub fn image_name(path: &Path) -> String {
 pub fn describe(path: &Path) -> Described {
     let file_name =
         path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-    let mut disk_format = format_from_extension(path).to_owned();
+    let mut disk_format = format_from_extension(path).to_string();
     let mut virtual_size = None;
     let (size, refused) = match open_file(path) {
         Ok(f) => match crate::inspect::inspect_path(path) {

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import './english.mjs';
 import assert from 'node:assert/strict';
-import { parseProperties, parseTags, toSpec } from '../../ui/lib/form.js';
+import { parseProperties, parseTags, setFormats, toSpec } from '../../ui/lib/form.js';
+
+// In the app the lists come from Rust (`image_formats`); here, enough of them to check with.
+setFormats({ disk: ['qcow2', 'raw', 'vmdk'], container: ['bare', 'ovf'] });
 
 const base = { name: 'cirros', disk_format: 'qcow2', container_format: 'bare', visibility: 'private',
   min_disk: '', min_ram: '', protected: false, tags: '', properties: '' };

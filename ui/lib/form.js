@@ -1,8 +1,16 @@
 // The per-file form: parsing and validation into the ImageSpec the core expects.
 import { t } from './i18n.js';
 
-export const DISK_FORMATS = ['qcow2', 'raw', 'vmdk', 'vhd', 'vhdx', 'vdi', 'iso', 'ploop', 'ami', 'ari', 'aki'];
-export const CONTAINER_FORMATS = ['bare', 'ovf', 'ova', 'docker', 'ami', 'ari', 'aki'];
+// Glance's formats come from Rust (the `image_formats` command) through setFormats, before
+// any form is built; the lists stay the same objects so importers keep them.
+export const DISK_FORMATS = [];
+export const CONTAINER_FORMATS = [];
+
+/** Fill the format lists from `{ disk: [...], container: [...] }`. */
+export function setFormats({ disk, container }) {
+  DISK_FORMATS.splice(0, DISK_FORMATS.length, ...disk);
+  CONTAINER_FORMATS.splice(0, CONTAINER_FORMATS.length, ...container);
+}
 export const VISIBILITIES = ['private', 'shared', 'community', 'public'];
 const RESERVED = /^(os_glance|location$|deleted$|deleted_at$)/;
 

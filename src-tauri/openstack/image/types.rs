@@ -19,6 +19,9 @@ macro_rules! glance_names {
         }
 
         impl $name {
+            /// Every name this version knows, in the order a person is offered them.
+            pub const KNOWN: &'static [&'static str] = &[$($text),*];
+
             pub fn as_str(&self) -> &str {
                 match self {
                     $($name::$variant => $text,)*
@@ -82,32 +85,32 @@ glance_names!(
 );
 
 glance_names!(
-    /// Glance's `disk_format` values.
+    /// Glance's `disk_format` values (the common ones first).
     DiskFormat {
-        Ami => "ami",
-        Ari => "ari",
-        Aki => "aki",
+        Qcow2 => "qcow2",
+        Raw => "raw",
+        Vmdk => "vmdk",
         Vhd => "vhd",
         Vhdx => "vhdx",
-        Vmdk => "vmdk",
-        Raw => "raw",
-        Qcow2 => "qcow2",
         Vdi => "vdi",
         Iso => "iso",
         Ploop => "ploop",
+        Ami => "ami",
+        Ari => "ari",
+        Aki => "aki",
     }
 );
 
 glance_names!(
-    /// Glance's `container_format` values.
+    /// Glance's `container_format` values (the usual one first).
     ContainerFormat {
-        Ami => "ami",
-        Ari => "ari",
-        Aki => "aki",
         Bare => "bare",
         Ovf => "ovf",
         Ova => "ova",
         Docker => "docker",
+        Ami => "ami",
+        Ari => "ari",
+        Aki => "aki",
         Compressed => "compressed",
     }
 );
