@@ -207,8 +207,24 @@ pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Re
     let store = store();
     let secrets = Secrets::for_store(&store);
     match cmd {
+        ProfileCommand::Test { name, output } => test(g, name, &store, &secrets, output, out).await,
+        // The profile file, the keyring's D-Bus calls and terminal prompts block: told to the
+        // runtime, so that it moves its other work off this thread.
+        cmd => tokio::task::block_in_place(|| edit(cmd, g, &store, &secrets, out)),
+    }
+}
+
+/// Every profile command but `test`: local work only.
+fn edit(
+    cmd: ProfileCommand,
+    g: &GlobalArgs,
+    store: &ProfileStore,
+    secrets: &Secrets,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    match cmd {
         ProfileCommand::List { output } => {
-            let listed = manage::list(&store, &secrets)?;
+            let listed = manage::list(store, secrets)?;
             let headers = ["Name", "Auth URL", "Auth Type", "User", "Project", "Region", "Secret"];
             if listed.is_empty() && output.format == Format::Table {
                 eprintln!("{}", tf("cli.profile.none_yet", &[("file", &store.path().display())]));
@@ -216,7 +232,7 @@ pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Re
             output::show_list(out, &headers, &rows(&listed), &output).map_err(io)
         }
         ProfileCommand::Show { name, output } => {
-            let p = manage::get(&store, &name)?;
+            let p = manage::get(store, &name)?;
             let l = manage::Listed { secret: secrets.state(&name), profile: p };
             output::show_one(out, &fields(&l), &output).map_err(io)
         }
@@ -230,12 +246,12 @@ pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Re
                 None => secret_for(&p, save.secret_stdin)?,
             };
             let had = secret.is_some();
-            manage::save(&store, &secrets, p, secret, save.options())?;
-            report_saved(&[name], had, &secrets);
+            manage::save(store, secrets, p, secret, save.options())?;
+            report_saved(&[name], had, secrets);
             Ok(())
         }
         ProfileCommand::Import { file, secure, name, env, save } => {
-            let mut cands = candidates(&store, file.as_deref(), secure.as_deref(), name.as_deref(), env)?;
+            let mut cands = candidates(store, file.as_deref(), secure.as_deref(), name.as_deref(), env)?;
             // An openrc that asks for its password at `source` time: ask now, once.
             for c in cands.iter_mut().filter(|c| c.ask_secret) {
                 if save.secret_stdin || std::io::stdin().is_terminal() {
@@ -244,18 +260,18 @@ pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Re
                 }
                 c.secret = secret_for(&c.profile, save.secret_stdin)?;
             }
-            let names = import::apply(&store, &secrets, &cands, save.options())?;
+            let names = import::apply(store, secrets, &cands, save.options())?;
             for c in &cands {
                 let note = if c.has_secret() { "" } else { t("cli.profile.no_secret") };
                 eprintln!("{}{note}", tf("cli.profile.imported", &[("name", &c.profile.name), ("source", &c.source)]));
             }
-            report_saved(&names, true, &secrets);
+            report_saved(&names, true, secrets);
             Ok(())
         }
         ProfileCommand::Export { name, with_secrets, format } => {
-            let p = manage::get(&store, &name)?;
+            let p = manage::get(store, &name)?;
             let secret = if with_secrets {
-                Some(config::profile_secret(&p, &secrets, &process_env, Some(&ask_on_terminal))?)
+                Some(config::profile_secret(&p, secrets, &process_env, Some(&ask_on_terminal))?)
             } else {
                 None
             };
@@ -268,25 +284,25 @@ pub async fn run(cmd: ProfileCommand, g: &GlobalArgs, out: &mut dyn Write) -> Re
             out.write_all(text.as_bytes()).map_err(io)
         }
         ProfileCommand::SetSecret { name, secret_stdin } => {
-            let p = manage::get(&store, &name)?;
+            let p = manage::get(store, &name)?;
             let secret = secret_for(&p, secret_stdin)?
                 .ok_or_else(|| Error::Usage("no secret given (use a terminal, or --secret-stdin)".into()))?;
-            manage::set_secret(&store, &secrets, &name, &secret)?;
+            manage::set_secret(store, secrets, &name, &secret)?;
             eprintln!("{}", tf("cli.profile.secret_set", &[("what", &secret_label(&p)), ("name", &name)]));
             Ok(())
         }
         ProfileCommand::Rename { from, to } => {
-            manage::rename(&store, &secrets, &from, &to)?;
+            manage::rename(store, secrets, &from, &to)?;
             eprintln!("{}", tf("cli.profile.renamed", &[("from", &from), ("to", &to)]));
             Ok(())
         }
         ProfileCommand::Remove { names } => {
-            for note in manage::remove(&store, &secrets, &names)? {
+            for note in manage::remove(store, secrets, &names)? {
                 eprintln!("stackdrop: {note}");
             }
             Ok(())
         }
-        ProfileCommand::Test { name, output } => test(g, name, &store, &secrets, output, out).await,
+        ProfileCommand::Test { .. } => unreachable!("run() tests a connection itself"),
     }
 }
 
@@ -339,7 +355,9 @@ async fn test(
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let name = name.or_else(|| g.os_cloud.clone());
-    let opened = config::open(name.as_deref(), &g.overrides(), &process_env, store, secrets, Some(&ask_on_terminal))?;
+    let opened = tokio::task::block_in_place(|| {
+        config::open(name.as_deref(), &g.overrides(), &process_env, store, secrets, Some(&ask_on_terminal))
+    })?;
     let live = output.format == Format::Table;
     let (mut steps, result) = check::test_connection(opened.cloud, &|step, failure| {
         if live && step.state != StepState::Running {
