@@ -381,3 +381,124 @@ async fn glance_401_without_a_token_is_reported_as_such() {
     assert!(msg.starts_with("This server could not verify that you are authorized"), "{msg}");
     assert!(!msg.contains("<br"), "{msg}");
 }
+
+fn redirect(status: u16, to: &str) -> Reply {
+    Reply { status, reason: "Redirect".into(), headers: vec![("Location".into(), to.into())], body: vec![] }
+}
+
+/// Keystone answers the password `POST` with a 307/308 to another server: the password body
+/// is not sent there, and the error names both addresses.
+#[tokio::test]
+async fn a_password_is_never_sent_on_to_another_server() {
+    for status in [307, 308] {
+        let elsewhere = Server::start(|_| None);
+        let target = format!("{}/v3/auth/tokens", elsewhere.url());
+        let to = target.clone();
+        let ks = Server::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+            ("GET", "/") => Some(Reply::capture("01-keystone-root.http")),
+            ("POST", "/v3/auth/tokens") => Some(redirect(status, &to)),
+            _ => None,
+        });
+        let err = session_with_password(&ks.url(), "hunter2").token().await.unwrap_err();
+        let from = format!("{}/v3/auth/tokens", ks.url());
+        assert!(matches!(&err, Error::Redirect { from: f, to: t } if *f == from && *t == target), "{err:?}");
+        assert!(err.to_string().starts_with(&format!("{from} redirected to {target}, another")), "{err}");
+        assert!(elsewhere.requests().is_empty(), "{status}: {:?}", elsewhere.log());
+        assert_eq!(ks.log(), ["GET /", "POST /v3/auth/tokens"], "{status}: not retried either");
+    }
+}
+
+/// Glance redirects an image list (sent with `X-Auth-Token`) to another port: the token does
+/// not go there.
+#[tokio::test]
+async fn a_token_is_never_sent_on_to_another_server() {
+    let elsewhere = Server::start(|_| None);
+    let target = elsewhere.url();
+    let gl = Server::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/") => Some(Reply::capture("10-glance-root.http")),
+        ("GET", p) if p.starts_with("/v2/images") => Some(redirect(302, &format!("{target}{p}"))),
+        _ => None,
+    });
+    let ks = keystone(gl.url());
+    let err = session(&ks.url()).images().list(&[]).await.unwrap_err();
+    assert!(matches!(err, Error::Redirect { .. }), "{err:?}");
+    assert!(elsewhere.requests().is_empty(), "{:?}", elsewhere.log());
+}
+
+/// Within one server a redirect is followed as before, the 307 keeping its body.
+#[tokio::test]
+async fn a_redirect_within_the_same_server_is_followed() {
+    let ks = Server::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/") => Some(Reply::capture("01-keystone-root.http")),
+        ("POST", "/v3/auth/tokens") => Some(redirect(307, "/moved/v3/auth/tokens")),
+        ("POST", "/moved/v3/auth/tokens") => Some(token_reply("http://127.0.0.1:9")),
+        _ => None,
+    });
+    let token = session(&ks.url()).token().await.unwrap();
+    assert_eq!(token.value.expose(), TOKEN);
+    assert_eq!(ks.log(), ["GET /", "POST /v3/auth/tokens", "POST /moved/v3/auth/tokens"]);
+    assert_eq!(ks.requests()[2].json()["auth"]["identity"]["password"]["user"]["password"], "secret");
+}
+
+/// A token store in memory, with the fingerprint key the keyring would keep.
+#[derive(Clone)]
+struct Kept {
+    blob: Arc<Mutex<Option<String>>>,
+    key: Arc<Mutex<String>>,
+}
+
+impl stackdrop::openstack::session::TokenStore for Kept {
+    fn load(&self) -> Option<stackdrop::openstack::Secret> {
+        self.blob.lock().unwrap().clone().map(stackdrop::openstack::Secret::new)
+    }
+    fn save(&self, blob: &stackdrop::openstack::Secret) {
+        *self.blob.lock().unwrap() = Some(blob.expose().to_owned());
+    }
+    fn clear(&self) {
+        *self.blob.lock().unwrap() = None;
+    }
+    fn fingerprint_key(&self) -> Option<stackdrop::openstack::Secret> {
+        Some(stackdrop::openstack::Secret::new(self.key.lock().unwrap().clone()))
+    }
+}
+
+/// The kept token's fingerprint covers the password, so it is keyed (HMAC under a random key
+/// kept apart): the blob holds no plain hash that would let a password be guessed offline.
+/// It still does its job: the token is reused for the same settings and password only.
+#[tokio::test]
+async fn the_kept_token_holds_no_plain_hash_of_the_password() {
+    let ks = keystone("http://127.0.0.1:9".into());
+    let kept = Kept { blob: Arc::default(), key: Arc::new(Mutex::new("k1".into())) };
+    let with = |password: &str| session_with_password(&ks.url(), password).with_token_store(Box::new(kept.clone()));
+    let posts = || ks.log().iter().filter(|l| l.starts_with("POST")).count();
+    with("hunter2").token().await.unwrap();
+    let blob: Value = serde_json::from_str(kept.blob.lock().unwrap().as_deref().unwrap()).unwrap();
+    assert_eq!(blob["v"], 2);
+    // What version 1 stored: SHA-256 over the settings and the auth body, password included.
+    let s = session_with_password(&ks.url(), "hunter2");
+    let c = s.cloud();
+    let mut h = sha2::Sha256::new();
+    for part in [
+        c.auth_url.to_string(),
+        stackdrop::openstack::identity::request_body(&c.credentials).to_string(),
+        c.interface.to_string(),
+        c.region.clone().unwrap_or("-".into()),
+        "-".into(),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let plain = format!("{:x}", h.finalize());
+    let text = kept.blob.lock().unwrap().clone().unwrap();
+    assert!(!text.contains(&plain) && !text.contains("hunter2"), "{text}");
+    // Reused for the same settings and password, under the same key.
+    with("hunter2").token().await.unwrap();
+    assert_eq!(posts(), 1);
+    // Under another key the fingerprint no longer matches: a new login.
+    *kept.key.lock().unwrap() = "k2".into();
+    with("hunter2").token().await.unwrap();
+    assert_eq!(posts(), 2);
+    // Another password never reuses the token.
+    with("other").token().await.unwrap();
+    assert_eq!(posts(), 3);
+}

@@ -138,15 +138,16 @@ async function saveEditor() {
   if (errors.length) return;
   const secret = f.secret.value;
   f.secret.value = '';
+  let result;
   try {
-    await invoke('profile_save', { oldName: editing || null, profile, secret: secret || null, askEachTime: f.ask_each_time.checked });
+    result = await invoke('profile_save', { oldName: editing || null, profile, secret: secret || null, askEachTime: f.ask_each_time.checked });
   } catch (e) {
     errs.textContent = String(e);
     return;
   }
   const saved = profile.name;
   closeEditor();
-  $('#profiles-status').textContent = t('ui.profiles.saved', { name: saved });
+  $('#profiles-status').textContent = t(result.secret_forgotten ? 'ui.profiles.saved_forgot' : 'ui.profiles.saved', { name: saved });
   await refreshProfiles();
   await changed(saved);
 }

@@ -65,7 +65,7 @@ pub async fn profile_save(
     profile: Profile,
     secret: Option<String>,
     ask_each_time: bool,
-) -> CmdResult<()> {
+) -> CmdResult<Saved> {
     let s = state.sessions.clone();
     let secret = secret.filter(|x| !x.is_empty()).map(Secret::new);
     let name = profile.name.clone();
@@ -79,14 +79,22 @@ pub async fn profile_save(
             }
             None => manage::save(&s.store, &s.secrets, profile, to_keyring, opts),
         };
-        r.map_err(shown)?;
+        let applied = r.map_err(shown)?;
         if let Some(x) = secret_for_session {
             s.secrets.remember_for_session(&name, &x);
         }
         s.drop_session(&name);
-        Ok(())
+        Ok(Saved { secret_forgotten: !applied.forgotten.is_empty() })
     })
     .await
+}
+
+/// What saving did beyond saving.
+#[derive(Serialize)]
+pub struct Saved {
+    /// The profile now points elsewhere (Keystone, user, TLS) and came without a new secret:
+    /// its saved secret was removed, and will be asked for.
+    secret_forgotten: bool,
 }
 
 /// A profile as a clouds.yaml document for other tools, without its secret.
@@ -212,7 +220,7 @@ pub async fn profiles_import(
     }
     let opts = ApplyOptions { replace, without_keyring: ask_each_time };
     blocking(move || {
-        let names = import::apply(&s.store, &s.secrets, &cands, opts).map_err(shown)?;
+        let applied = import::apply(&s.store, &s.secrets, &cands, opts).map_err(shown)?;
         let no_keyring = s.secrets.probe().is_err();
         for c in &cands {
             s.drop_session(&c.profile.name);
@@ -229,7 +237,7 @@ pub async fn profiles_import(
                 what: stackdrop::i18n::secret_label(stackdrop::i18n::current(), c.profile.auth_type),
             })
             .collect();
-        Ok(Imported { imported: names, ask })
+        Ok(Imported { imported: applied.names, ask })
     })
     .await
 }

@@ -246,7 +246,8 @@ fn edit(
                 None => secret_for(&p, save.secret_stdin)?,
             };
             let had = secret.is_some();
-            manage::save(store, secrets, p, secret, save.options())?;
+            let applied = manage::save(store, secrets, p, secret, save.options())?;
+            report_forgotten(&applied.forgotten);
             report_saved(&[name], had, secrets);
             Ok(())
         }
@@ -260,12 +261,13 @@ fn edit(
                 }
                 c.secret = secret_for(&c.profile, save.secret_stdin)?;
             }
-            let names = import::apply(store, secrets, &cands, save.options())?;
+            let applied = import::apply(store, secrets, &cands, save.options())?;
             for c in &cands {
                 let note = if c.has_secret() { "" } else { t("cli.profile.no_secret") };
                 eprintln!("{}{note}", tf("cli.profile.imported", &[("name", &c.profile.name), ("source", &c.source)]));
             }
-            report_saved(&names, true, secrets);
+            report_forgotten(&applied.forgotten);
+            report_saved(&applied.names, true, secrets);
             Ok(())
         }
         ProfileCommand::Export { name, with_secrets, format } => {
@@ -393,6 +395,13 @@ fn line(step: &Step, failure: Option<&stackdrop::openstack::Error>) -> String {
         format!("[{mark}] {title}")
     } else {
         format!("[{mark}] {title}: {detail}")
+    }
+}
+
+/// Profiles whose saved secret was dropped because they now point elsewhere.
+fn report_forgotten(names: &[String]) {
+    for name in names {
+        eprintln!("stackdrop: {}", tf("cli.profile.secret_forgotten", &[("name", name)]));
     }
 }
 

@@ -208,9 +208,22 @@ pub struct ApplyOptions {
     pub without_keyring: bool,
 }
 
+/// What [`apply`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// The profiles saved.
+    pub names: Vec<String>,
+    /// Profiles that replaced one whose secret went elsewhere (another Keystone, user or TLS
+    /// setting) and brought no secret of their own: the old secret and kept token were
+    /// removed, so it is asked for again rather than sent to the new place.
+    pub forgotten: Vec<String>,
+}
+
 /// Save the candidates: secrets into the keyring first, then the profile file. If any step
 /// fails, what was done is undone (previous keyring values are put back) and nothing changes.
-pub fn apply(store: &ProfileStore, secrets: &Secrets, cands: &[Candidate], opts: ApplyOptions) -> Result<Vec<String>> {
+/// A replaced profile keeps its stored secret only while the secret would still go to the same
+/// place ([`Profile::secret_bound_alike`]).
+pub fn apply(store: &ProfileStore, secrets: &Secrets, cands: &[Candidate], opts: ApplyOptions) -> Result<Applied> {
     let mut profiles = store.load()?;
     let mut seen = std::collections::BTreeSet::new();
     for c in cands {
@@ -239,9 +252,33 @@ pub fn apply(store: &ProfileStore, secrets: &Secrets, cands: &[Candidate], opts:
             };
         }
     };
+    let mut forgotten = Vec::new();
     for c in cands.iter() {
         let name = &c.profile.name;
-        let Some(secret) = &c.secret else { continue };
+        let Some(secret) = &c.secret else {
+            let moved = profiles.get(name).is_some_and(|old| !old.secret_bound_alike(&c.profile));
+            if moved {
+                match secrets.keyring().get(super::secrets::Kind::Credential, name) {
+                    Ok(old) => {
+                        if let Err(e) = secrets.keyring().delete(super::secrets::Kind::Credential, name) {
+                            rollback(&undo);
+                            return Err(keyring_refusal(e));
+                        }
+                        undo.push((name.clone(), old));
+                    }
+                    // Nothing can be stored there, so nothing stored can go astray.
+                    Err(KeyringError::Unavailable(_)) => {}
+                    Err(e) => {
+                        rollback(&undo);
+                        return Err(keyring_refusal(e));
+                    }
+                }
+                let _ = secrets.keyring().delete(super::secrets::Kind::Token, name);
+                secrets.forget_for_session(name);
+                forgotten.push(name.clone());
+            }
+            continue;
+        };
         let old = match secrets.keyring().get(super::secrets::Kind::Credential, name) {
             Ok(old) => old,
             Err(KeyringError::Unavailable(d)) if opts.without_keyring => {
@@ -267,7 +304,7 @@ pub fn apply(store: &ProfileStore, secrets: &Secrets, cands: &[Candidate], opts:
         rollback(&undo);
         return Err(e);
     }
-    Ok(cands.iter().map(|c| c.profile.name.clone()).collect())
+    Ok(Applied { names: cands.iter().map(|c| c.profile.name.clone()).collect(), forgotten })
 }
 
 /// The message when the keyring cannot take a secret: plain, with the two ways forward.
@@ -340,8 +377,8 @@ mod tests {
         assert_eq!(cands.len(), 2);
         let store = ProfileStore::at(dir.path().join("cfg"));
         let secrets = Secrets::new(Box::new(Memory::default()));
-        let names = apply(&store, &secrets, &cands, ApplyOptions::default()).unwrap();
-        assert_eq!(names, vec!["a", "b"]);
+        let applied = apply(&store, &secrets, &cands, ApplyOptions::default()).unwrap();
+        assert_eq!(applied, Applied { names: vec!["a".into(), "b".into()], forgotten: vec![] });
         assert_eq!(secrets.credential("a").unwrap().unwrap().expose(), "from-secure");
         assert_eq!(secrets.credential("b").unwrap().unwrap().expose(), "sb-2");
         let file = std::fs::read_to_string(store.path()).unwrap();

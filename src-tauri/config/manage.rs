@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::error::{Error, Result};
 use crate::openstack::Secret;
 
-use super::import::{apply, keyring_refusal, ApplyOptions, Candidate};
+use super::import::{apply, keyring_refusal, Applied, ApplyOptions, Candidate};
 use super::profiles::{check_name, Profile, ProfileStore};
 use super::secrets::{KeyringError, SecretState, Secrets};
 
@@ -32,17 +32,18 @@ fn not_found(store: &ProfileStore, name: &str) -> Error {
 }
 
 /// Save one profile (new, or replacing one of the same name when `replace`). A `None` secret
-/// leaves whatever the keyring holds for it.
+/// leaves whatever the keyring holds for it, unless the change sends it elsewhere (see
+/// [`Applied::forgotten`]).
 pub fn save(
     store: &ProfileStore,
     secrets: &Secrets,
     profile: Profile,
     secret: Option<Secret>,
     opts: ApplyOptions,
-) -> Result<()> {
+) -> Result<Applied> {
     profile.check()?;
     let c = Candidate { profile, secret, ask_secret: false, source: "form".into() };
-    apply(store, secrets, &[c], opts).map(drop)
+    apply(store, secrets, &[c], opts)
 }
 
 /// Change a profile: rename it (moving its keyring entry) if the name changed, then save it.
@@ -53,7 +54,7 @@ pub fn update(
     profile: Profile,
     secret: Option<Secret>,
     opts: ApplyOptions,
-) -> Result<()> {
+) -> Result<Applied> {
     profile.check()?;
     if old_name != profile.name {
         rename(store, secrets, old_name, &profile.name)?;
@@ -121,7 +122,7 @@ pub fn duplicate(store: &ProfileStore, secrets: &Secrets, from: &str, to: &str) 
         Err(KeyringError::Unavailable(_)) => None,
         Err(e) => return Err(keyring_refusal(e)),
     };
-    save(store, secrets, p, secret, ApplyOptions { without_keyring: true, ..Default::default() })
+    save(store, secrets, p, secret, ApplyOptions { without_keyring: true, ..Default::default() }).map(drop)
 }
 
 #[cfg(test)]
@@ -165,5 +166,60 @@ mod tests {
         update(&store, &secrets, "c", edited, None, Default::default()).unwrap();
         assert_eq!(get(&store, "d").unwrap().region_name.as_deref(), Some("R2"));
         assert_eq!(secrets.credential("d").unwrap().unwrap().expose(), "pw");
+    }
+
+    /// A saved secret is bound to the Keystone, user and TLS settings it was saved for: a
+    /// change of those without a new secret drops it (and the kept token), so it is asked
+    /// for again instead of being sent to the new place. Other changes keep it.
+    #[test]
+    fn a_saved_secret_does_not_follow_a_profile_elsewhere() {
+        use crate::config::secrets::Kind;
+        let dir = tempfile::tempdir().unwrap();
+        let store = ProfileStore::at(dir.path());
+        let secrets = Secrets::new(Box::new(Memory::default()));
+        let keep = |secrets: &Secrets| {
+            secrets.save_credential("a", &Secret::new("pw".into())).unwrap();
+            secrets.keyring().set(Kind::Token, "a", &Secret::new("tok".into())).unwrap();
+        };
+        save(&store, &secrets, profile("a"), Some(Secret::new("pw".into())), Default::default()).unwrap();
+        // The project, region or upload defaults: the same place, the secret stays.
+        let mut p = profile("a");
+        p.project_id = Some("other-project".into());
+        p.region_name = Some("R2".into());
+        let applied = update(&store, &secrets, "a", p, None, Default::default()).unwrap();
+        assert!(applied.forgotten.is_empty());
+        assert_eq!(secrets.credential("a").unwrap().unwrap().expose(), "pw");
+        type Change = (&'static str, fn(&mut Profile));
+        let changes: [Change; 6] = [
+            ("auth URL", |p| p.auth_url = "http://evil.example/v3".into()),
+            ("user", |p| p.username = Some("someone-else".into())),
+            ("user domain", |p| p.user_domain_name = Some("Other".into())),
+            ("verify", |p| p.verify = Some(false)),
+            ("CA bundle", |p| p.cacert = Some("/tmp/other-ca.pem".into())),
+            ("client cert", |p| p.cert = Some("/tmp/cert.pem".into())),
+        ];
+        for (what, change) in changes {
+            keep(&secrets);
+            let mut p = get(&store, "a").unwrap();
+            change(&mut p);
+            let applied = update(&store, &secrets, "a", p, None, Default::default()).unwrap();
+            assert_eq!(applied.forgotten, ["a"], "{what}");
+            assert!(secrets.credential("a").unwrap().is_none(), "{what}: the secret is gone");
+            assert!(secrets.keyring().get(Kind::Token, "a").unwrap().is_none(), "{what}: the token is gone");
+            // Back to where it was, with the secret given again: kept.
+            let back = profile("a");
+            let applied =
+                update(&store, &secrets, "a", back, Some(Secret::new("pw2".into())), Default::default()).unwrap();
+            assert!(applied.forgotten.is_empty());
+            assert_eq!(secrets.credential("a").unwrap().unwrap().expose(), "pw2");
+        }
+        // An import that replaces the profile with one for another Keystone, without a secret.
+        keep(&secrets);
+        let mut moved = profile("a");
+        moved.auth_url = "http://elsewhere/v3".into();
+        let c = Candidate { profile: moved, secret: None, ask_secret: false, source: "clouds.yaml".into() };
+        let applied = apply(&store, &secrets, &[c], ApplyOptions { replace: true, ..Default::default() }).unwrap();
+        assert_eq!(applied.forgotten, ["a"]);
+        assert!(secrets.credential("a").unwrap().is_none());
     }
 }

@@ -164,6 +164,21 @@ impl TokenStore for KeyringTokens {
     fn clear(&self) {
         let _ = self.keyring.delete(Kind::Token, &self.profile);
     }
+
+    fn fingerprint_key(&self) -> Option<Secret> {
+        match self.keyring.get(Kind::TokenKey, &self.profile) {
+            Ok(Some(key)) => Some(key),
+            Ok(None) => {
+                let key = crate::openstack::session::new_fingerprint_key()?;
+                self.keyring.set(Kind::TokenKey, &self.profile, &key).ok()?;
+                Some(key)
+            }
+            Err(e) => {
+                tracing::debug!("no fingerprint key: {e}");
+                None
+            }
+        }
+    }
 }
 
 /// One session per cloud for the life of the process, so tokens and discovery are reused.

@@ -87,6 +87,24 @@ pub const EDITOR_FIELDS: &[FieldInfo] = &[
 ];
 
 impl Profile {
+    /// Would this profile's secret go to the same place, for the same user, as `other`'s? The
+    /// Keystone address, the auth method, the user (or application credential) and the TLS
+    /// settings decide it; the project, region and upload defaults do not. A saved secret is
+    /// bound to these: when one changes and no new secret is given, the old one is dropped.
+    pub fn secret_bound_alike(&self, other: &Profile) -> bool {
+        let bound = |p: &Profile| {
+            (
+                p.auth_url.trim_end_matches('/').to_owned(),
+                p.auth_type,
+                [&p.username, &p.user_id, &p.user_domain_name, &p.user_domain_id].map(Clone::clone),
+                [&p.application_credential_id, &p.application_credential_name].map(Clone::clone),
+                [&p.cacert, &p.cert, &p.key].map(Clone::clone),
+                p.verify.unwrap_or(true),
+            )
+        };
+        bound(self) == bound(other)
+    }
+
     /// Take a clouds.yaml entry apart: the profile, and the secret its auth type uses (if the
     /// entry carries it). Keys that do not matter here (other services' settings) are dropped;
     /// `default_domain_*` is folded into the user and project domains. The result is checked.

@@ -13,6 +13,7 @@ use crate::openstack::Secret;
 
 const SERVICE: &str = "stackdrop";
 const TOKEN_SERVICE: &str = "stackdrop-token";
+const TOKEN_KEY_SERVICE: &str = "stackdrop-token-key";
 
 /// What can go wrong with the keyring, in the two ways that matter to the person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,11 +58,14 @@ pub trait SecretStore: Send + Sync {
     fn describe(&self) -> &'static str;
 }
 
-/// The two entries a profile may have.
+/// The entries a profile may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     Credential,
+    /// The last token, with what was discovered.
     Token,
+    /// The random key of the kept token's fingerprint.
+    TokenKey,
 }
 
 /// The OS keyring. Entries are `stackdrop` / `stackdrop-token` + the profile name; a profile
@@ -81,6 +85,7 @@ impl OsKeyring {
         let base = match kind {
             Kind::Credential => SERVICE,
             Kind::Token => TOKEN_SERVICE,
+            Kind::TokenKey => TOKEN_KEY_SERVICE,
         };
         match &self.namespace {
             Some(ns) => format!("{base}:{ns}"),
@@ -235,6 +240,7 @@ impl Secrets {
     pub fn delete_profile(&self, profile: &str) -> Result<(), KeyringError> {
         self.forget_for_session(profile);
         let _ = self.keyring.delete(Kind::Token, profile);
+        let _ = self.keyring.delete(Kind::TokenKey, profile);
         self.keyring.delete(Kind::Credential, profile)
     }
 
@@ -245,6 +251,7 @@ impl Secrets {
             self.forget_for_session(from);
         }
         let _ = self.keyring.delete(Kind::Token, from);
+        let _ = self.keyring.delete(Kind::TokenKey, from);
         match self.keyring.get(Kind::Credential, from) {
             Ok(Some(s)) => {
                 self.keyring.set(Kind::Credential, to, &s)?;

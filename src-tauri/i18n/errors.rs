@@ -113,6 +113,7 @@ impl Localized for openstack::Error {
                 s
             }
             E::BadResponse { url, detail } => tf("err.bad_response", &[("url", url), ("detail", detail)]),
+            E::Redirect { from, to } => tf("err.redirect", &[("from", from), ("to", to)]),
             E::NotFound { kind: k, name } => tf("err.not_found", &[("what", &kind(lang, *k)), ("name", name)]),
             E::Ambiguous { kind: k, name, count } => {
                 tf("err.ambiguous", &[("what", &kind(lang, *k)), ("name", name), ("count", count)])
@@ -206,6 +207,7 @@ mod tests {
                 available: vec![],
             }),
             Box::new(P::BadResponse { url: url(), detail: d() }),
+            Box::new(P::Redirect { from: url(), to: "http://elsewhere:5000/v3".into() }),
             Box::new(P::NotFound { kind: Kind::Image, name: "cirros".into() }),
             Box::new(P::NotFound { kind: Kind::Project, name: "demo".into() }),
             Box::new(P::Ambiguous { kind: Kind::Image, name: "cirros".into(), count: 2 }),

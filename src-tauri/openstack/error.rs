@@ -63,6 +63,9 @@ pub enum Error {
     NoEndpoint { service_type: String, interface: String, region: Option<String>, available: Vec<String> },
     /// A reply could not be understood.
     BadResponse { url: String, detail: String },
+    /// A server redirected to another scheme, host or port; not followed, so that no token or
+    /// credential goes there.
+    Redirect { from: String, to: String },
     /// Nothing has this name or id.
     NotFound { kind: Kind, name: String },
     /// Several have this name.
@@ -175,6 +178,10 @@ impl fmt::Display for Error {
                 }
             }
             Error::BadResponse { url, detail } => write!(f, "unexpected reply from {url}: {detail}"),
+            Error::Redirect { from, to } => write!(
+                f,
+                "{from} redirected to {to}, another scheme, host or port; Stackdrop does not follow that, so that no token or password goes there (if the service moved, put its new address in the settings)"
+            ),
             Error::NotFound { kind, name } => write!(f, "no {} with the id or name '{name}'", kind.noun()),
             Error::Ambiguous { kind, name, count } => {
                 write!(f, "{count} {}s are named '{name}': give the id instead", kind.noun())

@@ -45,6 +45,7 @@ impl Http {
     pub fn new(tls: &TlsOptions, timeouts: Timeouts) -> Result<Http> {
         let mut b = reqwest::Client::builder()
             .user_agent(USER_AGENT)
+            .redirect(redirect_policy())
             .connect_timeout(timeouts.connect)
             .read_timeout(timeouts.idle)
             .pool_idle_timeout(Duration::from_secs(30));
@@ -140,6 +141,45 @@ impl Http {
     }
 }
 
+/// Redirects are followed only within the origin (scheme, host and port) the request went
+/// to, at most 10 hops: a token header or a credential body must never reach another server
+/// because one answered 3xx (reqwest drops `Authorization` on a cross-host redirect, but not
+/// `X-Auth-Token`, and a 307/308 sends a POST body again). Another origin is refused with
+/// [`Error::Redirect`], naming both addresses.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first().cloned();
+        match first {
+            Some(from) if !same_origin(&from, attempt.url()) => {
+                let refused = CrossOrigin { from: redact_url(&from), to: redact_url(attempt.url()) };
+                attempt.error(refused)
+            }
+            _ if attempt.previous().len() > 10 => attempt.stop(),
+            _ => attempt.follow(),
+        }
+    })
+}
+
+/// Same scheme, host and port (a default port counts as given).
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.origin() == b.origin()
+}
+
+/// The redirect the policy refused, carried through reqwest's error to [`transport_error`].
+#[derive(Debug)]
+struct CrossOrigin {
+    from: String,
+    to: String,
+}
+
+impl std::fmt::Display for CrossOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "redirect from {} to {} refused", self.from, self.to)
+    }
+}
+
+impl std::error::Error for CrossOrigin {}
+
 /// A fault that may pass: the connection broke or timed out, or the server is overloaded
 /// (502/503/504). A refused connection is retried too: a restarting service refuses for a moment.
 pub fn is_transient(e: &Error) -> bool {
@@ -168,6 +208,13 @@ fn redact_url(u: &reqwest::Url) -> String {
 
 /// Map a reqwest failure to what a person can act on.
 pub fn transport_error(url: &str, e: &reqwest::Error) -> Error {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(r) = err.downcast_ref::<CrossOrigin>() {
+            return Error::Redirect { from: r.from.clone(), to: r.to.clone() };
+        }
+        source = err.source();
+    }
     let chain = error_chain(e);
     let url = url.to_owned();
     if e.is_timeout() && e.is_connect() {
@@ -242,6 +289,15 @@ mod tests {
             join(&base, "/v2/images?marker=a&limit=2").as_str(),
             "http://10.0.0.1:9292/v2/images?marker=a&limit=2"
         );
+    }
+
+    #[test]
+    fn only_same_origin_redirects_are_followed() {
+        let u = |s: &str| reqwest::Url::parse(s).unwrap();
+        assert!(same_origin(&u("https://k.example/v3/auth/tokens"), &u("https://k.example:443/identity/v3")));
+        assert!(!same_origin(&u("https://k.example/v3"), &u("http://k.example/v3")), "https to http");
+        assert!(!same_origin(&u("http://k.example:5000/v3"), &u("http://k.example:5001/v3")), "another port");
+        assert!(!same_origin(&u("http://k.example/v3"), &u("http://evil.example/v3")), "another host");
     }
 
     #[test]

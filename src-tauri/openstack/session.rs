@@ -2,10 +2,11 @@
 //! calls — the discovered identity URL, the token (reused until 120 s remain), the image
 //! endpoint and its discovery. A second upload in the same process costs only the image calls.
 
+use hmac::{Hmac, Mac};
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, OnceCell};
@@ -48,6 +49,19 @@ pub trait TokenStore: Send + Sync {
     fn load(&self) -> Option<Secret>;
     fn save(&self, blob: &Secret);
     fn clear(&self);
+    /// A random key, made once and kept beside the token, that keys the blob's fingerprint
+    /// (an HMAC): the fingerprint covers the secret, and unkeyed it would let anyone holding
+    /// the blob test password guesses offline. `None` (no key can be kept): no token is kept.
+    fn fingerprint_key(&self) -> Option<Secret>;
+}
+
+/// A new fingerprint key: 32 bytes from the OS's random source, as hex.
+pub fn new_fingerprint_key() -> Option<Secret> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).ok()?;
+    let key = Secret::new(bytes.iter().map(|b| format!("{b:02x}")).collect());
+    zeroize::Zeroize::zeroize(&mut bytes);
+    Some(key)
 }
 
 pub struct Session {
@@ -81,23 +95,24 @@ impl Session {
         self
     }
 
-    /// What a stored token must have been issued for: the identity settings, the secret
-    /// (hashed) and the endpoint choice. A changed password or project never reuses a token.
-    fn fingerprint(&self) -> String {
+    /// What a stored token must have been issued for: the identity settings, the secret and
+    /// the endpoint choice, as an HMAC-SHA256 under the store's random `key` (see
+    /// [`TokenStore::fingerprint_key`]). A changed password or project never reuses a token.
+    fn fingerprint(&self, key: &Secret) -> String {
         let c = &self.cloud;
-        let body = identity::request_body(&c.credentials);
-        let mut h = Sha256::new();
+        let body = Secret::new(identity::request_body(&c.credentials).to_string());
+        let mut h = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes()).expect("HMAC takes a key of any length");
         for part in [
             c.auth_url.as_str(),
-            &body.to_string(),
+            body.expose(),
             &c.interface.to_string(),
             c.region.as_deref().unwrap_or("-"),
             c.image_endpoint_override.as_ref().map(Url::as_str).unwrap_or("-"),
         ] {
             h.update(part.as_bytes());
-            h.update([0]);
+            h.update(&[0]);
         }
-        format!("{:x}", h.finalize())
+        format!("{:x}", h.finalize().into_bytes())
     }
 
     /// Run a store call on the blocking pool.
@@ -108,9 +123,13 @@ impl Session {
 
     async fn save_to_store(&self, token: &Token, image: Option<&ImageService>) {
         let (Some(_), Some(identity)) = (&self.store, self.identity_url.get()) else { return };
+        let Some(key) = self.with_store(|s| s.fingerprint_key()).await.flatten() else {
+            tracing::debug!("token not kept: no fingerprint key");
+            return;
+        };
         let kept = KeptToken {
             v: KeptToken::VERSION,
-            fingerprint: self.fingerprint(),
+            fingerprint: self.fingerprint(&key),
             identity_url: identity.to_string(),
             token: token.value.expose().to_owned(),
             body: json!({"token": {
@@ -131,7 +150,11 @@ impl Session {
     async fn load_from_store(&self) -> Option<Token> {
         let text = self.with_store(|s| s.load()).await??;
         let kept: KeptToken = serde_json::from_str(text.expose()).ok()?;
-        if kept.v != KeptToken::VERSION || kept.fingerprint != self.fingerprint() {
+        if kept.v != KeptToken::VERSION {
+            return None;
+        }
+        let key = self.with_store(|s| s.fingerprint_key()).await??;
+        if kept.fingerprint != self.fingerprint(&key) {
             return None;
         }
         let token = Token::from_response(Secret::new(kept.token), &kept.body).ok()?;
@@ -254,5 +277,6 @@ struct KeptImage {
 }
 
 impl KeptToken {
-    const VERSION: u32 = 1;
+    /// 2: the fingerprint is keyed (v1's was a plain SHA-256, and is not trusted).
+    const VERSION: u32 = 2;
 }
