@@ -33,6 +33,8 @@ struct Case {
     proxy: Proxy,
     name: String,
     file: tempfile::TempDir,
+    /// Upload with `--protected`.
+    protected: bool,
 }
 
 impl Case {
@@ -41,7 +43,7 @@ impl Case {
         let proxy = Proxy::start(&lab.glance, rules);
         let file = tempfile::tempdir().unwrap();
         random_file(file.path(), "data.raw", LEN as usize);
-        Case { lab, proxy, name: unique(tag), file }
+        Case { lab, proxy, name: unique(tag), file, protected: false }
     }
 
     fn path(&self) -> std::path::PathBuf {
@@ -53,6 +55,7 @@ impl Case {
             name: self.name.clone(),
             disk_format: "raw".into(),
             container_format: "bare".into(),
+            protected: self.protected.then_some(true),
             ..Default::default()
         };
         create_and_upload(&session(&self.lab, &self.proxy), &spec, &self.path(), &opts).await
@@ -148,6 +151,27 @@ async fn final_answers_are_not_retried() {
         assert!(e.to_string().contains(words) && e.to_string().ends_with("was deleted"), "{e}");
         assert_eq!(puts(&c.proxy.log()), 1, "{code}");
     }
+}
+
+/// `--protected` on an upload that fails: the real Glance refuses to delete a protected image,
+/// so protection must come only after verification. Nothing is left; on success the image is
+/// protected.
+#[tokio::test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
+async fn a_protected_upload_that_fails_leaves_nothing() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let mut c = Case::new("protected", vec![rule("PUT", "/file", Fault::Status(415), u32::MAX)]);
+    c.protected = true;
+    let e = c.expect_error(UploadOptions::default()).await;
+    assert!(e.to_string().ends_with("was deleted"), "{e}");
+    let mut c = Case::new("protected-ok", vec![]);
+    c.protected = true;
+    let done = c.upload(UploadOptions::default()).await.unwrap();
+    assert_eq!(done.image.protected, Some(true));
+    let unprotect = serde_json::json!({"op": "replace", "path": "/protected", "value": false});
+    let s = support::lab::session(&c.lab, "lab");
+    s.images().patch(done.image.id(), vec![unprotect]).await.unwrap();
+    s.images().delete(done.image.id()).await.unwrap();
 }
 
 #[tokio::test]

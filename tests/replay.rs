@@ -502,3 +502,74 @@ async fn the_kept_token_holds_no_plain_hash_of_the_password() {
     with("other").token().await.unwrap();
     assert_eq!(posts(), 3);
 }
+
+/// `--protected` is set after verification, never at create: a protected image would refuse
+/// the DELETE that cleans up a failed upload, and stay behind.
+#[tokio::test]
+async fn protection_comes_only_after_the_image_is_verified() {
+    let protected = || ImageSpec { protected: Some(true), ..spec("qcow2") };
+    let gl = glance("", Put::Accept);
+    let ks = keystone(gl.url());
+    let done = create_and_upload(&session(&ks.url()), &protected(), data_file(1000).path(), &UploadOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(done.image.protected, Some(true));
+    let reqs = gl.requests();
+    let post = reqs.iter().find(|r| r.method == "POST").unwrap().json();
+    assert!(post.get("protected").is_none(), "{post}");
+    let patch = reqs.iter().rfind(|r| r.method == "PATCH").unwrap().json();
+    assert!(
+        patch.as_array().unwrap().contains(&json!({"op": "replace", "path": "/protected", "value": true})),
+        "{patch}"
+    );
+    // A failed upload never protects, and its cleanup works.
+    let gl = glance("", Put::Conflict);
+    let ks = keystone(gl.url());
+    let err = create_and_upload(&session(&ks.url()), &protected(), data_file(1000).path(), &UploadOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, UploadError::Failed { cleanup: Cleanup::Deleted, .. }), "{err}");
+    assert!(!gl.log().iter().any(|l| l.starts_with("PATCH")), "{:?}", gl.log());
+}
+
+/// Cleaning up an image that is protected anyway unprotects it first.
+#[tokio::test]
+async fn cleanup_unprotects_a_protected_image_first() {
+    let is_protected = Arc::new(Mutex::new(true));
+    let state = is_protected.clone();
+    let gl = Server::start(move |r| {
+        let image_path = format!("/v2/images/{IMAGE_ID}");
+        let image = || {
+            let mut r22 = Reply::capture("22-glance-get-image.http");
+            let mut body = r22.body_json();
+            body["protected"] = json!(*state.lock().unwrap());
+            r22 = r22.with_body_json(&body);
+            r22
+        };
+        match (r.method.as_str(), r.path.as_str()) {
+            ("GET", "/") => Some(Reply::capture("10-glance-root.http")),
+            ("GET", p) if p == image_path => Some(image()),
+            ("PATCH", p) if p == image_path => {
+                for op in r.json().as_array().unwrap() {
+                    if op["path"] == "/protected" {
+                        *state.lock().unwrap() = op["value"].as_bool().unwrap();
+                    }
+                }
+                Some(image())
+            }
+            ("DELETE", p) if p == image_path && *state.lock().unwrap() => Some(Reply::json(
+                403,
+                &json!({"message": format!("Image {IMAGE_ID} is protected and cannot be deleted."), "code": "403 Forbidden"}),
+            )),
+            ("DELETE", p) if p == image_path => Some(Reply::capture("50-glance-delete-image.http")),
+            _ => None,
+        }
+    });
+    let ks = keystone(gl.url());
+    let s = session(&ks.url());
+    assert_eq!(s.images().remove_made(IMAGE_ID).await, Cleanup::Deleted);
+    assert!(!*is_protected.lock().unwrap());
+    let log = gl.log();
+    let deletes = log.iter().filter(|l| l.starts_with("DELETE")).count();
+    assert_eq!(deletes, 2, "{log:?}");
+}

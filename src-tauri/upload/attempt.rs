@@ -265,7 +265,8 @@ async fn finish(
         ("owner_specified.openstack.sha256", digests.sha256.clone()),
         ("owner_specified.openstack.object", format!("images/{}", spec.name)),
     ];
-    Ok((images.set_properties(image.id(), &recorded).await?, verified_os_hash))
+    // Protection last, once verified: a protected image would refuse a cleanup DELETE.
+    Ok((images.set_properties(image.id(), &recorded, spec.finishing_ops()).await?, verified_os_hash))
 }
 
 /// The token must outlive the PUT: at a pessimistic 10 MiB/s, get a new one now if not, and

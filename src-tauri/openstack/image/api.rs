@@ -124,16 +124,35 @@ impl<'a> Images<'a> {
     /// seconds before giving up; gone already counts as deleted.
     pub async fn remove_made(&self, id: &str) -> Cleanup {
         let busy = |e: &Error| matches!(e.status(), Some(409) | Some(500..=599)) || is_transient(e);
-        match retry(RetryPolicy::CLEANUP, "delete the image", |_| self.delete(id), busy).await {
+        let delete = || retry(RetryPolicy::CLEANUP, "delete the image", |_| self.delete(id), busy);
+        let mut result = delete().await;
+        // A protected image refuses (403): unprotect it, then delete.
+        if matches!(result, Err(Error::Api { status: 403, .. }))
+            && self.get(id).await.is_ok_and(|i| i.protected == Some(true))
+        {
+            let unprotect = json!({"op": "replace", "path": "/protected", "value": false});
+            if let Err(e) = self.patch(id, vec![unprotect]).await {
+                return Cleanup::DeleteFailed(format!("it is protected, and unprotecting it failed: {e}"));
+            }
+            result = delete().await;
+        }
+        match result {
             Ok(()) | Err(Error::Api { status: 404, .. }) => Cleanup::Deleted,
             Err(e) => Cleanup::DeleteFailed(e.to_string()),
         }
     }
 
-    /// JSON-patch `add` of string properties (add replaces an existing member).
-    pub async fn set_properties(&self, id: &str, props: &[(&str, String)]) -> Result<Image> {
-        let ops: Vec<Value> =
+    /// JSON-patch `add` of string properties (add replaces an existing member), and any
+    /// further operations `more`.
+    pub async fn set_properties(&self, id: &str, props: &[(&str, String)], more: Vec<Value>) -> Result<Image> {
+        let mut ops: Vec<Value> =
             props.iter().map(|(k, v)| json!({"op": "add", "path": format!("/{k}"), "value": v})).collect();
+        ops.extend(more);
+        self.patch(id, ops).await
+    }
+
+    /// `PATCH /v2/images/{id}` with JSON-patch operations.
+    pub async fn patch(&self, id: &str, ops: Vec<Value>) -> Result<Image> {
         let path = format!("/v2/images/{id}");
         let v = self
             .call_json(Method::PATCH, &path, Some(("application/openstack-images-v2.1-json-patch", Value::Array(ops))))

@@ -178,7 +178,11 @@ pub async fn create_from_uri(
     let id = image.id().to_owned();
     let result = async {
         images.import(&id, import.body()).await?;
-        wait_import(session, &id, timeout, import, &|_| {}).await
+        let image = wait_import(session, &id, timeout, import, &|_| {}).await?;
+        match spec.finishing_ops() {
+            ops if ops.is_empty() => Ok(image),
+            ops => images.patch(&id, ops).await,
+        }
     }
     .await;
     match result {

@@ -15,6 +15,8 @@ pub struct ImageSpec {
     pub visibility: Option<String>,
     pub min_disk: Option<u64>,
     pub min_ram: Option<u64>,
+    /// Set once the image is verified, never at create: a protected image refuses the
+    /// DELETE that cleans up a failed upload.
     pub protected: Option<bool>,
     pub tags: Vec<String>,
     pub properties: Vec<(String, String)>,
@@ -23,7 +25,15 @@ pub struct ImageSpec {
 }
 
 impl ImageSpec {
-    /// The `POST /v2/images` body.
+    /// The JSON-patch operations that finish the image once it is verified: `protected`.
+    pub fn finishing_ops(&self) -> Vec<Value> {
+        match self.protected {
+            Some(true) => vec![json!({"op": "replace", "path": "/protected", "value": true})],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The `POST /v2/images` body (all but `protected`, see [`ImageSpec::finishing_ops`]).
     pub fn create_body(&self) -> Map<String, Value> {
         let mut m = Map::new();
         m.insert("name".into(), json!(self.name));
@@ -38,7 +48,6 @@ impl ImageSpec {
         opt(&mut m, "visibility", self.visibility.as_ref().map(|v| json!(v)));
         opt(&mut m, "min_disk", self.min_disk.map(|v| json!(v)));
         opt(&mut m, "min_ram", self.min_ram.map(|v| json!(v)));
-        opt(&mut m, "protected", self.protected.map(|v| json!(v)));
         opt(&mut m, "owner", self.owner.as_ref().map(|v| json!(v)));
         if !self.tags.is_empty() {
             m.insert("tags".into(), json!(self.tags));
