@@ -573,3 +573,50 @@ async fn cleanup_unprotects_a_protected_image_first() {
     let deletes = log.iter().filter(|l| l.starts_with("DELETE")).count();
     assert_eq!(deletes, 2, "{log:?}");
 }
+
+/// Replies are bounded: an image list whose `next` link never ends (or repeats) stops with an
+/// error, and a reply larger than the cap is refused rather than held in memory.
+#[tokio::test]
+async fn endless_or_huge_replies_are_cut_off() {
+    let gl = Server::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/") => Some(Reply::capture("10-glance-root.http")),
+        ("GET", p) if p.starts_with("/v2/images?") => {
+            Some(Reply::json(200, &json!({"images": [], "next": "/v2/images?marker=same"})))
+        }
+        _ => None,
+    });
+    let ks = keystone(gl.url());
+    let err = session(&ks.url()).images().list(&[]).await.unwrap_err();
+    assert!(err.to_string().contains("did not end"), "{err}");
+    assert!(gl.log().len() < 10, "{:?}", gl.log());
+
+    let huge = "x".repeat(stackdrop::openstack::http::MAX_JSON_BODY + 1);
+    let ks = Server::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/") => Some(Reply::capture("01-keystone-root.http")),
+        ("POST", "/v3/auth/tokens") => Some(Reply::json(201, &json!({"token": huge})).header("X-Subject-Token", TOKEN)),
+        _ => None,
+    });
+    let err = session(&ks.url()).token().await.unwrap_err();
+    assert!(matches!(err, Error::BadResponse { .. }) && err.to_string().contains("larger than 16 MiB"), "{err}");
+}
+
+/// web-download takes only http(s) addresses; anything else is refused before an image exists.
+#[tokio::test]
+async fn web_download_takes_only_http_addresses() {
+    use stackdrop::openstack::image::import::{create_from_uri, Import, ImportMethod};
+    let gl = glance("", Put::Accept);
+    let ks = keystone(gl.url());
+    let s = session(&ks.url());
+    for uri in ["file:///etc/shadow", "ftp://h/x.qcow2", "not a url"] {
+        let import = Import {
+            method: ImportMethod::WebDownload { uri: uri.into() },
+            stores: vec![],
+            all_stores: false,
+            allow_failure: false,
+        };
+        let spec = spec("qcow2");
+        let err = create_from_uri(&s, &spec, &import, std::time::Duration::from_secs(5), false).await.unwrap_err();
+        assert!(err.to_string().contains("needs an http:// or https:// address"), "{err}");
+    }
+    assert!(!gl.log().iter().any(|l| l.starts_with("POST")), "{:?}", gl.log());
+}

@@ -120,7 +120,9 @@ impl Http {
             Ok(resp) if resp.status().is_success() || resp.status().as_u16() == 300 => Ok(resp),
             Ok(resp) => {
                 let status = resp.status().as_u16();
-                let body = resp.text().await.unwrap_or_default();
+                // An error page is read only so far: the message is in its first bytes.
+                let body = read_capped(resp, MAX_ERROR_BODY).await.map(|b| b.bytes).unwrap_or_default();
+                let body = String::from_utf8_lossy(&body);
                 Err(Error::Api {
                     service,
                     method: method.to_owned(),
@@ -190,12 +192,49 @@ pub fn is_transient(e: &Error) -> bool {
     }
 }
 
+/// The most a JSON reply may hold (a big cloud's catalog or a page of 200 images is well under
+/// 1 MiB): a server that sends more is refused, not held in memory.
+pub const MAX_JSON_BODY: usize = 16 << 20;
+
+/// How much of an error reply is read for its message.
+const MAX_ERROR_BODY: usize = 64 << 10;
+
+struct Capped {
+    bytes: Vec<u8>,
+    /// More followed than the cap (not read).
+    cut: bool,
+}
+
+/// Read a reply's body, at most `cap` bytes of it.
+async fn read_capped(mut resp: Response, cap: usize) -> std::result::Result<Capped, reqwest::Error> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if bytes.len() + chunk.len() > cap {
+            bytes.extend_from_slice(&chunk[..cap - bytes.len()]);
+            return Ok(Capped { bytes, cut: true });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Capped { bytes, cut: false })
+}
+
 pub async fn read_json(url: &str, resp: Response) -> Result<serde_json::Value> {
-    let bytes = resp.bytes().await.map_err(|e| transport_error(url, &e))?;
+    if resp.content_length().is_some_and(|n| n > MAX_JSON_BODY as u64) {
+        return Err(too_big(url));
+    }
+    let body = read_capped(resp, MAX_JSON_BODY).await.map_err(|e| transport_error(url, &e))?;
+    if body.cut {
+        return Err(too_big(url));
+    }
+    let bytes = body.bytes;
     serde_json::from_slice(&bytes).map_err(|e| Error::BadResponse {
         url: url.to_owned(),
         detail: format!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes[..bytes.len().min(200)])),
     })
+}
+
+fn too_big(url: &str) -> Error {
+    Error::BadResponse { url: url.to_owned(), detail: format!("the reply is larger than {} MiB", MAX_JSON_BODY >> 20) }
 }
 
 /// URLs never carry secrets in this client, but user:password@host could come from a config.

@@ -89,7 +89,7 @@ impl<'a> Images<'a> {
     }
 
     pub async fn get(&self, id: &str) -> Result<Image> {
-        let path = format!("/v2/images/{id}");
+        let path = image_path(id, "")?;
         let v = self.call_json(Method::GET, &path, None).await?;
         Image::from_value(v, &path)
     }
@@ -98,9 +98,17 @@ impl<'a> Images<'a> {
     pub async fn list(&self, query: &[(&str, &str)]) -> Result<Vec<Image>> {
         let mut out = Vec::new();
         let first: Vec<(&str, &str)> = query.iter().copied().chain([("limit", "200")]).collect();
-        // Glance's `next` link carries the query (with its marker) itself.
+        // Glance's `next` link carries the query (with its marker) itself. A server that
+        // never stops (or repeats a page) is cut off.
         let (mut path, mut q) = ("/v2/images".to_owned(), first.as_slice());
+        let mut seen = std::collections::HashSet::new();
         loop {
+            if seen.len() >= MAX_PAGES || !seen.insert(path.clone()) {
+                return Err(Error::BadResponse {
+                    url: path,
+                    detail: format!("Glance's image list did not end after {} pages", seen.len()),
+                });
+            }
             let resp = self.call_with(Method::GET, &path, q, None).await?;
             let url = resp.url().to_string();
             let v = read_json(&url, resp).await?;
@@ -109,14 +117,17 @@ impl<'a> Images<'a> {
                 out.push(Image::from_value(img.clone(), &path)?);
             }
             match v.get("next").and_then(Value::as_str) {
-                Some(next) if !next.is_empty() => path = next.to_owned(),
+                Some(next) if next.starts_with("/v2/images") => path = next.to_owned(),
+                Some(next) if !next.is_empty() => {
+                    return Err(Error::BadResponse { url: path, detail: format!("a 'next' link elsewhere: {next}") })
+                }
                 _ => return Ok(out),
             }
         }
     }
 
     pub async fn delete(&self, id: &str) -> Result<()> {
-        self.call(Method::DELETE, &format!("/v2/images/{id}"), None).await.map(drop)
+        self.call(Method::DELETE, &image_path(id, "")?, None).await.map(drop)
     }
 
     /// Delete an image this client made for a transfer that failed. Glance may still be busy
@@ -153,7 +164,7 @@ impl<'a> Images<'a> {
 
     /// `PATCH /v2/images/{id}` with JSON-patch operations.
     pub async fn patch(&self, id: &str, ops: Vec<Value>) -> Result<Image> {
-        let path = format!("/v2/images/{id}");
+        let path = image_path(id, "")?;
         let v = self
             .call_json(Method::PATCH, &path, Some(("application/openstack-images-v2.1-json-patch", Value::Array(ops))))
             .await?;
@@ -167,12 +178,12 @@ impl<'a> Images<'a> {
 
     /// `PUT …/stage` (interoperable import, glance-direct) -> 204, status `uploading`.
     pub async fn stage(&self, image: &Image, body: reqwest::Body, len: u64) -> Result<()> {
-        self.put_data(image.id(), &format!("/v2/images/{}/stage", image.id()), body, len).await
+        self.put_data(image.id(), &image_path(image.id(), "/stage")?, body, len).await
     }
 
     /// `POST …/import` with `{"method": …, "stores": …}` -> 202; the import runs in Glance.
     pub async fn import(&self, id: &str, body: Value) -> Result<()> {
-        self.call(Method::POST, &format!("/v2/images/{id}/import"), Some(("application/json", body))).await.map(drop)
+        self.call(Method::POST, &image_path(id, "/import")?, Some(("application/json", body))).await.map(drop)
     }
 
     /// The import methods this cloud offers (`GET /v2/info/import`).
@@ -258,8 +269,37 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array).into_iter().flatten().filter_map(|x| x.as_str().map(str::to_owned)).collect()
 }
 
+/// At most this many pages of an image list (200 images each).
+const MAX_PAGES: usize = 1000;
+
+/// `/v2/images/{id}{tail}` with `id` percent-encoded as one path segment, so that an id such
+/// as `../info/import` or `x?y` cannot reach another Glance path. `.` and `..` are refused
+/// (URL parsers read even `%2e%2e` as a step up).
+pub fn image_path(id: &str, tail: &str) -> Result<String> {
+    const NOT_UNRESERVED: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~').remove(b'.');
+    if id.is_empty() || id == "." || id == ".." {
+        return Err(Error::Invalid(format!("{id:?} is not an image id")));
+    }
+    Ok(format!("/v2/images/{}{tail}", percent_encoding::utf8_percent_encode(id, NOT_UNRESERVED)))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_image_id_is_one_path_segment() {
+        assert_eq!(image_path("94ab1ef3-b9b4", "/file").unwrap(), "/v2/images/94ab1ef3-b9b4/file");
+        assert_eq!(image_path("../info/import", "").unwrap(), "/v2/images/..%2Finfo%2Fimport");
+        assert_eq!(image_path("x?marker=y#z", "").unwrap(), "/v2/images/x%3Fmarker%3Dy%23z");
+        assert_eq!(image_path("%2e%2e", "").unwrap(), "/v2/images/%252e%252e");
+        for bad in ["", ".", ".."] {
+            assert!(image_path(bad, "").is_err(), "{bad:?}");
+        }
+        let base = reqwest::Url::parse("http://g:9292/image").unwrap();
+        let u = crate::openstack::http::join(&base, &image_path("../../v3", "").unwrap());
+        assert_eq!(u.path(), "/image/v2/images/..%2F..%2Fv3");
+    }
+
     use super::*;
 
     #[test]

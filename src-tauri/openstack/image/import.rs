@@ -67,8 +67,16 @@ impl Import {
     }
 }
 
-/// Refuse, before anything is created, a method or store this cloud does not offer.
+/// Refuse, before anything is created, a method or store this cloud does not offer, and a
+/// web-download address that is not http(s) (Glance would fetch `file:` or other schemes
+/// only if misconfigured, and such a request is never what the person meant).
 pub async fn check_offered(session: &Session, import: &Import) -> Result<()> {
+    if let ImportMethod::WebDownload { uri } = &import.method {
+        let scheme = reqwest::Url::parse(uri).map(|u| u.scheme().to_owned());
+        if !matches!(scheme.as_deref(), Ok("http" | "https")) {
+            return Err(Error::Invalid(format!("web-download needs an http:// or https:// address, not {uri:?}")));
+        }
+    }
     let images = session.images();
     let methods = images.import_methods().await?;
     if !methods.iter().any(|m| m == import.method.name()) {
