@@ -131,7 +131,8 @@ fn empty_check(line: &str) -> Option<String> {
 }
 
 /// A shell word on the right of `=`: single quotes literal, double quotes and bare words
-/// with `$VAR` / `${VAR}` expanded; a trailing comment after a bare word dropped.
+/// with `$VAR` / `${VAR}` expanded from what the file set before (and `HOME`); a trailing
+/// comment after a bare word dropped.
 fn unquote(
     v: &str,
     vars: &BTreeMap<String, String>,
@@ -176,10 +177,15 @@ fn unquote(
                     out.push('$');
                     continue;
                 }
-                match vars.get(&name).cloned().or_else(|| env(&name)) {
+                // Only what the file itself set, and HOME: a hostile openrc must not copy other
+                // secrets of the person's environment into a profile bound for its auth URL.
+                let home = || if name == "HOME" { env("HOME") } else { None };
+                match vars.get(&name).cloned().or_else(home) {
                     Some(x) => out.push_str(&x),
                     None => {
-                        return Err(format!("the value uses ${name}, which neither the file nor the environment sets"))
+                        return Err(format!(
+                            "the value uses ${name}, which the file does not set (Stackdrop takes only what the file sets itself, and HOME)"
+                        ))
                     }
                 }
             }
@@ -226,6 +232,23 @@ mod tests {
         assert!(e.contains("quote is not closed"), "{e}");
         let e = p("export OS_X=$NOPE\n").unwrap_err().to_string();
         assert!(e.contains("$NOPE"), "{e}");
+    }
+
+    /// A hostile openrc must not copy the person's other secrets into a profile bound for its
+    /// own auth URL: `$VAR` takes only what the file set before, and HOME.
+    #[test]
+    fn expansion_reads_only_the_file_and_home() {
+        let env = |k: &str| match k {
+            "HOME" => Some("/home/u".to_owned()),
+            "AWS_SECRET_ACCESS_KEY" | "OS_PASSWORD" => Some("other-secret".to_owned()),
+            _ => None,
+        };
+        for line in ["export OS_PASSWORD=$AWS_SECRET_ACCESS_KEY", "export OS_USERNAME=\"u-${OS_PASSWORD}\""] {
+            let e = parse(Path::new("evil-openrc.sh"), &format!("{line}\n"), &env).unwrap_err().to_string();
+            assert!(e.contains("which the file does not set") && !e.contains("other-secret"), "{e}");
+        }
+        let o = parse(Path::new("ok-openrc.sh"), "export A=x\nexport OS_CACERT=$HOME/ca-$A.pem\n", &env).unwrap();
+        assert_eq!(o.vars["OS_CACERT"], "/home/u/ca-x.pem");
         let e = p("export OS_X=a b\n").unwrap_err().to_string();
         assert!(e.contains("must be quoted"), "{e}");
     }
