@@ -13,4 +13,5 @@ pub mod config;
 pub mod i18n;
 pub mod inspect;
 pub mod openstack;
+pub mod safe_fs;
 pub mod upload;

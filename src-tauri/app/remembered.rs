@@ -42,11 +42,12 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct SettingsStore {
     path: PathBuf,
+    writing: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl SettingsStore {
     pub fn beside(profiles: &ProfileStore) -> SettingsStore {
-        SettingsStore { path: profiles.dir().join("settings.json") }
+        SettingsStore { path: profiles.dir().join("settings.json"), writing: Default::default() }
     }
 
     #[cfg(test)]
@@ -55,7 +56,7 @@ impl SettingsStore {
     }
 
     pub fn load(&self) -> Settings {
-        match std::fs::read(&self.path) {
+        match stackdrop::safe_fs::read_capped(&self.path, stackdrop::safe_fs::MAX_SETTINGS_FILE) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                 tracing::warn!("{} is unreadable ({e}); using defaults", self.path.display());
                 Settings::default()
@@ -67,17 +68,13 @@ impl SettingsStore {
     /// Change and save (a temporary file renamed over the old one). Failures are logged:
     /// forgetting a window size is not worth interrupting anyone for.
     pub fn update(&self, change: impl FnOnce(&mut Settings)) -> Settings {
+        // One writer at a time (the window-geometry writer and the commands), so that no
+        // change is lost between another's load and save.
+        let _one = self.writing.lock().unwrap_or_else(|e| e.into_inner());
         let mut s = self.load();
         change(&mut s);
-        let write = || -> std::io::Result<()> {
-            if let Some(dir) = self.path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let tmp = self.path.with_extension(format!("json.{}.tmp", std::process::id()));
-            std::fs::write(&tmp, serde_json::to_vec_pretty(&s).unwrap_or_default())?;
-            std::fs::rename(&tmp, &self.path)
-        };
-        if let Err(e) = write() {
+        let bytes = serde_json::to_vec_pretty(&s).unwrap_or_default();
+        if let Err(e) = stackdrop::safe_fs::write_private(&self.path, &bytes) {
             tracing::warn!("cannot save {}: {e}", self.path.display());
         }
         s

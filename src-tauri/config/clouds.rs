@@ -64,9 +64,109 @@ fn first_existing(
 /// Read a clouds.yaml-shaped file (YAML or JSON) into its `clouds` map; errors name the file
 /// and the line. A file without a `clouds:` section has no clouds.
 pub fn read_clouds_file(path: &Path) -> Result<BTreeMap<String, Value>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
+    let text = read_settings_text(path)?;
     clouds_in(path, &text, false)
+}
+
+/// A settings file as text: a regular file, at most [`crate::safe_fs::MAX_SETTINGS_FILE`],
+/// UTF-8.
+pub fn read_settings_text(path: &Path) -> Result<String> {
+    let fail = |detail: String| Error::File { path: path.display().to_string(), detail };
+    let bytes =
+        crate::safe_fs::read_capped(path, crate::safe_fs::MAX_SETTINGS_FILE).map_err(|e| fail(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|_| fail("it is not text (not UTF-8)".into()))
+}
+
+/// How many values a YAML document may expand to, aliases included: real clouds.yaml files
+/// hold hundreds; a few hundred KiB of nested aliases (a "billion laughs") would otherwise
+/// expand to billions and exhaust memory.
+pub const YAML_NODE_BUDGET: usize = 100_000;
+
+/// YAML (or JSON) text as a JSON value, refusing a document that expands past
+/// [`YAML_NODE_BUDGET`] values. The count is kept while the document is read, so the
+/// expansion stops there rather than after it.
+pub fn yaml_value(text: &str) -> std::result::Result<Value, serde_yaml_ng::Error> {
+    use serde::de::DeserializeSeed;
+    let budget = std::cell::Cell::new(YAML_NODE_BUDGET);
+    Budgeted(&budget).deserialize(serde_yaml_ng::Deserializer::from_str(text))
+}
+
+struct Budgeted<'a>(&'a std::cell::Cell<usize>);
+
+impl Budgeted<'_> {
+    fn spend<E: serde::de::Error>(&self) -> std::result::Result<(), E> {
+        match self.0.get() {
+            0 => Err(E::custom(format!(
+                "it expands to more than {YAML_NODE_BUDGET} values (aliases repeating aliases?); not a clouds.yaml"
+            ))),
+            n => {
+                self.0.set(n - 1);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Budgeted<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Budgeted<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<Value, E> {
+        self.spend()?;
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Value, E> {
+        self.spend()?;
+        Ok(v.into())
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Value, E> {
+        self.spend()?;
+        Ok(v.into())
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Value, E> {
+        self.spend()?;
+        Ok(serde_json::Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Value, E> {
+        self.spend()?;
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Value, E> {
+        self.spend()?;
+        Ok(Value::Null)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> std::result::Result<Value, E> {
+        self.visit_unit()
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Value, D::Error> {
+        serde::de::DeserializeSeed::deserialize(self, d)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
+        self.spend()?;
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(Budgeted(self.0))? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
+        self.spend()?;
+        let mut out = serde_json::Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            self.spend()?;
+            out.insert(k, map.next_value_seed(Budgeted(self.0))?);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// A clouds.yaml-shaped text into its `clouds` map; errors name the file and the line.
@@ -78,7 +178,7 @@ pub fn parse_clouds_text(path: &Path, text: &str) -> Result<BTreeMap<String, Val
 /// refused as not a clouds.yaml.
 fn clouds_in(path: &Path, text: &str, required: bool) -> Result<BTreeMap<String, Value>> {
     let file_err = |detail: String| Error::File { path: path.display().to_string(), detail };
-    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| match e.location() {
+    let doc: Value = yaml_value(text).map_err(|e| match e.location() {
         Some(l) => Error::File {
             path: format!("{}:{}", path.display(), l.line()),
             detail: format!("not valid YAML or JSON: {}", first_clause(&e.to_string())),
@@ -266,6 +366,35 @@ pub fn cloud_from_entry(name: &str, e: &Value) -> Result<Cloud> {
 
 #[cfg(test)]
 mod tests {
+
+    /// A "billion laughs": each list repeats the one before ten times, 10^9 values from a few
+    /// hundred bytes. Refused once the budget is spent, quickly and with a clear message;
+    /// anchors used as people use them still work.
+    #[test]
+    fn yaml_alias_bombs_are_refused_within_the_budget() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            text += &format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n");
+        }
+        text += "clouds:\n  c:\n    auth: *a8\n";
+        let started = std::time::Instant::now();
+        let e = clouds_in(Path::new("bomb.yaml"), &text, true).unwrap_err().to_string();
+        assert!(e.contains("expands to more than 100000 values"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+        // Wide rather than deep: 20 000 aliases of a 20 000-item list (160 KiB of text) would be
+        // 400 million values, within serde_yaml_ng's own limit on alias jumps.
+        let wide =
+            format!("a: &a [{}]\nb: [{}]\nclouds: {{}}\n", vec!["x"; 20_000].join(", "), vec!["*a"; 20_000].join(", "));
+        let started = std::time::Instant::now();
+        let e = clouds_in(Path::new("wide.yaml"), &wide, true).unwrap_err().to_string();
+        assert!(e.contains("expands to more than 100000 values"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+        let shared = "common: &auth\n  auth_url: http://k/v3\n  username: u\nclouds:\n  a:\n    auth: *auth\n  b:\n    auth: *auth\n";
+        let clouds = clouds_in(Path::new("shared.yaml"), shared, true).unwrap();
+        assert_eq!(clouds["b"]["auth"]["username"], "u");
+    }
+
     use super::*;
     use crate::openstack::catalog::Interface;
     use crate::openstack::identity::{AuthMethod, Domain, Scope, User};

@@ -181,21 +181,7 @@ pub fn is_settings_file(path: &Path) -> bool {
 }
 
 fn read_text(path: &Path) -> Result<String> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
-    if meta.is_dir() {
-        return Err(Error::File { path: path.display().to_string(), detail: "it is a folder".into() });
-    }
-    if meta.len() > 4 << 20 {
-        return Err(Error::File {
-            path: path.display().to_string(),
-            detail: "it is larger than 4 MiB; not a clouds.yaml or openrc".into(),
-        });
-    }
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::File { path: path.display().to_string(), detail: e.to_string() })?;
-    String::from_utf8(bytes)
-        .map_err(|_| Error::File { path: path.display().to_string(), detail: "it is not text (not UTF-8)".into() })
+    super::clouds::read_settings_text(path)
 }
 
 /// How [`apply`] treats profiles that already exist, and secrets when there is no keyring.

@@ -5,7 +5,6 @@
 //! keyring (see [`super::secrets`]).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -274,11 +273,10 @@ impl ProfileStore {
     /// All profiles, by name. No file yet means none.
     pub fn load(&self) -> Result<BTreeMap<String, Profile>> {
         let path = self.path();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-            Err(e) => return Err(Error::File { path: path.display().to_string(), detail: e.to_string() }),
-        };
+        if !path.exists() {
+            return Ok(BTreeMap::new());
+        }
+        let text = super::clouds::read_settings_text(&path)?;
         let entries = super::clouds::parse_clouds_text(&path, &text)?;
         let mut out = BTreeMap::new();
         for (name, entry) in entries {
@@ -289,8 +287,8 @@ impl ProfileStore {
         Ok(out)
     }
 
-    /// Write all profiles at once (a temporary file renamed over the old one, so a crash
-    /// never leaves half a file).
+    /// Write all profiles at once (privately, through a temporary file renamed over the old
+    /// one, so a crash never leaves half a file; see [`crate::safe_fs::write_private`]).
     pub fn save(&self, profiles: &BTreeMap<String, Profile>) -> Result<()> {
         let path = self.path();
         let io = |e: std::io::Error| Error::File { path: path.display().to_string(), detail: e.to_string() };
@@ -302,14 +300,7 @@ impl ProfileStore {
             "# Stackdrop's cloud profiles (clouds.yaml format). No secrets here: passwords,\n\
              # application credential secrets and tokens are in the OS keyring.\n{yaml}"
         );
-        let tmp = self.dir.join(format!(".{FILE_NAME}.{}.tmp", std::process::id()));
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(io)?;
-        drop(f);
-        std::fs::rename(&tmp, &path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            io(e)
-        })
+        crate::safe_fs::write_private(&path, text.as_bytes()).map_err(io)
     }
 }
 

@@ -70,10 +70,10 @@ pub struct FileSource {
 }
 
 impl FileSource {
+    /// Open a regular file (see [`crate::safe_fs::open_regular`]).
     pub fn open(path: &Path) -> std::io::Result<FileSource> {
-        let file = File::open(path)?;
-        let len = file.metadata()?.len();
-        Ok(FileSource { file, len, spent: 0 })
+        let (file, meta) = crate::safe_fs::open_regular(path)?;
+        Ok(FileSource { file, len: meta.len(), spent: 0 })
     }
 
     /// An already open file of `len` bytes. Reads are positional: the file's own position is

@@ -16,14 +16,9 @@ pub struct LocalFile {
 /// Open `path` for upload, refusing what cannot be an image, before anything is created.
 pub fn open_file(path: &Path) -> Result<LocalFile> {
     let fail = |detail: String| Error::File { path: path.display().to_string(), detail };
-    let meta = std::fs::metadata(path).map_err(|e| fail(io_words(&e)))?;
-    if meta.is_dir() {
-        return Err(fail("it is a directory, not an image file".into()));
-    }
-    if !meta.is_file() {
-        return Err(fail("it is not a regular file".into()));
-    }
-    let file = std::fs::File::open(path).map_err(|e| fail(io_words(&e)))?;
+    // Opened once, checked on that descriptor (no FIFO can hang it, no device is read), and
+    // streamed from it: nothing can swap the file between the check and the upload.
+    let (file, meta) = crate::safe_fs::open_regular(path).map_err(|e| fail(io_words(&e)))?;
     if meta.len() == 0 {
         return Err(fail("the file is empty".into()));
     }
