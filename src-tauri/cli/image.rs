@@ -89,8 +89,9 @@ async fn upload_one(
         min_disk_hint(path);
     }
     let show = args.progress || std::io::stderr().is_terminal();
-    let opts = upload_options(args, show.then(progress::terminal_bar));
+    let opts = upload_options(args, Some(tracked(show.then(progress::terminal_bar))));
     let done = upload::create_and_upload(s, &spec, path, &opts).await;
+    settled(&done);
     if show {
         eprintln!();
     }
@@ -219,7 +220,7 @@ pub async fn delete(g: &GlobalArgs, images: Vec<String>, out: &mut dyn Write) ->
 
 fn upload_options(args: &CreateArgs, progress: Option<stackdrop::upload::ProgressFn>) -> UploadOptions {
     let cancel = CancellationToken::new();
-    watch_ctrl_c(cancel.clone());
+    watch_signals(cancel.clone());
     let import = args.import.then(|| args.stores.import(ImportMethod::GlanceDirect));
     let on_warning: Option<stackdrop::upload::WarnFn> = Some(std::sync::Arc::new(|m: &str| {
         eprintln!("\nstackdrop: {}", stackdrop::i18n::tf("cli.warning", &[("message", &m)]))
@@ -251,11 +252,15 @@ async fn create_many(
     let results = futures_util::future::join_all(files.iter().enumerate().map(|(i, path)| {
         // Ctrl-C (the shared token) cancels every upload, waiting or running.
         let ticket = queue.enter(Some(&opts.cancel));
-        let opts =
-            UploadOptions { progress: show.then(|| bars.line(i)), cancel: ticket.cancel.clone(), ..opts.clone() };
+        let progress = Some(tracked(show.then(|| bars.line(i))));
+        let opts = UploadOptions { progress, cancel: ticket.cancel.clone(), ..opts.clone() };
         let spec = ImageSpec { name: stackdrop::upload::local::image_name(path), ..spec.clone() };
         let queue = &queue;
-        async move { queue.run(&ticket, upload::create_and_upload(s, &spec, path, &opts)).await }
+        async move {
+            let result = queue.run(&ticket, upload::create_and_upload(s, &spec, path, &opts)).await;
+            settled(&result);
+            result
+        }
     }))
     .await;
     let mut rows = Vec::new();
@@ -284,15 +289,81 @@ async fn create_many(
     Ok(())
 }
 
-/// First Ctrl-C: cancel (the engine deletes the half-made image). Second: leave at once.
-fn watch_ctrl_c(cancel: CancellationToken) {
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nstackdrop: {}", stackdrop::i18n::t("cli.cancelling"));
-            cancel.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
+/// Images this process has made and not yet finished with (verified, or cleaned up): what
+/// leaving at once would leave behind.
+static IN_FLIGHT: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+fn in_flight() -> std::sync::MutexGuard<'static, std::collections::BTreeSet<String>> {
+    IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `progress`, and the image it reports noted as in flight.
+fn tracked(progress: Option<stackdrop::upload::ProgressFn>) -> stackdrop::upload::ProgressFn {
+    std::sync::Arc::new(move |p: &stackdrop::upload::Progress| {
+        if let Some(id) = &p.image_id {
+            in_flight().insert(id.clone());
+        }
+        if let Some(f) = &progress {
+            f(p)
+        }
+    })
+}
+
+/// An upload ended: its image is verified, deleted, or named in the error. Either way it is
+/// no longer something a hasty exit would leave unsaid.
+fn settled(result: &Result<upload::Uploaded, upload::Error>) {
+    match result {
+        Ok(u) => drop(in_flight().remove(u.image.id())),
+        Err(e) => {
+            if let Some((id, _)) = e.cleanup() {
+                in_flight().remove(id);
             }
         }
+    }
+}
+
+/// SIGTERM (a service manager's stop, a logout), where there is such a thing.
+#[cfg(unix)]
+type Term = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Term = ();
+
+#[cfg(unix)]
+fn term_signal() -> Term {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok()
+}
+#[cfg(not(unix))]
+fn term_signal() -> Term {}
+
+/// The next Ctrl-C or SIGTERM.
+async fn interrupted(term: &mut Term) {
+    #[cfg(unix)]
+    if let Some(t) = term {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = t.recv() => {}
+        }
+        return;
+    }
+    let _ = term;
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// First Ctrl-C or SIGTERM: cancel (the engine deletes the half-made image). Second: leave
+/// at once, naming any image that may be left.
+fn watch_signals(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut term = term_signal();
+        interrupted(&mut term).await;
+        eprintln!("\nstackdrop: {}", stackdrop::i18n::t("cli.cancelling"));
+        cancel.cancel();
+        interrupted(&mut term).await;
+        let left: Vec<String> = in_flight().iter().cloned().collect();
+        if !left.is_empty() {
+            let ids = left.join(" ");
+            eprintln!("\nstackdrop: {}", stackdrop::i18n::tf("cli.left_behind", &[("ids", &ids)]));
+        }
+        std::process::exit(130);
     });
 }
