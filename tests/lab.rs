@@ -363,7 +363,7 @@ async fn ctrl_c_cancels_and_removes_the_image() {
 /// Start `image create` of `file` as `name` and wait until its image exists (the upload has
 /// begun); the child and the image's id.
 async fn upload_started(lab: &support::lab::Lab, file: &std::path::Path, name: &str) -> (std::process::Child, String) {
-    let child = command(lab, &["--os-cloud", "lab", "image", "create", "--file", file.to_str().unwrap(), name])
+    let mut child = command(lab, &["--os-cloud", "lab", "image", "create", "--file", file.to_str().unwrap(), name])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -373,6 +373,8 @@ async fn upload_started(lab: &support::lab::Lab, file: &std::path::Path, name: &
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the image never appeared");
 }
 
