@@ -20,7 +20,7 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 /// of these (the page's start with `ui.`), whether passed to `t`/`tf` directly or chosen in a
 /// `match` first.
 fn keys_in(src: &str) -> Vec<String> {
-    const PREFIXES: [&str; 5] = ["err.", "secret.", "step.", "cli.", "notify."];
+    const PREFIXES: [&str; 6] = ["err.", "secret.", "step.", "cli.", "notify.", "warn."];
     src.split('"')
         .skip(1)
         .step_by(2)

@@ -541,3 +541,28 @@ async fn interoperable_import_methods() {
     }
     assert!(images_named(&lab, &name).await.is_empty());
 }
+
+/// Secrets at risk are said once, on stderr: a secret given as a flag (visible in `ps`),
+/// certificates not checked. `--debug` logs each request's method, URL, status and time, and
+/// nothing secret.
+#[tokio::test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
+async fn secrets_at_risk_are_said_and_debug_logs_requests() {
+    let lab = lab(Layout::Plain);
+    let clouds = std::fs::read_to_string(&lab.clouds).unwrap();
+    let password =
+        clouds.lines().find_map(|l| l.trim().strip_prefix("password: ")).map(|p| p.trim_matches(['\'', '"']));
+    let o = stackdrop(&lab, &["--os-cloud", "lab", "--insecure", "--debug", "image", "list", "-f", "json"]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("warning: TLS certificates are not checked"), "{err}");
+    assert!(!err.contains("is plain http"), "the lab is on loopback: {err}");
+    assert!(err.contains("POST ") && err.contains("/v3/auth/tokens -> 201 in "), "{err}");
+    assert!(err.contains("GET ") && err.contains("/v2/images") && err.contains("-> 200 in "), "{err}");
+    if let Some(p) = password {
+        assert!(!err.contains(p), "the password is in --debug's output");
+    }
+    let o = stackdrop(&lab, &["--os-password", "not-the-password", "profile", "list"]);
+    let err = stderr(&o);
+    assert!(err.contains("warning: --os-password on the command line is visible to other users"), "{err}");
+}

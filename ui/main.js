@@ -67,6 +67,10 @@ async function connect(name) {
     if (cloudDefaults.disk_format) $('#from-uri').elements.disk_format.value = cloudDefaults.disk_format;
     status.textContent = t('ui.status.connected', { user: c.user ?? '?', project: c.project ?? t('ui.common.none'), api: c.image_api });
     status.className = 'ok';
+    if (c.warnings?.length) {
+      status.textContent += ` — ⚠ ${c.warnings.join('; ')}`;
+      status.className = 'warn';
+    }
     document.body.dataset.connected = name;
   } catch (e) {
     if (cloud !== name) return;

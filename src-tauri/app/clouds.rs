@@ -48,6 +48,8 @@ pub enum Connection {
         image_api: String,
         /// The profile's upload defaults (empty for clouds.yaml / `OS_*` clouds).
         defaults: UploadDefaults,
+        /// Plain http to another machine, or certificates not checked.
+        warnings: Vec<String>,
     },
     /// The profile's secret is not stored (or there is no keyring): the page asks for it.
     NeedsSecret { what: String, why: String, keyring: bool },
@@ -86,5 +88,6 @@ pub async fn cloud_connect(state: State<'_, AppState>, cloud: String) -> CmdResu
         image_endpoint: image.root.to_string(),
         image_api: image.version.id,
         defaults,
+        warnings: s.cloud().wire_warnings().into_iter().map(shown).collect(),
     })
 }

@@ -387,6 +387,17 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
     };
     stackdrop::i18n::init_from_env();
+    // openstackclient takes these too; say once what that costs.
+    let g = &cli.global;
+    for (flag, given) in [
+        ("--os-password", g.os_password.is_some()),
+        ("--os-application-credential-secret", g.os_application_credential_secret.is_some()),
+        ("--os-token", g.os_token.is_some()),
+    ] {
+        if given {
+            eprintln!("stackdrop: {}", stackdrop::i18n::tf("cli.secret_in_args", &[("flag", &flag)]));
+        }
+    }
     if cli.global.debug {
         tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(tracing::Level::DEBUG).init();
     }
@@ -427,6 +438,9 @@ fn open_session(g: &GlobalArgs) -> Result<(Session, stackdrop::config::profiles:
         Some(&profile::ask_on_terminal),
     )?;
     let defaults = opened.profile.as_ref().map(|p| p.defaults.clone()).unwrap_or_default();
+    for w in opened.cloud.wire_warnings() {
+        eprintln!("stackdrop: {}", stackdrop::i18n::tf("cli.warning", &[("message", &w.localized())]));
+    }
     Ok((config::session(opened, &secrets)?, defaults))
 }
 

@@ -367,6 +367,34 @@ pub fn cloud_from_entry(name: &str, e: &Value) -> Result<Cloud> {
 #[cfg(test)]
 mod tests {
 
+    #[test]
+    fn secrets_at_risk_on_the_wire_are_named() {
+        use crate::openstack::session::WireWarning;
+        let cloud = |auth_url: &str, extra: Value| {
+            let mut e = serde_json::json!({"auth": {"auth_url": auth_url, "token": "t"}});
+            merge(&mut e, &extra);
+            cloud_from_entry("c", &e).unwrap()
+        };
+        let none = serde_json::json!({});
+        assert_eq!(cloud("https://k.example/v3", none.clone()).wire_warnings(), []);
+        for local in ["http://127.0.0.1:5000/v3", "http://localhost/v3", "http://[::1]:5000/v3"] {
+            assert_eq!(cloud(local, none.clone()).wire_warnings(), [], "{local}");
+        }
+        assert_eq!(
+            cloud("http://u:pw@k.example:5000/v3", none.clone()).wire_warnings(),
+            [WireWarning::Plaintext { url: "http://k.example:5000/v3".into() }]
+        );
+        assert_eq!(
+            cloud("https://k.example/v3", serde_json::json!({"verify": false})).wire_warnings(),
+            [WireWarning::Unverified]
+        );
+        let to_glance = serde_json::json!({"image_endpoint_override": "http://g.example:9292"});
+        assert_eq!(
+            cloud("https://k.example/v3", to_glance).wire_warnings(),
+            [WireWarning::Plaintext { url: "http://g.example:9292/".into() }]
+        );
+    }
+
     /// A "billion laughs": each list repeats the one before ten times, 10^9 values from a few
     /// hundred bytes. Refused once the budget is spent, quickly and with a clear message;
     /// anchors used as people use them still work.

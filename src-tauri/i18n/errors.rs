@@ -8,6 +8,7 @@ use std::fmt::Display;
 
 use super::{current, tf_in, Lang};
 use crate::config::{self, entry::AuthType, Missing};
+use crate::openstack::session::WireWarning;
 use crate::openstack::{self, error::Kind, Cleanup};
 use crate::upload;
 
@@ -120,6 +121,15 @@ impl Localized for openstack::Error {
             }
             E::Import { image_id, detail } => tf("err.import", &[("id", image_id), ("detail", detail)]),
             E::Abandoned { cause, image_id, cleanup: c } => cause.in_lang(lang) + &cleanup(lang, image_id, c),
+        }
+    }
+}
+
+impl Localized for WireWarning {
+    fn in_lang(&self, lang: Lang) -> String {
+        match self {
+            WireWarning::Plaintext { url } => tf_in(lang, "warn.plaintext", &[("url", url)]),
+            WireWarning::Unverified => tf_in(lang, "warn.unverified", &[]),
         }
     }
 }
@@ -249,6 +259,8 @@ mod tests {
                 cleanup: Cleanup::Deleted,
             }),
         ];
+        v.push(Box::new(WireWarning::Plaintext { url: "http://cloud.example:5000/v3".into() }));
+        v.push(Box::new(WireWarning::Unverified));
         for s in [400, 401, 403, 404, 409, 413, 415, 500, 418] {
             v.push(Box::new(api(s, "why")));
         }

@@ -116,7 +116,16 @@ impl Http {
     }
 
     async fn execute(&self, service: Service, req: reqwest::Request, method: &str, url: &str) -> Result<Response> {
-        match self.client.execute(req).await {
+        let started = std::time::Instant::now();
+        let result = self.client.execute(req).await;
+        // `--debug`: each request's method, URL (without any userinfo), status and time; never
+        // a header or a body.
+        let ms = started.elapsed().as_millis();
+        match &result {
+            Ok(resp) => tracing::debug!("{method} {url} -> {} in {ms} ms", resp.status().as_u16()),
+            Err(_) => tracing::debug!("{method} {url} -> failed after {ms} ms"),
+        }
+        match result {
             Ok(resp) if resp.status().is_success() || resp.status().as_u16() == 300 => Ok(resp),
             Ok(resp) => {
                 let status = resp.status().as_u16();

@@ -33,6 +33,54 @@ pub struct Cloud {
     pub timeouts: Timeouts,
 }
 
+/// A reason the person should know that their secrets are less protected than they think.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WireWarning {
+    /// The password, secret or token goes over plain http to a host that is not this machine.
+    Plaintext { url: String },
+    /// TLS certificates are not checked (`verify: false`, `--insecure`).
+    Unverified,
+}
+
+impl std::fmt::Display for WireWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WireWarning::Plaintext { url } => {
+                write!(f, "{url} is plain http: the password or token travels unencrypted to another machine")
+            }
+            WireWarning::Unverified => {
+                f.write_str("TLS certificates are not checked (verify: false / --insecure): anyone on the way can pose as the cloud")
+            }
+        }
+    }
+}
+
+impl Cloud {
+    /// What about this cloud's settings puts its secrets at risk on the wire.
+    pub fn wire_warnings(&self) -> Vec<WireWarning> {
+        let mut out = Vec::new();
+        let remote_http = |u: &Url| {
+            let loopback = u.host_str().is_none_or(|h| {
+                h.eq_ignore_ascii_case("localhost")
+                    || h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback())
+            });
+            u.scheme() == "http" && !loopback
+        };
+        for u in std::iter::once(&self.auth_url).chain(self.image_endpoint_override.as_ref()) {
+            if remote_http(u) {
+                let mut shown = u.clone();
+                let _ = shown.set_password(None);
+                let _ = shown.set_username("");
+                out.push(WireWarning::Plaintext { url: shown.to_string() });
+            }
+        }
+        if self.tls.insecure {
+            out.push(WireWarning::Unverified);
+        }
+        out
+    }
+}
+
 /// The image service as discovered.
 #[derive(Debug, Clone)]
 pub struct ImageService {
