@@ -620,3 +620,30 @@ async fn web_download_takes_only_http_addresses() {
     }
     assert!(!gl.log().iter().any(|l| l.starts_with("POST")), "{:?}", gl.log());
 }
+
+/// A file rewritten in place while it streams (same size): its checksums would match what was
+/// sent, but the image may be half old, half new. The upload fails and the image is deleted.
+#[tokio::test]
+async fn a_file_changed_during_the_upload_is_not_trusted() {
+    let gl = glance("", Put::Accept);
+    let ks = keystone(gl.url());
+    let file = data_file(1 << 20);
+    let path = file.path().to_owned();
+    let rewritten = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let once = rewritten.clone();
+    let progress: stackdrop::upload::ProgressFn = Arc::new(move |p: &stackdrop::upload::Progress| {
+        if p.phase == stackdrop::upload::Phase::Uploading && !once.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            use std::io::{Seek, Write};
+            let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+            f.seek(std::io::SeekFrom::Start(4096)).unwrap();
+            f.write_all(&[0xAB; 4096]).unwrap();
+            f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5)).unwrap();
+        }
+    });
+    let opts = UploadOptions { progress: Some(progress), ..Default::default() };
+    let err = create_and_upload(&session(&ks.url()), &spec("qcow2"), file.path(), &opts).await.unwrap_err();
+    assert!(rewritten.load(std::sync::atomic::Ordering::SeqCst));
+    assert!(err.to_string().contains("it changed while it was being uploaded"), "{err}");
+    assert!(matches!(err, UploadError::Failed { cleanup: Cleanup::Deleted, .. }), "{err:?}");
+    assert!(gl.log().contains(&format!("DELETE /v2/images/{IMAGE_ID}")));
+}

@@ -194,6 +194,8 @@ async fn upload_into(
     let images = session.images();
     let len = local.len;
     let path_str = local.path.display().to_string();
+    // A second handle on the same open file, to see afterwards whether it changed meanwhile.
+    let watch = local.file.try_clone().map_err(|e| Error::File { path: path_str.clone(), detail: e.to_string() })?;
     let body = stream::file_body(local.file, len);
     let sent = body.sent.clone();
     ensure_token_lasts(session, len, opts).await?;
@@ -234,6 +236,15 @@ async fn upload_into(
         path: path_str.clone(),
         detail: "the file could not be read to the end".into(),
     })?;
+    // Rewritten while it streamed (same size or not): what Glance holds may be half old, half
+    // new, though its checksums match what was sent. Not trusted, so not kept.
+    if LocalFile::changed_since_open(&watch, len, local.modified) {
+        return Err(Error::File {
+            path: path_str,
+            detail: "it changed while it was being uploaded (its size or modification time); upload it again once it is final"
+                .into(),
+        });
+    }
     rep.phase(Phase::Verifying, len);
     let (image, verified_os_hash) = finish(session, image, &digests, spec, opts, rep).await?;
     rep.phase(Phase::Active, len);

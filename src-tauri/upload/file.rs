@@ -11,6 +11,19 @@ pub struct LocalFile {
     pub path: PathBuf,
     pub file: std::fs::File,
     pub len: u64,
+    /// Its modification time when opened: a change during the upload is caught.
+    pub modified: Option<std::time::SystemTime>,
+}
+
+impl LocalFile {
+    /// Has the opened file changed since it was opened (size or modification time)? Asked of
+    /// the same descriptor, so a rename over the path does not fool it.
+    pub fn changed_since_open(file: &std::fs::File, len: u64, modified: Option<std::time::SystemTime>) -> bool {
+        match file.metadata() {
+            Ok(m) => m.len() != len || m.modified().ok() != modified,
+            Err(_) => true,
+        }
+    }
 }
 
 /// Open `path` for upload, refusing what cannot be an image, before anything is created.
@@ -22,7 +35,7 @@ pub fn open_file(path: &Path) -> Result<LocalFile> {
     if meta.len() == 0 {
         return Err(fail("the file is empty".into()));
     }
-    Ok(LocalFile { path: path.to_owned(), file, len: meta.len() })
+    Ok(LocalFile { path: path.to_owned(), file, len: meta.len(), modified: meta.modified().ok() })
 }
 
 fn io_words(e: &std::io::Error) -> String {
