@@ -427,6 +427,27 @@ async fn the_whole_app_in_its_window() {
         assert!(keyring.get(Kind::Credential, "by-hand").unwrap().is_some(), "the original keeps its secret");
     })
     .await;
+    sc.run("quitting with an upload running asks, then cleans up", async {
+        // 15b. Ctrl+Q (as the close button) with an upload running asks first; "keep" keeps it
+        // going; "cancel and quit" deletes the half-made image, then the app exits by itself.
+        c.find(Locator::Css("#tab-upload")).await.unwrap().click().await.unwrap();
+        let big_name = unique("e2e-quit");
+        start_big_upload(&c, dir.path(), &big_name).await;
+        let ctrl_q = "document.dispatchEvent(new KeyboardEvent('keydown', {key: 'q', ctrlKey: true})); return 1";
+        js(&c, ctrl_q).await;
+        wait_present(&c, "#quit-dialog[open]", 10).await;
+        assert!(text(&c, "#quit-text").await.starts_with("1 upload is running. Cancel it and quit?"));
+        shot(&c, "15b-quit-asks").await;
+        c.find(Locator::Css("#quit-no")).await.unwrap().click().await.unwrap();
+        wait_gone(&c, "#quit-dialog[open]", 5).await;
+        assert_eq!(js(&c, "return document.querySelector('.card').dataset.state").await, json!("running"));
+        js(&c, ctrl_q).await;
+        wait_present(&c, "#quit-dialog[open]", 10).await;
+        c.find(Locator::Css("#quit-yes")).await.unwrap().click().await.unwrap();
+        assert!(app_exited(60).await, "the app did not exit after cleaning up");
+        assert!(images_named(&lab, &big_name).await.is_empty(), "the half-made image is left");
+    })
+    .await;
     close_app(c.clone()).await;
     c = connect(port, &caps).await;
     sc.run("remembered cloud, language and size; Rust's messages in Korean", async {
@@ -457,6 +478,17 @@ async fn the_whole_app_in_its_window() {
         c.find(Locator::Css("#profiles tr[data-name='lab-badpass'] .test")).await.unwrap().click().await.unwrap();
         wait_text(c, "#test-result", "자격 증명을 거부했습니다", 30).await;
         assert_eq!(text(c, "#test-steps li[data-step=identity] .title").await, "ID 서비스 탐색");
+    })
+    .await;
+    sc.run("SIGTERM during an upload cleans up, then exits", async {
+        // 16b. A logout or a service manager's stop (SIGTERM): nothing is asked, nothing is left.
+        c.find(Locator::Css("#tab-upload")).await.unwrap().click().await.unwrap();
+        let big_name = unique("e2e-term");
+        start_big_upload(&c, dir.path(), &big_name).await;
+        let exact = format!("^{}$", env!("CARGO_BIN_EXE_stackdrop"));
+        assert!(Command::new("pkill").args(["-TERM", "-f", &exact]).status().unwrap().success());
+        assert!(app_exited(60).await, "the app did not exit after cleaning up");
+        assert!(images_named(&lab, &big_name).await.is_empty(), "the half-made image is left");
     })
     .await;
     close_app(c).await;
@@ -560,10 +592,38 @@ fn driver_without_clouds(port: u16, no_clouds: &Path, profiles: &Path, extra: &[
     Term(cmd.spawn().expect("tauri-driver on PATH (cargo install tauri-driver)"))
 }
 
+/// Drop a big sparse file, start its upload and wait until bytes flow.
+async fn start_big_upload(c: &Client, dir: &Path, name: &str) {
+    js(c, "document.querySelectorAll('.card .remove').forEach((b) => b.click()); return 1").await;
+    let big = sparse_file(dir, &format!("{name}.raw"), 600 << 20);
+    drag_onto_app(&big);
+    wait_text(c, ".card .file-name", name, 15).await;
+    c.find(Locator::Css(".card .upload")).await.unwrap().click().await.unwrap();
+    let end = Instant::now() + Duration::from_secs(30);
+    while js(c, "return document.querySelector('.card progress').value").await.as_f64().unwrap_or(0.0) < 1.0 {
+        assert!(Instant::now() < end, "the upload never progressed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Has the app's process ended (within `secs`)?
+async fn app_exited(secs: u64) -> bool {
+    let exact = format!("^{}$", env!("CARGO_BIN_EXE_stackdrop"));
+    for _ in 0..secs * 10 {
+        let alive = Command::new("pgrep").args(["-f", &exact]).output().map(|o| !o.stdout.is_empty()).unwrap_or(false);
+        if !alive {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
 /// End the WebDriver session and the app it started: tauri-driver leaves the app running when a
-/// session is deleted, and a leftover window would take the next drop.
+/// session is deleted, and a leftover window would take the next drop. (The app may have
+/// ended already: then there is no session to end.)
 async fn close_app(c: Client) {
-    c.close().await.unwrap();
+    let _ = c.close().await;
     let exact = format!("^{}$", env!("CARGO_BIN_EXE_stackdrop"));
     let _ = Command::new("pkill").args(["-f", &exact]).status();
     for _ in 0..50 {

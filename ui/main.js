@@ -133,6 +133,28 @@ function offered(list) {
 
 $('#pick').addEventListener('click', async () => offered(await invoke('files_pick')));
 window.__TAURI__.event.listen('files-offered', (ev) => offered(ev.payload));
+
+// ---------------------------------------------------------------- quitting
+// Closing with uploads running asks first (Rust holds the close and sends the count); yes
+// cancels them all, each deletes its half-made image, and the app exits when they are done.
+window.__TAURI__.event.listen('quit-requested', (ev) => {
+  const dialog = $('#quit-dialog');
+  $('#quit-text').textContent = t(ev.payload === 1 ? 'ui.quit.ask_one' : 'ui.quit.ask', { n: ev.payload });
+  $('#quit-yes').onclick = async () => {
+    $('#quit-yes').disabled = true;
+    $('#quit-text').textContent = t('ui.quit.cleaning');
+    await invoke('app_quit');
+  };
+  $('#quit-no').onclick = () => dialog.close();
+  if (!dialog.open) dialog.showModal();
+  $('#quit-no').focus();
+});
+document.addEventListener('keydown', (e) => {
+  if (e.ctrlKey && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'q') {
+    e.preventDefault();
+    invoke('app_close');
+  }
+});
 window.__TAURI__.webview.getCurrentWebview().onDragDropEvent((ev) => {
   document.body.classList.toggle('dragging', ev.payload.type === 'enter' || ev.payload.type === 'over');
 });

@@ -7,6 +7,7 @@ mod files;
 mod images;
 mod notify;
 mod profiles;
+mod quit;
 mod remembered;
 mod settings;
 mod upload;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub configs: Mutex<HashMap<String, PathBuf>>,
     /// What is remembered between runs (settings.json beside the profiles).
     pub settings: SettingsStore,
+    /// Quitting: uploads are being cancelled and cleaned up; the window closes when done.
+    pub quitting: std::sync::atomic::AtomicBool,
 }
 
 /// A settings file offered for import; the page sees its name and a handle, not its path.
@@ -60,7 +63,14 @@ impl Default for AppState {
         let sessions = Arc::new(Sessions::default());
         let settings = SettingsStore::beside(&sessions.store);
         let parallel = settings.load().parallel.unwrap_or(upload::DEFAULT_PARALLEL);
-        AppState { sessions, files: Arc::default(), uploads: Queue::new(parallel), configs: Mutex::default(), settings }
+        AppState {
+            sessions,
+            files: Arc::default(),
+            uploads: Queue::new(parallel),
+            configs: Mutex::default(),
+            settings,
+            quitting: Default::default(),
+        }
     }
 }
 
@@ -123,11 +133,18 @@ pub fn run() -> ExitCode {
             {
                 restore_geometry(&w, g);
             }
+            quit::on_signals(app.handle().clone());
             Ok(())
         })
         .on_window_event(|window, event| {
             if matches!(event, WindowEvent::Moved(_) | WindowEvent::Resized(_) | WindowEvent::CloseRequested { .. }) {
                 save_geometry(window, &window.state::<AppState>().settings);
+            }
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                // Uploads running: ask first; closing would leave their images half-made.
+                if quit::must_ask(window.app_handle()) {
+                    api.prevent_close();
+                }
             }
             if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
                 // clouds.yaml and openrc files go to the profile manager, the rest are images.
@@ -173,6 +190,8 @@ pub fn run() -> ExitCode {
             images::image_show,
             images::image_delete,
             images::image_copy,
+            quit::app_close,
+            quit::app_quit,
         ])
         .run(tauri::generate_context!());
     match result {

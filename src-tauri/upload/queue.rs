@@ -88,6 +88,28 @@ impl Queue {
         }
     }
 
+    /// Cancel every upload, waiting or running; how many there were.
+    pub fn cancel_all(&self) -> usize {
+        let all = lock(&self.waiting_or_running);
+        for c in all.values() {
+            c.cancel();
+        }
+        all.len()
+    }
+
+    /// Wait until no upload is left (each has ended, its cleanup done), at most `limit`; true
+    /// when the queue emptied.
+    pub async fn drained(&self, limit: std::time::Duration) -> bool {
+        let until = tokio::time::Instant::now() + limit;
+        while !self.is_empty() {
+            if tokio::time::Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        true
+    }
+
     /// The uploads waiting or running.
     pub fn len(&self) -> usize {
         lock(&self.waiting_or_running).len()
@@ -142,5 +164,31 @@ mod tests {
         let (a, b) = (q.enter(Some(&ctrl_c)), q.enter(None));
         ctrl_c.cancel();
         assert!(a.cancel.is_cancelled() && !b.cancel.is_cancelled());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancel_all_ends_every_upload_and_drained_says_when() {
+        let q = Arc::new(Queue::new(1));
+        let mut jobs = Vec::new();
+        for _ in 0..3 {
+            let (q2, t) = (q.clone(), q.enter(None));
+            jobs.push(tokio::spawn(async move {
+                let cancel = t.cancel.clone();
+                q2.run(&t, async move {
+                    cancel.cancelled().await;
+                    // The cleanup after a cancel takes a moment.
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    Err::<(), _>(Error::Cancelled)
+                })
+                .await
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(!q.drained(Duration::from_secs(1)).await, "nothing ends by itself");
+        assert_eq!(q.cancel_all(), 3);
+        assert!(q.drained(Duration::from_secs(10)).await);
+        for j in jobs {
+            assert!(matches!(j.await.unwrap(), Err(Error::Cancelled)));
+        }
     }
 }

@@ -162,12 +162,17 @@ impl<'a> Images<'a> {
         self.patch(id, ops).await
     }
 
-    /// `PATCH /v2/images/{id}` with JSON-patch operations.
+    /// `PATCH /v2/images/{id}` with JSON-patch operations. `add` and `replace` give the same
+    /// image however often they are applied, so a 5xx (Glance's database busy with an import
+    /// task, say) or a broken connection is answered by sending it again.
     pub async fn patch(&self, id: &str, ops: Vec<Value>) -> Result<Image> {
         let path = image_path(id, "")?;
-        let v = self
-            .call_json(Method::PATCH, &path, Some(("application/openstack-images-v2.1-json-patch", Value::Array(ops))))
-            .await?;
+        let body = Value::Array(ops);
+        let again = |e: &Error| matches!(e.status(), Some(500..=599)) || is_transient(e);
+        let once = |_| {
+            self.call_json(Method::PATCH, &path, Some(("application/openstack-images-v2.1-json-patch", body.clone())))
+        };
+        let v = retry(RetryPolicy::REQUESTS, "update the image", once, again).await?;
         Image::from_value(v, &path)
     }
 
