@@ -647,3 +647,32 @@ async fn a_file_changed_during_the_upload_is_not_trusted() {
     assert!(matches!(err, UploadError::Failed { cleanup: Cleanup::Deleted, .. }), "{err:?}");
     assert!(gl.log().contains(&format!("DELETE /v2/images/{IMAGE_ID}")));
 }
+
+/// The POST's answer is lost (503) but Glance made the image; the check (GET) fails too; the
+/// repeated POST gets 409 for that same id. The create fails — and the image made by the first
+/// POST is deleted, not left behind unknown.
+#[tokio::test]
+async fn a_create_whose_answers_are_lost_leaves_no_image() {
+    let made: Arc<Mutex<Option<String>>> = Arc::default();
+    let m = made.clone();
+    let gl = Server::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/") => Some(Reply::capture("10-glance-root.http")),
+        ("POST", "/v2/images") => {
+            let id = r.json()["id"].as_str().unwrap().to_owned();
+            let first = m.lock().unwrap().replace(id).is_none();
+            let status = if first { 503 } else { 409 };
+            Some(Reply::json(status, &json!({"message": "lost", "code": status})))
+        }
+        ("GET", p) if p.starts_with("/v2/images/") => Some(Reply::json(503, &json!({"message": "busy"}))),
+        ("DELETE", p) if p.starts_with("/v2/images/") => Some(Reply::capture("50-glance-delete-image.http")),
+        _ => None,
+    });
+    let ks = keystone(gl.url());
+    let err = create_and_upload(&session(&ks.url()), &spec("qcow2"), data_file(1000).path(), &UploadOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(409), "{err}");
+    let id = made.lock().unwrap().clone().unwrap();
+    assert!(gl.log().contains(&format!("DELETE /v2/images/{id}")), "{:?}", gl.log());
+    assert!(!gl.log().iter().any(|l| l.starts_with("PUT")));
+}

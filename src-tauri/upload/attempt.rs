@@ -166,7 +166,18 @@ async fn create_image(session: &Session, spec: &ImageSpec) -> Result<Image> {
             Err(e) => Err(e),
         }
     };
-    Ok(retry(RetryPolicy::REQUESTS, "create the image", once, is_transient).await?)
+    match retry(RetryPolicy::REQUESTS, "create the image", once, is_transient).await {
+        Ok(img) => Ok(img),
+        // The id is our own, fresh: if any POST reached Glance (its answer lost, a 5xx, a 409
+        // for our own earlier POST), the image it made is ours and nobody else knows of it.
+        // Remove it, so that a failed create leaves no image. (A 4xx verdict made none.)
+        Err(e) if spec.id.is_none() && !matches!(e.status(), Some(400..=408 | 410..=499)) => {
+            let cleanup = images.remove_made(id).await;
+            tracing::debug!("create failed ({e}); image {id}: {cleanup}");
+            Err(e.into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `f`, unless cancelled first.
