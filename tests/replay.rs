@@ -615,7 +615,9 @@ async fn web_download_takes_only_http_addresses() {
             allow_failure: false,
         };
         let spec = spec("qcow2");
-        let err = create_from_uri(&s, &spec, &import, std::time::Duration::from_secs(5), false).await.unwrap_err();
+        let never = tokio_util::sync::CancellationToken::new();
+        let err =
+            create_from_uri(&s, &spec, &import, std::time::Duration::from_secs(5), false, &never).await.unwrap_err();
         assert!(err.to_string().contains("needs an http:// or https:// address"), "{err}");
     }
     assert!(!gl.log().iter().any(|l| l.starts_with("POST")), "{:?}", gl.log());
@@ -675,4 +677,51 @@ async fn a_create_whose_answers_are_lost_leaves_no_image() {
     let id = made.lock().unwrap().clone().unwrap();
     assert!(gl.log().contains(&format!("DELETE /v2/images/{id}")), "{:?}", gl.log());
     assert!(!gl.log().iter().any(|l| l.starts_with("PUT")));
+}
+
+/// A web-download can be cancelled while Glance fetches; its image is deleted.
+#[tokio::test]
+async fn a_web_download_can_be_cancelled_and_leaves_no_image() {
+    use stackdrop::openstack::image::import::{create_from_uri, Import, ImportMethod};
+    let gl = Server::start(move |r| {
+        let image_path = format!("/v2/images/{IMAGE_ID}");
+        match (r.method.as_str(), r.path.as_str()) {
+            ("GET", "/") => Some(Reply::capture("10-glance-root.http")),
+            ("GET", "/v2/info/import") => {
+                Some(Reply::json(200, &json!({"import-methods": {"value": ["web-download"]}})))
+            }
+            ("POST", "/v2/images") => Some(Reply::capture("20-glance-create-image.http")),
+            ("POST", p) if p == format!("{image_path}/import") => Some(Reply::json(202, &json!({}))),
+            ("GET", p) if p == image_path => {
+                let mut r = Reply::capture("22-glance-get-image.http");
+                let mut body = r.body_json();
+                body["status"] = json!("importing");
+                r = r.with_body_json(&body);
+                Some(r)
+            }
+            ("DELETE", p) if p == image_path => Some(Reply::capture("50-glance-delete-image.http")),
+            _ => None,
+        }
+    });
+    let ks = keystone(gl.url());
+    let s = session(&ks.url());
+    let import = Import {
+        method: ImportMethod::WebDownload { uri: "http://example.com/d.qcow2".into() },
+        stores: vec![],
+        all_stores: false,
+        allow_failure: false,
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let c = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        c.cancel();
+    });
+    let err = create_from_uri(&s, &spec("qcow2"), &import, std::time::Duration::from_secs(60), false, &cancel)
+        .await
+        .unwrap_err();
+    assert!(matches!(err.root(), Error::Cancelled), "{err}");
+    assert!(matches!(err, Error::Abandoned { cleanup: Cleanup::Deleted, .. }), "{err}");
+    assert_eq!(err.to_string(), format!("cancelled; image {IMAGE_ID} was deleted"));
+    assert!(gl.log().contains(&format!("DELETE /v2/images/{IMAGE_ID}")));
 }

@@ -111,15 +111,21 @@ pub async fn upload_from_uri(
         all_stores: false,
         allow_failure: false,
     };
-    let image = stackdrop::openstack::image::import::create_from_uri(
-        &session,
-        &spec,
-        &import,
-        std::time::Duration::from_secs(600),
-        false,
-    )
-    .await
-    .map_err(shown)?;
+    // In the queue like an upload: quitting (or SIGTERM) cancels it, and its image is deleted.
+    let ticket = state.uploads.enter(None);
+    let fetch = async {
+        stackdrop::openstack::image::import::create_from_uri(
+            &session,
+            &spec,
+            &import,
+            std::time::Duration::from_secs(600),
+            false,
+            &ticket.cancel,
+        )
+        .await
+        .map_err(Error::from)
+    };
+    let image = state.uploads.run(&ticket, fetch).await.map_err(shown)?;
     Ok(image.id().to_owned())
 }
 

@@ -38,14 +38,19 @@ pub async fn create(g: &GlobalArgs, args: CreateArgs, out: &mut dyn Write) -> Re
             return Err(Error::Usage("give the image a NAME".into()));
         }
         let import = args.stores.import(ImportMethod::WebDownload { uri: uri.clone() });
+        // Ctrl-C / SIGTERM cancel the wait; the image is deleted as after a failure.
+        let cancel = CancellationToken::new();
+        watch_signals(cancel.clone());
         let image = stackdrop::openstack::image::import::create_from_uri(
             &s,
             &spec,
             &import,
             Duration::from_secs(args.wait_timeout),
             args.keep_on_failure,
+            &cancel,
         )
-        .await?;
+        .await
+        .map_err(upload::Error::from)?;
         return output::show_one(out, &image.fields(), &args.output).map_err(io);
     }
     if args.stores.given() && !args.import {

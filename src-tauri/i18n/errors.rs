@@ -120,6 +120,7 @@ impl Localized for openstack::Error {
                 tf("err.ambiguous", &[("what", &kind(lang, *k)), ("name", name), ("count", count)])
             }
             E::Import { image_id, detail } => tf("err.import", &[("id", image_id), ("detail", detail)]),
+            E::Cancelled => tf("err.cancelled", &[]),
             E::Abandoned { cause, image_id, cleanup: c } => cause.in_lang(lang) + &cleanup(lang, image_id, c),
         }
     }
@@ -223,6 +224,7 @@ mod tests {
             Box::new(P::Ambiguous { kind: Kind::Image, name: "cirros".into(), count: 2 }),
             Box::new(P::Ambiguous { kind: Kind::Project, name: "demo".into(), count: 3 }),
             Box::new(P::Import { image_id: "i".into(), detail: d() }),
+            Box::new(P::Cancelled),
             Box::new(P::Abandoned {
                 cause: Box::new(api(404, "")),
                 image_id: "i".into(),

@@ -72,6 +72,8 @@ pub enum Error {
     Ambiguous { kind: Kind, name: String, count: usize },
     /// Glance's import task did not bring the image to `active` in its stores.
     Import { image_id: String, detail: String },
+    /// The person cancelled a wait (a web-download in progress).
+    Cancelled,
     /// A server-side import (web-download) failed after its image was created; says what
     /// became of that image.
     Abandoned { cause: Box<Error>, image_id: String, cleanup: Cleanup },
@@ -187,6 +189,7 @@ impl fmt::Display for Error {
                 write!(f, "{count} {}s are named '{name}': give the id instead", kind.noun())
             }
             Error::Import { image_id, detail } => write!(f, "Glance's import of image {image_id} failed: {detail}"),
+            Error::Cancelled => f.write_str("cancelled"),
             Error::Abandoned { cause, image_id, cleanup } => write!(f, "{cause}; image {image_id} {cleanup}"),
         }
     }

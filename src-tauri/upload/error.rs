@@ -52,7 +52,7 @@ impl Error {
     }
 
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.root(), Error::Cancelled)
+        matches!(self.root(), Error::Cancelled) || matches!(self.protocol(), Some(crate::openstack::Error::Cancelled))
     }
 
     /// What became of the image, when one was made and the upload failed.

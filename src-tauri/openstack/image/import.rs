@@ -165,15 +165,19 @@ pub async fn wait_import(
 }
 
 /// web-download: create the image and let Glance fetch `uri`; the image is removed when the
-/// import fails (unless `keep_on_failure`).
+/// import fails or `cancel` fires (unless `keep_on_failure`).
 pub async fn create_from_uri(
     session: &Session,
     spec: &ImageSpec,
     import: &Import,
     timeout: Duration,
     keep_on_failure: bool,
+    cancel: &tokio_util::sync::CancellationToken,
 ) -> Result<Image> {
     check_offered(session, import).await?;
+    if cancel.is_cancelled() {
+        return Err(Error::Cancelled);
+    }
     let mut spec = spec.clone();
     if spec.disk_format.is_empty() {
         return Err(Error::Invalid(
@@ -184,15 +188,19 @@ pub async fn create_from_uri(
     let images = session.images();
     let image = images.create(&spec.create_body()).await?;
     let id = image.id().to_owned();
-    let result = async {
+    let work = async {
         images.import(&id, import.body()).await?;
         let image = wait_import(session, &id, timeout, import, &|_| {}).await?;
         match spec.finishing_ops() {
             ops if ops.is_empty() => Ok(image),
             ops => images.patch(&id, ops).await,
         }
-    }
-    .await;
+    };
+    let result = tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(Error::Cancelled),
+        r = work => r,
+    };
     match result {
         Ok(img) => Ok(img),
         Err(cause) => {
