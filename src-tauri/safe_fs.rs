@@ -82,6 +82,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(unix)]
     fn devices_folders_and_fifos_are_refused_without_hanging() {
         let e = read_capped(Path::new("/dev/zero"), MAX_SETTINGS_FILE).unwrap_err();
         assert!(e.to_string().contains("not a regular file"), "{e}");

@@ -87,13 +87,24 @@ impl FileSource {
     }
 }
 
+/// A positioned read: `pread` on Unix; on Windows `seek_read`, which moves the file's cursor
+/// (the upload's reader starts from offset 0 itself, so that does not matter).
+#[cfg(unix)]
+fn pread(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(f, buf, offset)
+}
+
+#[cfg(windows)]
+fn pread(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(f, buf, offset)
+}
+
 impl Source for FileSource {
     fn len(&self) -> u64 {
         self.len
     }
 
     fn read_at(&mut self, offset: u64, n: usize) -> std::io::Result<Vec<u8>> {
-        use std::os::unix::fs::FileExt;
         let n = n.min(MAX_READ);
         if self.spent + n > MAX_TOTAL {
             return Err(std::io::Error::other("header reads exceed the inspection budget"));
@@ -106,7 +117,7 @@ impl Source for FileSource {
         let mut buf = vec![0; n];
         let mut got = 0;
         while got < n {
-            match self.file.read_at(&mut buf[got..], offset + got as u64) {
+            match pread(&self.file, &mut buf[got..], offset + got as u64) {
                 Ok(0) => break,
                 Ok(k) => got += k,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}

@@ -106,6 +106,8 @@ fn file_chunks(mut file: File, len: u64) -> Chunks {
 }
 
 fn pump(file: &mut File, len: u64, tx: &mpsc::Sender<io::Result<Bytes>>) -> io::Result<Digests> {
+    // From the start, whatever reads came before (Windows' positioned reads move the cursor).
+    io::Seek::seek(file, io::SeekFrom::Start(0))?;
     let mut h = Hasher::default();
     loop {
         let mut buf = vec![0u8; CHUNK];
