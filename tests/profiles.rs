@@ -278,7 +278,7 @@ fn broken_files_name_the_file_and_line_and_import_nothing() {
         ("broken/command-openrc.sh", "broken/command-openrc.sh:4: the value runs a command"),
         ("broken/no-url-openrc.sh", "broken/no-url-openrc.sh: the file sets no OS_AUTH_URL"),
         ("broken/secure-mismatch/clouds.yaml", "secure-mismatch/secure.yaml:2: cloud 'staging' is not in"),
-        ("broken", "it is a folder"),
+        ("broken", "it is a directory, not a file"),
         ("broken/none.yaml", "No such file"),
     ] {
         let err = failed(&sd(&lab, cfg, &["profile", "import", &format!("{FIXTURES}/{file}")], None));
