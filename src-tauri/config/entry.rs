@@ -307,8 +307,9 @@ impl CloudEntry {
         let a = &self.auth;
         let missing = |what: &str, key: &str| Error::Invalid(format!("cloud '{name}': {what} is missing (auth.{key})"));
         let auth_url_s = a.auth_url.clone().ok_or_else(|| missing("the auth URL", "auth_url"))?;
-        let auth_url = Url::parse(&auth_url_s)
-            .map_err(|err| Error::Invalid(format!("cloud '{name}': auth_url {auth_url_s:?} is not a URL ({err})")))?;
+        let auth_url = parse_url(&auth_url_s).map_err(|err| {
+            Error::Invalid(format!("cloud '{name}': auth_url {:?} is not a URL ({err})", without_userinfo(&auth_url_s)))
+        })?;
         if let Some(v) = &self.identity_api_version {
             if !v.starts_with('3') {
                 return Err(Error::Invalid(format!(
@@ -386,8 +387,11 @@ impl CloudEntry {
             None => Interface::Public,
         };
         let image_endpoint_override = match &self.image_endpoint_override {
-            Some(u) => Some(Url::parse(u).map_err(|err| {
-                Error::Invalid(format!("cloud '{name}': image_endpoint_override {u:?} is not a URL ({err})"))
+            Some(u) => Some(parse_url(u).map_err(|err| {
+                Error::Invalid(format!(
+                    "cloud '{name}': image_endpoint_override {:?} is not a URL ({err})",
+                    without_userinfo(u)
+                ))
             })?),
             None => None,
         };
@@ -411,8 +415,47 @@ impl CloudEntry {
     }
 }
 
+/// A URL from the settings, without any `user:password@`: Keystone and Glance take no such
+/// credentials, and a URL is shown in messages, so a password there would be shown too.
+fn parse_url(s: &str) -> std::result::Result<Url, String> {
+    let mut u = Url::parse(s).map_err(|e| e.to_string())?;
+    if !u.username().is_empty() || u.password().is_some() {
+        tracing::warn!("the user name and password in {} are ignored", without_userinfo(s));
+        let _ = u.set_password(None);
+        let _ = u.set_username("");
+    }
+    Ok(u)
+}
+
+/// `scheme://user:password@host/…` -> `scheme://host/…`, for messages about text that may not
+/// even parse as a URL.
+pub fn without_userinfo(s: &str) -> String {
+    let Some(start) = s.find("://").map(|i| i + 3) else { return s.to_owned() };
+    let authority_end = s[start..].find(['/', '?', '#']).map_or(s.len(), |i| start + i);
+    match s[start..authority_end].rfind('@') {
+        Some(at) => format!("{}{}", &s[..start], &s[start + at + 1..]),
+        None => s.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_password_in_a_url_is_never_kept_or_shown() {
+        assert_eq!(without_userinfo("http://u:hunter2@k.example:5000/v3"), "http://k.example:5000/v3");
+        assert_eq!(without_userinfo("http://k/v3?a=b@c"), "http://k/v3?a=b@c");
+        assert_eq!(without_userinfo("not a url"), "not a url");
+        let entry = |url: &str| {
+            let v = serde_json::json!({"auth": {"auth_url": url, "token": "t"}});
+            CloudEntry::from_value("c", &v).unwrap()
+        };
+        let c = entry("http://u:hunter2@k.example:5000/v3").resolve("c").unwrap();
+        assert_eq!(c.auth_url.as_str(), "http://k.example:5000/v3");
+        let e = entry("http://u:hunter2@[bad/v3").resolve("c").unwrap_err().to_string();
+        assert!(e.contains("is not a URL") && !e.contains("hunter2"), "{e}");
+    }
+
     use super::*;
     use serde_json::json;
 
