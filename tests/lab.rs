@@ -403,6 +403,51 @@ async fn glance_itself_answers_415_for_data_that_is_not_the_declared_format() {
     assert!(images_named(&lab, &name).await.is_empty());
 }
 
+/// Files Glance's own inspector refuses (a QED image; a raw disk whose MBR fails its check):
+/// the real Glance answers 415 when they are sent past Stackdrop's inspection, and Stackdrop
+/// refuses them before anything is created, saying why.
+#[tokio::test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
+async fn what_glance_refuses_is_refused_before_the_upload() {
+    let lab = lab(Layout::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let qed = dir.path().join("disk.qed");
+    assert!(std::process::Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qed"])
+        .arg(&qed)
+        .arg("16M")
+        .status()
+        .unwrap()
+        .success());
+    let mut mbr = vec![0u8; 1 << 20];
+    mbr[446] = 0x12; // not a boot flag
+    mbr[446 + 4] = 0x83;
+    mbr[446 + 8..446 + 12].copy_from_slice(&2048u32.to_le_bytes());
+    mbr[510..512].copy_from_slice(&[0x55, 0xAA]);
+    let bad_mbr = dir.path().join("bad-mbr.raw");
+    std::fs::write(&bad_mbr, &mbr).unwrap();
+    let s = session(&lab, "lab");
+    for (file, why) in [(&qed, "QED image"), (&bad_mbr, "invalid boot flag")] {
+        // Glance, sent the bytes directly as raw: 415.
+        let name = unique("refused");
+        let spec = ImageSpec {
+            name: name.clone(),
+            disk_format: "raw".into(),
+            container_format: "bare".into(),
+            ..Default::default()
+        };
+        let img = s.images().create(&spec.create_body()).await.unwrap();
+        let data = std::fs::read(file).unwrap();
+        let e = s.images().upload(&img, reqwest::Body::from(data.clone()), data.len() as u64).await.unwrap_err();
+        assert_eq!(e.status(), Some(415), "{}: {e}", file.display());
+        s.images().delete(img.id()).await.unwrap();
+        // Stackdrop: refused before anything is created.
+        let e = create_and_upload(&s, &spec, file, &UploadOptions::default()).await.unwrap_err();
+        assert!(matches!(e, Error::Refused { .. }) && e.to_string().contains(why), "{}: {e}", file.display());
+        assert!(images_named(&lab, &name).await.is_empty());
+    }
+}
+
 /// Four different files at once (`--parallel 4`): all active, every checksum verified; and a
 /// directory stands for the disk images in it.
 #[tokio::test]

@@ -171,17 +171,65 @@ pub fn inspect(src: &mut dyn Source) -> std::io::Result<Inspection> {
     if head.starts_with(b"conectix") {
         return Ok(vhd::inspect(&head, len));
     }
+    if head.starts_with(b"QED\0") {
+        // Glance's inspector (oslo.utils) bans QED outright: a 415 as raw and as qcow2.
+        let mut i = Inspection::new("qed", len);
+        i.refuse("it is a QED image, a format Glance refuses outright (convert it: qemu-img convert -O qcow2)");
+        return Ok(i);
+    }
     if let Some(i) = iso::inspect(src)? {
         return Ok(i);
     }
     let mut i = Inspection::new("raw", len);
     i.virtual_size = Some(len);
+    check_partition_table(&head, &mut i);
     if len >= 512 && src.read_at(len - 512, 512)?.starts_with(b"conectix") {
         // A fixed VHD is raw data with a footer at the end. Glance (and qemu) read only the
         // start, see raw, and answer 415 to `vhd`: so it is raw here too, and boots as such.
         i.detail("vhd footer", "fixed VHD: its footer is at the end, so Glance reads it as raw");
     }
     Ok(i)
+}
+
+/// A raw disk that starts with an MBR (or a GPT's protective MBR) must pass the check Glance's
+/// inspector makes of it (oslo.utils' `GPTInspector`, "mbr"): boot flags 0x00 or 0x80, a
+/// protective entry that starts at CHS 0/2/0 and LBA 1 and stands alone, and at least one
+/// partition. A FAT boot sector looks like an MBR and is not one.
+fn check_partition_table(head: &[u8], i: &mut Inspection) {
+    if head.len() < 512 || le16(head, 510) != Some(0xAA55) {
+        return;
+    }
+    let is_fat = head[0x10] == 2 && head[0x15] == 0xF8;
+    if is_fat {
+        return;
+    }
+    let mut used = Vec::new();
+    let mut gpt = false;
+    for n in 0..4 {
+        let e = &head[446 + 16 * n..446 + 16 * (n + 1)];
+        let (boot, chs, ostype, lba) = (e[0], [e[1], e[2], e[3]], e[4], le32(e, 8).unwrap_or(0));
+        if boot != 0x00 && boot != 0x80 {
+            return i.refuse(format!(
+                "its MBR's partition entry {n} has an invalid boot flag ({boot:#04x}), which Glance refuses"
+            ));
+        }
+        if ostype != 0 {
+            used.push(n);
+        }
+        if ostype == 0xEE {
+            gpt = true;
+            if chs != [0, 2, 0] || lba != 1 {
+                return i.refuse("its GPT's protective MBR does not start where a GPT's must (CHS 0/2/0, LBA 1), which Glance refuses");
+            }
+        }
+    }
+    if gpt && used != [0] {
+        return i.refuse("its GPT's protective MBR defines other partitions too, which Glance refuses");
+    }
+    if used.is_empty() {
+        return i.refuse("it has an MBR signature but no partition in it, which Glance refuses");
+    }
+    i.detail("partition table", if gpt { "GPT" } else { "MBR" });
 }
 
 /// May a file detected as `detected` be declared as `declared`? `Err` explains; `force`
@@ -221,6 +269,58 @@ pub(crate) fn le64(b: &[u8], at: usize) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+
+    /// A 512-byte boot sector with the MBR signature and these partition entries
+    /// (boot flag, start CHS, type, start LBA).
+    fn mbr(entries: &[(u8, [u8; 3], u8, u32)]) -> Vec<u8> {
+        let mut b = vec![0u8; 4096];
+        for (n, (boot, chs, ty, lba)) in entries.iter().enumerate() {
+            let e = 446 + 16 * n;
+            b[e] = *boot;
+            b[e + 1..e + 4].copy_from_slice(chs);
+            b[e + 4] = *ty;
+            b[e + 8..e + 12].copy_from_slice(&lba.to_le_bytes());
+        }
+        b[510] = 0x55;
+        b[511] = 0xAA;
+        b
+    }
+
+    fn judge(bytes: &[u8]) -> Inspection {
+        let mut src: &[u8] = bytes;
+        inspect(&mut src).unwrap()
+    }
+
+    /// Glance's inspector refuses raw disks whose MBR fails its check, and QED outright.
+    #[test]
+    fn partition_tables_and_qed_are_judged_as_glance_does() {
+        let linux = judge(&mbr(&[(0x80, [0, 1, 1], 0x83, 2048)]));
+        assert!(linux.acceptable(), "{:?}", linux.refusals);
+        assert!(linux.details.contains(&("partition table".into(), "MBR".into())));
+        let gpt = judge(&mbr(&[(0, [0, 2, 0], 0xEE, 1)]));
+        assert!(gpt.acceptable(), "{:?}", gpt.refusals);
+        for (bad, why) in [
+            (mbr(&[(0x12, [0, 1, 1], 0x83, 2048)]), "invalid boot flag"),
+            (mbr(&[(0, [0, 3, 0], 0xEE, 1)]), "does not start where"),
+            (mbr(&[(0, [0, 2, 0], 0xEE, 1), (0, [0, 1, 1], 0x83, 2048)]), "other partitions"),
+            (mbr(&[]), "no partition"),
+        ] {
+            let i = judge(&bad);
+            assert_eq!(i.format, "raw");
+            assert!(i.refusals.iter().any(|r| r.contains(why)), "{why}: {:?}", i.refusals);
+        }
+        // A FAT boot sector carries the same signature and is not an MBR.
+        let mut fat = mbr(&[(0x12, [0, 1, 1], 0x83, 2048)]);
+        fat[0x10] = 2;
+        fat[0x15] = 0xF8;
+        assert!(judge(&fat).acceptable());
+        let mut qed = vec![0u8; 4096];
+        qed[..4].copy_from_slice(b"QED\0");
+        let i = judge(&qed);
+        assert_eq!(i.format, "qed");
+        assert!(i.refusals[0].contains("QED"), "{:?}", i.refusals);
+    }
+
     use super::*;
 
     #[test]
