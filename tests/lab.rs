@@ -426,13 +426,31 @@ async fn what_glance_refuses_is_refused_before_the_upload() {
     mbr[510..512].copy_from_slice(&[0x55, 0xAA]);
     let bad_mbr = dir.path().join("bad-mbr.raw");
     std::fs::write(&bad_mbr, &mbr).unwrap();
+    // A vmdk made by qemu-img, with a line its embedded descriptor should not have.
+    let vmdk = dir.path().join("odd.vmdk");
+    assert!(std::process::Command::new("qemu-img")
+        .args(["create", "-q", "-f", "vmdk"])
+        .arg(&vmdk)
+        .arg("16M")
+        .status()
+        .unwrap()
+        .success());
+    let mut v = std::fs::read(&vmdk).unwrap();
+    let at = v.windows(10).position(|w| w == b"createType").unwrap();
+    let end = at + v[at..].iter().position(|b| *b == 0).unwrap();
+    v[end..end + 9].copy_from_slice(b"rm -rf /\n");
+    std::fs::write(&vmdk, &v).unwrap();
     let s = session(&lab, "lab");
-    for (file, why) in [(&qed, "QED image"), (&bad_mbr, "invalid boot flag")] {
-        // Glance, sent the bytes directly as raw: 415.
+    for (file, format, why) in [
+        (&qed, "raw", "QED image"),
+        (&bad_mbr, "raw", "invalid boot flag"),
+        (&vmdk, "vmdk", "a line Glance does not accept"),
+    ] {
+        // Glance, sent the bytes directly: 415.
         let name = unique("refused");
         let spec = ImageSpec {
             name: name.clone(),
-            disk_format: "raw".into(),
+            disk_format: format.into(),
             container_format: "bare".into(),
             ..Default::default()
         };

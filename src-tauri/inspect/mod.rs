@@ -400,17 +400,36 @@ mod tests {
         assert_eq!(ok.virtual_size, Some(2048 * 512));
         let i = vmdk(|h| h[12..20].copy_from_slice(&u64::MAX.to_le_bytes()));
         assert!(i.refusals[0].contains("overflows"), "{i:?}");
-        let i = vmdk(|h| h[28..36].copy_from_slice(&u64::MAX.to_le_bytes()));
+        // The descriptor must follow the header (sector 1), where Glance's inspector reads it.
+        for sector in [u64::MAX, 1000, 2] {
+            let i = vmdk(|h| h[28..36].copy_from_slice(&sector.to_le_bytes()));
+            assert!(i.refusals[0].contains("not right after the header"), "{i:?}");
+        }
+        let i = vmdk(|h| h[36..44].copy_from_slice(&u64::MAX.to_le_bytes()));
         assert!(i.refusals[0].contains("overflows"), "{i:?}");
-        let i = vmdk(|h| h[28..36].copy_from_slice(&1000u64.to_le_bytes()));
-        assert!(i.refusals[0].contains("past the end"), "{i:?}");
         let i = vmdk(|h| {
             let d = b"createType=\"twoGbMaxExtentSparse\"\nRW 1 SPARSE \"a\"\nRW 1 SPARSE \"b\"\n";
             h[512..512 + d.len()].copy_from_slice(d);
         });
         assert_eq!(i.refusals.len(), 2, "{i:?}");
         let i = vmdk(|h| h[512..1536].fill(b'x'));
-        assert_eq!(i.refusals, ["the vmdk descriptor has no createType"]);
+        assert_eq!(i.refusals[0], "the vmdk descriptor has no createType");
+        assert!(i.refusals.iter().any(|r| r.contains("names no extent")), "{i:?}");
+        // Glance's inspector reads the descriptor line by line and refuses what it does not
+        // know, and extents that name a path.
+        for (d, why) in [
+            (
+                &b"createType=\"monolithicSparse\"\nRW 2048 SPARSE \"a.vmdk\"\nrm -rf /\n"[..],
+                "a line Glance does not accept",
+            ),
+            (&b"createType=\"monolithicSparse\"\nRW 2048 SPARSE \"../../etc/x.vmdk\"\n"[..], "names a path"),
+        ] {
+            let i = vmdk(|h| {
+                h[512..1536].fill(0);
+                h[512..512 + d.len()].copy_from_slice(d);
+            });
+            assert!(i.refusals.iter().any(|r| r.contains(why)), "{why}: {i:?}");
+        }
     }
 
     #[test]

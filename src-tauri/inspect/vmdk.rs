@@ -22,6 +22,13 @@ pub fn inspect_sparse(src: &mut dyn Source, head: &[u8]) -> std::io::Result<Insp
         i.refuse("the vmdk has no embedded descriptor, so its type cannot be checked");
         return Ok(i);
     }
+    if desc_sector != 1 {
+        // Glance's inspector reads the descriptor only right after the header.
+        i.refuse(format!(
+            "the vmdk's descriptor is at sector {desc_sector}, not right after the header, where Glance reads it"
+        ));
+        return Ok(i);
+    }
     let (Some(offset), Some(size)) = (desc_sector.checked_mul(512), desc_sectors.checked_mul(512)) else {
         i.refuse("inconsistent header: the descriptor position overflows");
         return Ok(i);
@@ -52,8 +59,22 @@ fn judge_descriptor(i: &mut Inspection, text: &[u8], standalone: bool) -> Option
     let mut create_type = None;
     let mut total: Option<u64> = Some(0);
     let mut extents = 0;
+    let mut odd_line = None;
+    let mut path_in_extent = false;
     for line in text.lines().take(10_000) {
         let line = line.trim();
+        // What Glance's inspector (oslo.utils) accepts, line by line: comments, `ddb…`,
+        // `key=value`, and extents (RW, RDONLY, NOACCESS) that name no path.
+        let lower = line.to_ascii_lowercase();
+        let first = lower.split(' ').next().unwrap_or_default();
+        let is_field = lower.split_once('=').is_some_and(|(k, _)| !k.contains(' '));
+        let is_extent = ["rw", "rdonly", "noaccess"].contains(&first);
+        if !(line.is_empty() || line.starts_with('#') || lower.starts_with("ddb") || is_field || is_extent) {
+            odd_line.get_or_insert_with(|| line.chars().take(60).collect::<String>());
+        }
+        if is_extent && line.contains('/') {
+            path_in_extent = true;
+        }
         if let Some(v) = line.strip_prefix("createType=") {
             create_type = Some(v.trim_matches('"').to_owned());
         } else if line.starts_with("RW ") || line.starts_with("RDONLY ") || line.starts_with("NOACCESS ") {
@@ -83,6 +104,15 @@ fn judge_descriptor(i: &mut Inspection, text: &[u8], standalone: bool) -> Option
     }
     if extents > 1 {
         i.refuse(format!("the vmdk has {extents} extents; Glance accepts single-extent images only"));
+    }
+    if extents == 0 {
+        i.refuse("the vmdk descriptor names no extent");
+    }
+    if let Some(line) = odd_line {
+        i.refuse(format!("the vmdk descriptor holds a line Glance does not accept: {line:?}"));
+    }
+    if path_in_extent {
+        i.refuse("a vmdk extent names a path (with '/'), which Glance refuses");
     }
     total
 }
