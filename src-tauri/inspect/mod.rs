@@ -151,6 +151,17 @@ pub fn inspect_path(path: &Path) -> std::io::Result<Inspection> {
 /// Identify the format and judge it. Order matters: an ISO with a GPT (a hybrid ISO) is an
 /// ISO, as Glance treats it; a VHD footer at the end is checked only when nothing else matched.
 pub fn inspect(src: &mut dyn Source) -> std::io::Result<Inspection> {
+    let mut i = identify(src)?;
+    // Glance's inspector needs a whole 512-byte header before it calls a file anything but
+    // raw: a shorter file with a format's magic is junk it would read as raw data.
+    if i.file_size < 512 && i.format != "raw" && i.acceptable() {
+        let (n, f) = (i.file_size, i.format.clone());
+        i.refuse(format!("the file is only {n} bytes, too short for a {f} header (Glance would read it as raw data)"));
+    }
+    Ok(i)
+}
+
+fn identify(src: &mut dyn Source) -> std::io::Result<Inspection> {
     let len = src.len();
     let head = src.read_at(0, 512)?;
     if head.starts_with(b"QFI\xfb") {
@@ -182,6 +193,19 @@ pub fn inspect(src: &mut dyn Source) -> std::io::Result<Inspection> {
     }
     let mut i = Inspection::new("raw", len);
     i.virtual_size = Some(len);
+    if head.starts_with(b"LUKS\xba\xbe") {
+        // Glance takes a LUKS container declared raw, once its inspector has checked the
+        // 592-byte header, and only LUKS version 1.
+        i.detail("container", "LUKS (encrypted)");
+        match be16(&head, 6) {
+            _ if len < 592 => i.refuse("its LUKS header is truncated, so Glance cannot check it"),
+            Some(1) => {}
+            v => {
+                i.refuse(format!("it is LUKS version {}, and Glance checks (and takes) only version 1", v.unwrap_or(0)))
+            }
+        }
+        return Ok(i);
+    }
     check_partition_table(&head, &mut i);
     if len >= 512 && src.read_at(len - 512, 512)?.starts_with(b"conectix") {
         // A fixed VHD is raw data with a footer at the end. Glance (and qemu) read only the
@@ -251,6 +275,9 @@ pub fn check_declared(detected: &str, declared: &str, force: bool) -> Result<(),
     Err(format!("the file holds {detected} data, not {declared}{hint}"))
 }
 
+pub(crate) fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
 pub(crate) fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
@@ -314,6 +341,16 @@ mod tests {
         fat[0x10] = 2;
         fat[0x15] = 0xF8;
         assert!(judge(&fat).acceptable());
+        let luks = |version: u16, len: usize| {
+            let mut b = vec![0u8; len];
+            b[..6].copy_from_slice(b"LUKS\xba\xbe");
+            b[6..8].copy_from_slice(&version.to_be_bytes());
+            judge(&b)
+        };
+        let v1 = luks(1, 4096);
+        assert!(v1.acceptable() && v1.format == "raw", "{v1:?}");
+        assert!(luks(2, 4096).refusals[0].contains("LUKS version 2"));
+        assert!(luks(1, 591).refusals[0].contains("truncated"));
         let mut qed = vec![0u8; 4096];
         qed[..4].copy_from_slice(b"QED\0");
         let i = judge(&qed);
