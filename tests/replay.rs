@@ -725,3 +725,35 @@ async fn a_web_download_can_be_cancelled_and_leaves_no_image() {
     assert_eq!(err.to_string(), format!("cancelled; image {IMAGE_ID} was deleted"));
     assert!(gl.log().contains(&format!("DELETE /v2/images/{IMAGE_ID}")));
 }
+
+/// Found by the long soak: the cleanup DELETE got a 503 although Glance had deleted the image,
+/// and the repeat was refused ("Image status transition from deleted to deleted"). The image
+/// is gone, and the cleanup says so.
+#[tokio::test]
+async fn a_repeated_delete_of_a_deleted_image_counts_as_deleted() {
+    let deleted = Arc::new(Mutex::new(false));
+    let d = deleted.clone();
+    let gl = Server::start(move |r| {
+        let image_path = format!("/v2/images/{IMAGE_ID}");
+        match (r.method.as_str(), r.path.as_str()) {
+            ("GET", "/") => Some(Reply::capture("10-glance-root.http")),
+            ("DELETE", p) if p == image_path => {
+                let already = std::mem::replace(&mut *d.lock().unwrap(), true);
+                Some(if already {
+                    Reply::json(
+                        400,
+                        &json!({"message": "Image status transition from deleted to deleted is not allowed"}),
+                    )
+                } else {
+                    Reply::json(503, &json!({"message": "busy"}))
+                })
+            }
+            ("GET", p) if p == image_path => Some(Reply::json(404, &json!({"message": "not found"}))),
+            _ => None,
+        }
+    });
+    let ks = keystone(gl.url());
+    let s = session(&ks.url());
+    assert_eq!(s.images().remove_made(IMAGE_ID).await, Cleanup::Deleted, "{:?}", gl.log());
+    assert_eq!(gl.log().iter().filter(|l| l.starts_with("DELETE")).count(), 2);
+}

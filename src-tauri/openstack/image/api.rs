@@ -149,7 +149,16 @@ impl<'a> Images<'a> {
         }
         match result {
             Ok(()) | Err(Error::Api { status: 404, .. }) => Cleanup::Deleted,
-            Err(e) => Cleanup::DeleteFailed(e.to_string()),
+            // A repeated DELETE whose first try took (its answer lost, or a 5xx after the
+            // work was done) is refused (Glance: 400 "from deleted to deleted"): ask the image
+            // itself whether it is gone.
+            Err(e) => match self.get(id).await {
+                Err(Error::Api { status: 404, .. }) => Cleanup::Deleted,
+                Ok(img) if matches!(img.status(), ImageStatus::Deleted | ImageStatus::PendingDelete) => {
+                    Cleanup::Deleted
+                }
+                _ => Cleanup::DeleteFailed(e.to_string()),
+            },
         }
     }
 
