@@ -411,30 +411,10 @@ async fn glance_itself_answers_415_for_data_that_is_not_the_declared_format() {
 async fn what_glance_refuses_is_refused_before_the_upload() {
     let lab = lab(Layout::Plain);
     let dir = tempfile::tempdir().unwrap();
-    let qed = dir.path().join("disk.qed");
-    assert!(std::process::Command::new("qemu-img")
-        .args(["create", "-q", "-f", "qed"])
-        .arg(&qed)
-        .arg("16M")
-        .status()
-        .unwrap()
-        .success());
-    let mut mbr = vec![0u8; 1 << 20];
-    mbr[446] = 0x12; // not a boot flag
-    mbr[446 + 4] = 0x83;
-    mbr[446 + 8..446 + 12].copy_from_slice(&2048u32.to_le_bytes());
-    mbr[510..512].copy_from_slice(&[0x55, 0xAA]);
-    let bad_mbr = dir.path().join("bad-mbr.raw");
-    std::fs::write(&bad_mbr, &mbr).unwrap();
+    let qed = support::lab::qemu_img(dir.path(), "disk.qed", "qed", &[], "16M");
+    let bad_mbr = support::lab::mbr_disk(dir.path(), "bad-mbr.raw", &[(0x12, [0, 0, 0], 0x83, 2048)]);
     // A vmdk made by qemu-img, with a line its embedded descriptor should not have.
-    let vmdk = dir.path().join("odd.vmdk");
-    assert!(std::process::Command::new("qemu-img")
-        .args(["create", "-q", "-f", "vmdk"])
-        .arg(&vmdk)
-        .arg("16M")
-        .status()
-        .unwrap()
-        .success());
+    let vmdk = support::lab::qemu_img(dir.path(), "odd.vmdk", "vmdk", &[], "16M");
     let mut v = std::fs::read(&vmdk).unwrap();
     let at = v.windows(10).position(|w| w == b"createType").unwrap();
     let end = at + v[at..].iter().position(|b| *b == 0).unwrap();

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::lab::{lab, Layout};
+use support::lab::{lab, mbr_disk, qemu_img, Layout};
 
 const ORACLE: &str = r#"
 import json, sys
@@ -29,34 +29,6 @@ for p in sys.argv[1:]:
         out[p] = {"format": insp.NAME, "ok": False, "why": str(e)[:200]}
 print(json.dumps(out))
 "#;
-
-fn qemu_img(dir: &Path, name: &str, format: &str, opts: &[&str]) -> PathBuf {
-    let p = dir.join(name);
-    let mut c = Command::new("qemu-img");
-    c.args(["create", "-q", "-f", format]);
-    for o in opts {
-        c.args(["-o", o]);
-    }
-    assert!(c.arg(&p).arg("1M").status().unwrap().success(), "qemu-img {format} {opts:?}");
-    p
-}
-
-fn mbr_disk(dir: &Path, name: &str, entries: &[(u8, [u8; 3], u8, u32)]) -> PathBuf {
-    let mut b = vec![0u8; 1 << 20];
-    for (n, (boot, chs, ty, lba)) in entries.iter().enumerate() {
-        let e = 446 + 16 * n;
-        b[e] = *boot;
-        b[e + 1..e + 4].copy_from_slice(chs);
-        b[e + 4] = *ty;
-        b[e + 8..e + 12].copy_from_slice(&lba.to_le_bytes());
-        b[e + 12..e + 16].copy_from_slice(&1024u32.to_le_bytes());
-    }
-    b[510] = 0x55;
-    b[511] = 0xAA;
-    let p = dir.join(name);
-    std::fs::write(&p, b).unwrap();
-    p
-}
 
 /// A LUKS-encrypted disk (Glance 33 takes it declared raw: checked against the lab).
 fn luks(dir: &Path) -> PathBuf {
@@ -122,15 +94,15 @@ fn inspection_agrees_with_glances_inspector() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let mut bases = vec![
-        qemu_img(d, "raw.img", "raw", &[]),
-        qemu_img(d, "v2.qcow2", "qcow2", &["compat=0.10"]),
-        qemu_img(d, "v3.qcow2", "qcow2", &["compat=1.1"]),
-        qemu_img(d, "sparse.vmdk", "vmdk", &["subformat=monolithicSparse"]),
-        qemu_img(d, "stream.vmdk", "vmdk", &["subformat=streamOptimized"]),
-        qemu_img(d, "dynamic.vhd", "vpc", &["subformat=dynamic"]),
-        qemu_img(d, "disk.vhdx", "vhdx", &[]),
-        qemu_img(d, "disk.vdi", "vdi", &[]),
-        qemu_img(d, "disk.qed", "qed", &[]),
+        qemu_img(d, "raw.img", "raw", &[], "1M"),
+        qemu_img(d, "v2.qcow2", "qcow2", &["compat=0.10"], "1M"),
+        qemu_img(d, "v3.qcow2", "qcow2", &["compat=1.1"], "1M"),
+        qemu_img(d, "sparse.vmdk", "vmdk", &["subformat=monolithicSparse"], "1M"),
+        qemu_img(d, "stream.vmdk", "vmdk", &["subformat=streamOptimized"], "1M"),
+        qemu_img(d, "dynamic.vhd", "vpc", &["subformat=dynamic"], "1M"),
+        qemu_img(d, "disk.vhdx", "vhdx", &[], "1M"),
+        qemu_img(d, "disk.vdi", "vdi", &[], "1M"),
+        qemu_img(d, "disk.qed", "qed", &[], "1M"),
         luks(d),
         iso(d),
         mbr_disk(d, "mbr.img", &[(0x80, [0, 1, 1], 0x83, 2048)]),

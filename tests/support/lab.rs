@@ -100,6 +100,38 @@ pub fn unique(tag: &str) -> String {
 }
 
 /// A qcow2 image with `mib` MiB of real (random) data, made by qemu-img.
+/// `qemu-img create -f FORMAT [-o OPT]… DIR/NAME SIZE`.
+pub fn qemu_img(dir: &Path, name: &str, format: &str, opts: &[&str], size: &str) -> PathBuf {
+    let p = dir.join(name);
+    let mut c = Command::new("qemu-img");
+    c.args(["create", "-q", "-f", format]);
+    for o in opts {
+        c.args(["-o", o]);
+    }
+    let ok = c.arg(&p).arg(size).status().expect("qemu-img (apt-get install qemu-utils)").success();
+    assert!(ok, "qemu-img {format} {opts:?}");
+    p
+}
+
+/// A 1 MiB raw disk whose first sector is an MBR (signature 0x55AA) with these partition
+/// entries: (boot flag, start CHS, type, start LBA), each 1024 sectors long.
+pub fn mbr_disk(dir: &Path, name: &str, entries: &[(u8, [u8; 3], u8, u32)]) -> PathBuf {
+    let mut b = vec![0u8; 1 << 20];
+    for (n, (boot, chs, ty, lba)) in entries.iter().enumerate() {
+        let e = 446 + 16 * n;
+        b[e] = *boot;
+        b[e + 1..e + 4].copy_from_slice(chs);
+        b[e + 4] = *ty;
+        b[e + 8..e + 12].copy_from_slice(&lba.to_le_bytes());
+        b[e + 12..e + 16].copy_from_slice(&1024u32.to_le_bytes());
+    }
+    b[510] = 0x55;
+    b[511] = 0xAA;
+    let p = dir.join(name);
+    std::fs::write(&p, b).unwrap();
+    p
+}
+
 pub fn qcow2(dir: &Path, name: &str, mib: usize) -> PathBuf {
     let raw = random_file(dir, &format!("{name}.raw"), mib << 20);
     let out = dir.join(format!("{name}.qcow2"));
