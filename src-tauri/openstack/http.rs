@@ -303,8 +303,10 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.last().cloned().unwrap_or_default()
 }
 
+/// A CA bundle, client certificate or key: a settings file like the others (regular, capped).
 fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::CertFile { path: path.display().to_string(), detail: e.to_string() })
+    crate::safe_fs::read_capped(path, crate::safe_fs::MAX_SETTINGS_FILE)
+        .map_err(|e| Error::CertFile { path: path.display().to_string(), detail: e.to_string() })
 }
 
 /// Join a path onto a base URL, keeping the base's own path prefix (`http://h/image` + `/v2/x`
