@@ -171,6 +171,8 @@ impl Localized for upload::Error {
             }
             E::Cancelled => tf_in(lang, "err.cancelled", &[]),
             E::Failed { cause, image_id, cleanup: c } => cause.in_lang(lang) + &cleanup(lang, image_id, c),
+            E::Corrupt { image_id, detail } => tf_in(lang, "err.corrupt", &[("id", image_id), ("detail", detail)]),
+            E::Partial { cause, path } => cause.in_lang(lang) + &tf_in(lang, "err.partial", &[("path", path)]),
         }
     }
 }
@@ -250,6 +252,11 @@ mod tests {
             Box::new(upload::Error::Stalled { secs: 60 }),
             Box::new(upload::Error::Verification { image_id: "i".into(), detail: d() }),
             Box::new(upload::Error::Cancelled),
+            Box::new(upload::Error::Corrupt { image_id: "i".into(), detail: d() }),
+            Box::new(upload::Error::Partial {
+                cause: Box::new(upload::Error::Cancelled),
+                path: "/d/.a.img.i.part".into(),
+            }),
             Box::new(upload::Error::Failed {
                 cause: Box::new(upload::Error::Cancelled),
                 image_id: "i".into(),

@@ -25,6 +25,11 @@ pub enum Error {
     Cancelled,
     /// An upload failed after its image was created; says what became of that image.
     Failed { cause: Box<Error>, image_id: String, cleanup: Cleanup },
+    /// A download does not match what Glance recorded for the image (the partial file was
+    /// removed).
+    Corrupt { image_id: String, detail: String },
+    /// A download stopped before the end; what came is kept for the same command to resume.
+    Partial { cause: Box<Error>, path: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -33,7 +38,7 @@ impl Error {
     /// The innermost cause (through a failed upload and an abandoned import).
     pub fn root(&self) -> &Error {
         match self {
-            Error::Failed { cause, .. } => cause.root(),
+            Error::Failed { cause, .. } | Error::Partial { cause, .. } => cause.root(),
             e => e,
         }
     }
@@ -78,6 +83,13 @@ impl fmt::Display for Error {
             }
             Error::Cancelled => f.write_str("cancelled"),
             Error::Failed { cause, image_id, cleanup } => write!(f, "{cause}; image {image_id} {cleanup}"),
+            Error::Corrupt { image_id, detail } => write!(
+                f,
+                "the data of image {image_id} does not match what Glance recorded ({detail}); the partial file was removed"
+            ),
+            Error::Partial { cause, path } => {
+                write!(f, "{cause}; what arrived is kept in {path}: the same command resumes from there")
+            }
         }
     }
 }
@@ -86,7 +98,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Protocol(e) => Some(e),
-            Error::Failed { cause, .. } => Some(cause.as_ref()),
+            Error::Failed { cause, .. } | Error::Partial { cause, .. } => Some(cause.as_ref()),
             _ => None,
         }
     }

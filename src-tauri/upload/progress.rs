@@ -22,6 +22,8 @@ pub enum Phase {
     Active,
     /// Deleting the image after a failure or a cancel.
     CleaningUp,
+    /// `GET …/file`: an image's data coming down (`image save`, the window's Download).
+    Downloading,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

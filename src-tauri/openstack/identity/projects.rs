@@ -1,4 +1,5 @@
-//! Project lookup, for `--project NAME` (the owner of a new image).
+//! Project lookup: `--project NAME` (an image's owner, a member to share with), and the name
+//! of an owner for the window.
 
 use reqwest::Method;
 use serde_json::Value;
@@ -17,7 +18,8 @@ pub async fn resolve_id(s: &Session, name_or_id: &str, domain: Option<&str>) -> 
             .query(query)
             .header("X-Auth-Token", token.value.expose())
     };
-    match s.http().json(Service::Identity, get(&format!("projects/{name_or_id}"), &[])).await {
+    let by_id = format!("projects/{}", crate::openstack::image::api::segment(name_or_id)?);
+    match s.http().json(Service::Identity, get(&by_id, &[])).await {
         Ok(v) => {
             if let Some(id) = v.pointer("/project/id").and_then(Value::as_str) {
                 return Ok(id.to_owned());
@@ -53,4 +55,15 @@ pub async fn resolve_id(s: &Session, name_or_id: &str, domain: Option<&str>) -> 
         [] => Err(Error::NotFound { kind: Kind::Project, name: name_or_id.to_owned() }),
         many => Err(Error::Ambiguous { kind: Kind::Project, name: name_or_id.to_owned(), count: many.len() }),
     }
+}
+
+/// A project's name, when this user may read the project (an admin, or a member of it); none
+/// otherwise.
+pub async fn name_of(s: &Session, id: &str) -> Option<String> {
+    let v3 = s.identity_url().await.ok()?;
+    let token = s.token().await.ok()?;
+    let path = format!("projects/{}", crate::openstack::image::api::segment(id).ok()?);
+    let req = s.http().request(Method::GET, join(&v3, &path).as_str()).header("X-Auth-Token", token.value.expose());
+    let v = s.http().json(Service::Identity, req).await.ok()?;
+    v.pointer("/project/name").and_then(Value::as_str).map(str::to_owned)
 }

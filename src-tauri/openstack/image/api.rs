@@ -10,6 +10,8 @@ use crate::openstack::http::{is_transient, join, read_json};
 use crate::openstack::retry::{retry, RetryPolicy};
 use crate::openstack::session::Session;
 
+use super::edit::ImageEdit;
+use super::query::ImageQuery;
 use super::types::ImageStatus;
 
 pub use super::types::{Image, CORE_FIELDS};
@@ -43,16 +45,42 @@ impl<'a> Images<'a> {
 
     /// One API call; a 401 (the token was revoked, or a stored one is no longer accepted) gets
     /// one new token and one more try, as keystoneauth does.
-    async fn call(&self, method: Method, path: &str, body: Option<(&str, Value)>) -> Result<reqwest::Response> {
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(&str, Value)>,
+    ) -> Result<reqwest::Response> {
         self.call_with(method, path, &[], body).await
     }
 
     /// [`call`](Self::call) with query parameters.
-    async fn call_with(
+    pub(crate) async fn call_with(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, &str)],
+        body: Option<(&str, Value)>,
+    ) -> Result<reqwest::Response> {
+        self.request(method, path, query, &[], body).await
+    }
+
+    /// [`call`](Self::call) with extra headers (a `Range`).
+    pub(crate) async fn call_headers(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, String)],
+    ) -> Result<reqwest::Response> {
+        self.request(method, path, &[], headers, None).await
+    }
+
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, String)],
         body: Option<(&str, Value)>,
     ) -> Result<reqwest::Response> {
         let url = self.url(path).await?;
@@ -60,6 +88,9 @@ impl<'a> Images<'a> {
         let build = |token: &str| {
             let mut req =
                 self.s.http().request(method.clone(), url.as_str()).query(query).header("X-Auth-Token", token);
+            for (k, v) in headers {
+                req = req.header(*k, v.as_str());
+            }
             if let Some((content_type, body)) = &body {
                 req = req.header(reqwest::header::CONTENT_TYPE, *content_type).body(body.to_string());
             }
@@ -75,7 +106,7 @@ impl<'a> Images<'a> {
         }
     }
 
-    async fn call_json(&self, method: Method, path: &str, body: Option<(&str, Value)>) -> Result<Value> {
+    pub(crate) async fn call_json(&self, method: Method, path: &str, body: Option<(&str, Value)>) -> Result<Value> {
         let resp = self.call(method, path, body).await?;
         let url = resp.url().to_string();
         read_json(&url, resp).await
@@ -96,11 +127,37 @@ impl<'a> Images<'a> {
 
     /// All images matching `query` (Glance filters such as `name`), following `next` links.
     pub async fn list(&self, query: &[(&str, &str)]) -> Result<Vec<Image>> {
+        let mut q: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        q.push(("limit".into(), super::query::DEFAULT_PAGE.to_string()));
+        Ok(self.pages(q, false, None).await?.0)
+    }
+
+    /// The images an [`ImageQuery`] asks for (Glance's filters and paging; the caller applies
+    /// property filters and sorting, see [`super::query`]).
+    pub async fn list_where(&self, query: &ImageQuery) -> Result<Vec<Image>> {
+        Ok(self.pages(query.params()?, query.one_page, query.max_items).await?.0)
+    }
+
+    /// One page of an [`ImageQuery`] and the marker of the next (none at the end): the window
+    /// loads a long list a page at a time.
+    pub async fn page(&self, query: &ImageQuery) -> Result<Page> {
+        let (images, next) = self.pages(query.params()?, true, None).await?;
+        Ok(Page { images, next_marker: next })
+    }
+
+    /// Follow Glance's `next` links from a first query; at most `max` images, or one page.
+    /// Returns the images and the marker Glance's last `next` link carried.
+    async fn pages(
+        &self,
+        first: Vec<(String, String)>,
+        one_page: bool,
+        max: Option<usize>,
+    ) -> Result<(Vec<Image>, Option<String>)> {
         let mut out = Vec::new();
-        let first: Vec<(&str, &str)> = query.iter().copied().chain([("limit", "200")]).collect();
         // Glance's `next` link carries the query (with its marker) itself. A server that
         // never stops (or repeats a page) is cut off.
-        let (mut path, mut q) = ("/v2/images".to_owned(), first.as_slice());
+        let mut path = "/v2/images".to_owned();
+        let mut q: Vec<(&str, &str)> = first.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let mut seen = std::collections::HashSet::new();
         loop {
             if seen.len() >= MAX_PAGES || !seen.insert(path.clone()) {
@@ -109,19 +166,26 @@ impl<'a> Images<'a> {
                     detail: format!("Glance's image list did not end after {} pages", seen.len()),
                 });
             }
-            let resp = self.call_with(Method::GET, &path, q, None).await?;
+            let resp = self.call_with(Method::GET, &path, &q, None).await?;
             let url = resp.url().to_string();
             let v = read_json(&url, resp).await?;
-            q = &[];
+            q.clear();
             for img in v.get("images").and_then(Value::as_array).into_iter().flatten() {
+                if max.is_some_and(|m| out.len() >= m) {
+                    break;
+                }
                 out.push(Image::from_value(img.clone(), &path)?);
             }
-            match v.get("next").and_then(Value::as_str) {
-                Some(next) if next.starts_with("/v2/images") => path = next.to_owned(),
+            let next = match v.get("next").and_then(Value::as_str) {
+                Some(next) if next.starts_with("/v2/images") => Some(next.to_owned()),
                 Some(next) if !next.is_empty() => {
                     return Err(Error::BadResponse { url: path, detail: format!("a 'next' link elsewhere: {next}") })
                 }
-                _ => return Ok(out),
+                _ => None,
+            };
+            match next {
+                Some(next) if !one_page && max.is_none_or(|m| out.len() < m) => path = next,
+                next => return Ok((out, next.as_deref().and_then(marker_of))),
             }
         }
     }
@@ -177,12 +241,24 @@ impl<'a> Images<'a> {
     pub async fn patch(&self, id: &str, ops: Vec<Value>) -> Result<Image> {
         let path = image_path(id, "")?;
         let body = Value::Array(ops);
-        let again = |e: &Error| matches!(e.status(), Some(500..=599)) || is_transient(e);
+        // `remove` is not: a second one after a first that took is refused.
+        let idempotent = body.as_array().is_some_and(|ops| ops.iter().all(|o| o["op"] != "remove"));
+        let again = |e: &Error| idempotent && (matches!(e.status(), Some(500..=599)) || is_transient(e));
         let once = |_| {
             self.call_json(Method::PATCH, &path, Some(("application/openstack-images-v2.1-json-patch", body.clone())))
         };
         let v = retry(RetryPolicy::REQUESTS, "update the image", once, again).await?;
         Image::from_value(v, &path)
+    }
+
+    /// Apply an [`ImageEdit`] to `image` as it was read: one PATCH with only what changes
+    /// (none when nothing does).
+    pub async fn update(&self, image: &Image, edit: &ImageEdit) -> Result<Image> {
+        let ops = edit.ops(image)?;
+        if ops.is_empty() {
+            return Ok(image.clone());
+        }
+        self.patch(image.id(), ops).await
     }
 
     /// `PUT …/file` with a streamed body of exactly `len` bytes -> 204.
@@ -275,6 +351,20 @@ impl<'a> Images<'a> {
     }
 }
 
+/// One page of images and where the next one starts.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Page {
+    pub images: Vec<Image>,
+    pub next_marker: Option<String>,
+}
+
+/// The `marker` of a `next` link (`/v2/images?marker=…&limit=…`).
+fn marker_of(next: &str) -> Option<String> {
+    let url = reqwest::Url::parse("http://glance").ok()?.join(next).ok()?;
+    let m = url.query_pairs().find(|(k, _)| k == "marker").map(|(_, v)| v.into_owned());
+    m
+}
+
 fn truncated(s: &str, max: usize) -> &str {
     s.char_indices().nth(max).map_or(s, |(i, _)| &s[..i])
 }
@@ -287,15 +377,20 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 const MAX_PAGES: usize = 1000;
 
 /// `/v2/images/{id}{tail}` with `id` percent-encoded as one path segment, so that an id such
-/// as `../info/import` or `x?y` cannot reach another Glance path. `.` and `..` are refused
-/// (URL parsers read even `%2e%2e` as a step up).
+/// as `../info/import` or `x?y` cannot reach another Glance path.
 pub fn image_path(id: &str, tail: &str) -> Result<String> {
+    Ok(format!("/v2/images/{}{tail}", segment(id).map_err(|_| Error::Invalid(format!("{id:?} is not an image id")))?))
+}
+
+/// One URL path segment (an image id, a project id, a tag), percent-encoded. `.` and `..` are
+/// refused (URL parsers read even `%2e%2e` as a step up).
+pub fn segment(s: &str) -> Result<String> {
     const NOT_UNRESERVED: &percent_encoding::AsciiSet =
         &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~').remove(b'.');
-    if id.is_empty() || id == "." || id == ".." {
-        return Err(Error::Invalid(format!("{id:?} is not an image id")));
+    if s.is_empty() || s == "." || s == ".." {
+        return Err(Error::Invalid(format!("{s:?} cannot be one part of a URL path")));
     }
-    Ok(format!("/v2/images/{}{tail}", percent_encoding::utf8_percent_encode(id, NOT_UNRESERVED)))
+    Ok(percent_encoding::utf8_percent_encode(s, NOT_UNRESERVED).to_string())
 }
 
 #[cfg(test)]

@@ -235,8 +235,9 @@ impl Image {
         }
     }
 
-    /// The fields in openstackclient's order (as `image show` prints them), custom properties
-    /// folded into `properties`.
+    /// The fields as openstackclient's `image show` gives them: sorted by name, those Glance
+    /// left empty (null) out, `tags` always, custom properties (and Glance's `os_*`, `stores`)
+    /// folded into `properties` when there are any.
     pub fn fields(&self) -> Vec<(String, Value)> {
         let all = self.to_map();
         let props: Map<String, Value> = all
@@ -247,10 +248,15 @@ impl Image {
         let mut fields: Vec<(String, Value)> = CORE_FIELDS
             .iter()
             .filter(|k| **k != "self")
-            .map(|k| (k.to_string(), all.get(*k).cloned().unwrap_or(Value::Null)))
+            .filter_map(|k| match all.get(*k) {
+                Some(Value::Null) | None if *k != "tags" => None,
+                v => Some((k.to_string(), v.cloned().unwrap_or(Value::Array(vec![])))),
+            })
             .collect();
-        let at = fields.iter().position(|(k, _)| k == "protected").unwrap_or(fields.len());
-        fields.insert(at, ("properties".into(), Value::Object(props)));
+        if !props.is_empty() {
+            let at = fields.iter().position(|(k, _)| k.as_str() > "properties").unwrap_or(fields.len());
+            fields.insert(at, ("properties".into(), Value::Object(props)));
+        }
         fields
     }
 
