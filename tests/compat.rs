@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::Value;
-use support::lab::{lab, openstack, random_file, stackdrop, stderr, stdout, unique, Layout};
+use support::lab::{lab, openstack, qcow2, random_file, stackdrop, stderr, stdout, unique, Layout};
 
 #[test]
 #[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
@@ -17,13 +17,31 @@ fn openstack_image_command_lines_give_the_same_json_with_stackdrop() {
     let b = unique("compat-b");
     let tag = unique("tag");
     let fa = random_file(dir.path(), "a.raw", 1_234_567);
-    let fb = random_file(dir.path(), "b.raw", 4096);
+    let fb = qcow2(dir.path(), "b", 1);
     // Made and changed by openstackclient, so that nothing here depends on Stackdrop's writing.
     let id_a = openstack(
         &lab,
         &[
-            "image", "create", "--disk-format", "raw", "--file", fa.to_str().unwrap(), "--property", "os_distro=cirros",
-            "--tag", &tag, "--tag", "x", "--min-ram", "64", "--shared", "-f", "value", "-c", "id", &a,
+            "image",
+            "create",
+            "--disk-format",
+            "raw",
+            "--file",
+            fa.to_str().unwrap(),
+            "--property",
+            "os_distro=cirros",
+            "--tag",
+            &tag,
+            "--tag",
+            "x",
+            "--min-ram",
+            "64",
+            "--shared",
+            "-f",
+            "value",
+            "-c",
+            "id",
+            &a,
         ],
     )
     .trim()
@@ -31,8 +49,22 @@ fn openstack_image_command_lines_give_the_same_json_with_stackdrop() {
     let id_b = openstack(
         &lab,
         &[
-            "image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file",
-            fb.to_str().unwrap(), "--tag", &tag, "--private", "-f", "value", "-c", "id", &b,
+            "image",
+            "create",
+            "--disk-format",
+            "qcow2",
+            "--container-format",
+            "bare",
+            "--file",
+            fb.to_str().unwrap(),
+            "--tag",
+            &tag,
+            "--private",
+            "-f",
+            "value",
+            "-c",
+            "id",
+            &b,
         ],
     )
     .trim()

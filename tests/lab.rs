@@ -517,9 +517,26 @@ async fn interoperable_import_methods() {
     let id = direct["id"].as_str().unwrap().to_owned();
 
     // copy-image into fs2; an unknown store is refused before asking Glance.
-    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "import", &id, "--store", "nope"]);
+    let o =
+        stackdrop(&lab, &["--os-cloud", "lab", "image", "import", &id, "--method", "copy-image", "--store", "nope"]);
     assert_eq!(stderr(&o), "stackdrop: unknown store nope (this cloud has: fs, fs2)\n");
-    let o = stackdrop(&lab, &["--os-cloud", "lab", "image", "import", &id, "--store", "fs2", "-f", "json"]);
+    let o = stackdrop(
+        &lab,
+        &[
+            "--os-cloud",
+            "lab",
+            "image",
+            "import",
+            &id,
+            "--method",
+            "copy-image",
+            "--store",
+            "fs2",
+            "--wait",
+            "-f",
+            "json",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let copied: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let stores = copied["properties"]["stores"].as_str().unwrap().to_owned();

@@ -41,7 +41,8 @@ fn os_show(lab: &Lab, id: &str) -> Value {
 /// An active raw image of `len` bytes, made by Stackdrop; its id.
 fn upload(lab: &Lab, dir: &std::path::Path, name: &str, len: usize) -> String {
     let f = random_file(dir, &format!("{name}.raw"), len);
-    let out = ok(&sd(lab, &["image", "create", "--disk-format", "raw", "--file", f.to_str().unwrap(), "-f", "json", name]));
+    let out =
+        ok(&sd(lab, &["image", "create", "--disk-format", "raw", "--file", f.to_str().unwrap(), "-f", "json", name]));
     json(&out)["id"].as_str().unwrap().to_owned()
 }
 
@@ -64,9 +65,29 @@ fn set_unset_show_and_list_as_openstackclient_sees_them() {
     ok(&sd(
         &lab,
         &[
-            "image", "set", &name, "--name", &format!("{name}-b"), "--min-disk", "2", "--min-ram", "256",
-            "--protected", "--community", "--property", "hw_disk_bus=scsi", "--os-distro", "cirros", "--os-version",
-            "0.6", "--architecture", "x86_64", "--tag", "t1", "--tag", "t2",
+            "image",
+            "set",
+            &name,
+            "--name",
+            &format!("{name}-b"),
+            "--min-disk",
+            "2",
+            "--min-ram",
+            "256",
+            "--protected",
+            "--community",
+            "--property",
+            "hw_disk_bus=scsi",
+            "--os-distro",
+            "cirros",
+            "--os-version",
+            "0.6",
+            "--architecture",
+            "x86_64",
+            "--tag",
+            "t1",
+            "--tag",
+            "t2",
         ],
     ));
     let seen = os_show(&lab, &id);
@@ -115,8 +136,19 @@ fn set_unset_show_and_list_as_openstackclient_sees_them() {
     ok(&sd(&lab, &["image", "set", &second, "--tag", "t2", "--property", "os_distro=cirros", "--community"]));
     let long = json(&ok(&sd(&lab, &["image", "list", "--long", "--tag", "t2", "--community", "-f", "json"])));
     let want_cols = [
-        "ID", "Name", "Disk Format", "Container Format", "Size", "Checksum", "Status", "Visibility", "Protected",
-        "Project", "Hash Algorithm", "Hash Value", "Tags",
+        "ID",
+        "Name",
+        "Disk Format",
+        "Container Format",
+        "Size",
+        "Checksum",
+        "Status",
+        "Visibility",
+        "Protected",
+        "Project",
+        "Hash Algorithm",
+        "Hash Value",
+        "Tags",
     ];
     assert_eq!(long[0].as_object().unwrap().keys().cloned().collect::<Vec<_>>().len(), want_cols.len());
     for c in want_cols {
@@ -156,9 +188,12 @@ fn sharing_with_a_project_and_the_member_accepting() {
     let name = unique("share");
     let id = upload(&lab, dir.path(), &name, 1000);
 
-    // A private image has no members: said so, not just Glance's 403.
-    let e = fails(&sd(&lab, &["image", "member", "list", &id]));
-    assert!(e.contains("is not 'shared'"), "{e}");
+    // A private image cannot have members: said so, not just Glance's 403.
+    ok(&sd(&lab, &["image", "set", &id, "--private"]));
+    for args in [&["image", "add", "project", &id, "demo"][..], &["image", "member", "list", &id]] {
+        let e = fails(&sd(&lab, args));
+        assert!(e.contains("is 'private': only a shared image has members"), "{e}");
+    }
 
     ok(&sd(&lab, &["image", "set", &id, "--shared"]));
     let added = json(&ok(&sd(&lab, &["image", "add", "project", &name, "demo", "-f", "json"])));

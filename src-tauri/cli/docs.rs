@@ -29,7 +29,7 @@ pub fn command_paths() -> Vec<Vec<String>> {
         }
     }
     let mut out = Vec::new();
-    walk(&Cli::command(), &[], &mut out);
+    walk(&super::command(), &[], &mut out);
     out
 }
 
@@ -44,7 +44,7 @@ pub fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
         }
         Ok(())
     }
-    let mut cmd = Cli::command();
+    let mut cmd = super::command();
     cmd.build();
     let mut out = Vec::new();
     render(cmd, "stackdrop".into(), &mut out)?;

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use stackdrop::openstack::image::import::ImportMethod;
@@ -15,7 +15,7 @@ use super::error::Error;
 use stackdrop::upload::{self, ImageSpec, Queue, UploadOptions};
 
 use super::output::{self, OutputArgs};
-use super::{inspection_fields, io, progress, session, CreateArgs, GlobalArgs, StoreArgs};
+use super::{inspection_fields, io, progress, session, CreateArgs, GlobalArgs};
 
 /// `image create`: one file, several, a URL (web-download), or no data at all.
 pub async fn create(g: &GlobalArgs, args: CreateArgs, out: &mut dyn Write) -> Result<(), Error> {
@@ -40,7 +40,7 @@ pub async fn create(g: &GlobalArgs, args: CreateArgs, out: &mut dyn Write) -> Re
         let import = args.stores.import(ImportMethod::WebDownload { uri: uri.clone() });
         // Ctrl-C / SIGTERM cancel the wait; the image is deleted as after a failure.
         let cancel = CancellationToken::new();
-        watch_signals(cancel.clone());
+        watch_signals(cancel.clone(), "cli.cancelling");
         let image = stackdrop::openstack::image::import::create_from_uri(
             &s,
             &spec,
@@ -112,88 +112,6 @@ fn min_disk_hint(path: &std::path::Path) {
     }
 }
 
-/// `image list [--long]`.
-pub async fn list(g: &GlobalArgs, long: bool, output: OutputArgs, out: &mut dyn Write) -> Result<(), Error> {
-    let (s, _) = session(g)?;
-    let mut images = s.images().list(&[]).await?;
-    images.sort_by(|a, b| a.name().unwrap_or_default().cmp(b.name().unwrap_or_default()));
-    let maps: Vec<Map<String, Value>> = images.iter().map(Image::to_map).collect();
-    let get = |i: &Map<String, Value>, k: &str| i.get(k).cloned().unwrap_or(Value::Null);
-    let (headers, rows): (Vec<&str>, Vec<Vec<Value>>) = if long {
-        (
-            vec![
-                "ID",
-                "Name",
-                "Disk Format",
-                "Container Format",
-                "Size",
-                "Checksum",
-                "Status",
-                "Visibility",
-                "Protected",
-                "Project",
-                "Tags",
-            ],
-            maps.iter()
-                .map(|i| {
-                    [
-                        "id",
-                        "name",
-                        "disk_format",
-                        "container_format",
-                        "size",
-                        "checksum",
-                        "status",
-                        "visibility",
-                        "protected",
-                        "owner",
-                        "tags",
-                    ]
-                    .iter()
-                    .map(|k| get(i, k))
-                    .collect()
-                })
-                .collect(),
-        )
-    } else {
-        (
-            vec!["ID", "Name", "Status"],
-            maps.iter().map(|i| vec![get(i, "id"), get(i, "name"), get(i, "status")]).collect(),
-        )
-    };
-    output::show_list(out, &headers, &rows, &output).map_err(io)
-}
-
-/// `image show IMAGE` (by id or unique name).
-pub async fn show(g: &GlobalArgs, image: String, output: OutputArgs, out: &mut dyn Write) -> Result<(), Error> {
-    let (s, _) = session(g)?;
-    let img = s.images().find(&image).await?;
-    output::show_one(out, &img.fields(), &output).map_err(io)
-}
-
-/// `image import IMAGE --method copy-image --store …`.
-pub async fn import(
-    g: &GlobalArgs,
-    image: String,
-    stores: StoreArgs,
-    output: OutputArgs,
-    out: &mut dyn Write,
-) -> Result<(), Error> {
-    let (s, _) = session(g)?;
-    let img = s.images().find(&image).await?;
-    if stores.stores.is_empty() && !stores.all_stores {
-        return Err(Error::Usage("name the target stores with --store, or give --all-stores".into()));
-    }
-    let img = stackdrop::openstack::image::import::copy_image(
-        &s,
-        img.id(),
-        &stores.import(ImportMethod::CopyImage),
-        Duration::from_secs(600),
-    )
-    .await?;
-    output::show_one(out, &img.fields(), &output).map_err(io)
-}
-
 /// `image inspect PATH`: what the file is and whether Glance would take it.
 pub fn inspect(path: PathBuf, output: OutputArgs, out: &mut dyn Write) -> Result<(), Error> {
     let found = tokio::task::block_in_place(|| stackdrop::inspect::inspect_path(&path))
@@ -225,7 +143,7 @@ pub async fn delete(g: &GlobalArgs, images: Vec<String>, out: &mut dyn Write) ->
 
 fn upload_options(args: &CreateArgs, progress: Option<stackdrop::upload::ProgressFn>) -> UploadOptions {
     let cancel = CancellationToken::new();
-    watch_signals(cancel.clone());
+    watch_signals(cancel.clone(), "cli.cancelling");
     let import = args.import.then(|| args.stores.import(ImportMethod::GlanceDirect));
     let on_warning: Option<stackdrop::upload::WarnFn> = Some(std::sync::Arc::new(|m: &str| {
         eprintln!("\nstackdrop: {}", stackdrop::i18n::tf("cli.warning", &[("message", &m)]))
@@ -357,11 +275,11 @@ async fn interrupted(term: &mut Term) {
 
 /// First Ctrl-C or SIGTERM: cancel (the engine deletes the half-made image). Second: leave
 /// at once, naming any image that may be left.
-fn watch_signals(cancel: CancellationToken) {
+pub(super) fn watch_signals(cancel: CancellationToken, message: &'static str) {
     tokio::spawn(async move {
         let mut term = term_signal();
         interrupted(&mut term).await;
-        eprintln!("\nstackdrop: {}", stackdrop::i18n::t("cli.cancelling"));
+        eprintln!("\nstackdrop: {}", stackdrop::i18n::t(message));
         cancel.cancel();
         interrupted(&mut term).await;
         let left: Vec<String> = in_flight().iter().cloned().collect();

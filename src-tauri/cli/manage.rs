@@ -61,7 +61,7 @@ pub struct ListArgs {
     #[arg(long)]
     pub project_domain: Option<String>,
     /// Filter images based on tag (repeat option to filter on multiple tags; all must match)
-    #[arg(long = "tag", action = ArgAction::Append)]
+    #[arg(long = "tag", value_name = "TAG", action = ArgAction::Append)]
     pub tags: Vec<String>,
     /// List hidden images
     #[arg(long)]
@@ -139,7 +139,7 @@ pub struct SetArgs {
     #[arg(long = "property", value_name = "KEY=VALUE", value_parser = parse_property, action = ArgAction::Append)]
     pub properties: Vec<(String, String)>,
     /// Set a tag on this image (repeat option to set multiple tags)
-    #[arg(long = "tag", action = ArgAction::Append)]
+    #[arg(long = "tag", value_name = "TAG", action = ArgAction::Append)]
     pub tags: Vec<String>,
     /// Operating system architecture
     #[arg(long)]
@@ -567,7 +567,9 @@ pub async fn set(g: &GlobalArgs, a: SetArgs) -> Result<(), Error> {
         let member = match &project {
             Some(p) => p.clone(),
             None => s.token().await?.project_id.ok_or_else(|| {
-                Error::Usage("the token is not scoped to a project: give --project with --accept/--reject/--pending".into())
+                Error::Usage(
+                    "the token is not scoped to a project: give --project with --accept/--reject/--pending".into(),
+                )
             })?,
         };
         s.images().set_member_status(img.id(), &member, status).await?;
@@ -668,7 +670,7 @@ pub async fn save(g: &GlobalArgs, a: SaveArgs) -> Result<(), Error> {
     };
     let target = match &a.file {
         Some(f) => Target::File(f.clone()),
-        None => Target::Stream(Box::new(std::io::stdout())),
+        None => Target::Stream(Box::new(raw_stdout().map_err(io)?)),
     };
     let saved = download::save(&s, &img, target, &opts).await;
     if show {
@@ -685,6 +687,17 @@ pub async fn save(g: &GlobalArgs, a: SaveArgs) -> Result<(), Error> {
         );
     }
     Ok(())
+}
+
+/// Standard output as a file of its own (the same descriptor, duplicated): the download's
+/// writer thread writes the data there without the lock `run` holds on `std::io::stdout()`,
+/// and without its line buffering.
+fn raw_stdout() -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    let owned = std::os::fd::AsFd::as_fd(&std::io::stdout()).try_clone_to_owned()?;
+    #[cfg(windows)]
+    let owned = std::os::windows::io::AsHandle::as_handle(&std::io::stdout()).try_clone_to_owned()?;
+    Ok(std::fs::File::from(owned))
 }
 
 /// `image stage IMAGE --file F`: glance-direct's first half (`image import` is the second).
@@ -740,7 +753,9 @@ pub async fn import(g: &GlobalArgs, a: ImportArgs, out: &mut dyn Write) -> Resul
         "copy-image" => ImportMethod::CopyImage,
         "web-download" => match &a.uri {
             Some(uri) => ImportMethod::WebDownload { uri: uri.clone() },
-            None => return Err(Error::Usage("the '--uri' option is required when using '--method=web-download'".into())),
+            None => {
+                return Err(Error::Usage("the '--uri' option is required when using '--method=web-download'".into()))
+            }
         },
         _ => {
             return Err(Error::Usage(
@@ -801,7 +816,8 @@ pub async fn stores(g: &GlobalArgs, cmd: StoresCommand, out: &mut dyn Write) -> 
     let rows: Vec<Vec<Value>> = stores
         .into_iter()
         .map(|st| {
-            let mut r = vec![json!(st.id), json!(st.description), if st.is_default { json!(true) } else { Value::Null }];
+            let mut r =
+                vec![json!(st.id), json!(st.description), if st.is_default { json!(true) } else { Value::Null }];
             if detail {
                 r.push(st.properties.unwrap_or(Value::Null));
             }
@@ -836,7 +852,10 @@ pub async fn task(g: &GlobalArgs, cmd: TaskCommand, out: &mut dyn Write) -> Resu
                 .await?
                 .iter()
                 .map(|t| {
-                    ["id", "type", "status", "owner"].iter().map(|k| t.get(*k).cloned().unwrap_or(Value::Null)).collect()
+                    ["id", "type", "status", "owner"]
+                        .iter()
+                        .map(|k| t.get(*k).cloned().unwrap_or(Value::Null))
+                        .collect()
                 })
                 .collect();
             output::show_list(out, &["ID", "Type", "Status", "Owner"], &rows, &output).map_err(io)

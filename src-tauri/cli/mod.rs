@@ -3,6 +3,7 @@
 pub mod docs;
 mod error;
 mod image;
+mod manage;
 pub mod output;
 pub mod profile;
 pub mod progress;
@@ -33,62 +34,104 @@ pub struct Cli {
 }
 
 /// The cloud to use: `--os-cloud` / `OS_CLOUD`, or the `OS_*` variables; flags override both.
+/// Each flag may come before or after the command; `stackdrop --help` describes them once,
+/// each command's help lists its own options.
 #[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "Cloud options (any command)")]
 pub struct GlobalArgs {
     /// A Stackdrop profile, or a cloud in clouds.yaml [env: OS_CLOUD]
     #[arg(long, global = true, value_name = "NAME")]
     pub os_cloud: Option<String>,
+    /// Keystone's address [env: OS_AUTH_URL]
     #[arg(long, global = true, value_name = "URL")]
     pub os_auth_url: Option<String>,
+    /// password, v3applicationcredential or token [env: OS_AUTH_TYPE]
     #[arg(long, global = true, value_name = "TYPE")]
     pub os_auth_type: Option<String>,
-    #[arg(long, global = true)]
+    /// User name [env: OS_USERNAME]
+    #[arg(long, global = true, value_name = "NAME")]
     pub os_username: Option<String>,
-    #[arg(long, global = true)]
+    /// User id [env: OS_USER_ID]
+    #[arg(long, global = true, value_name = "ID")]
     pub os_user_id: Option<String>,
     #[arg(long, global = true, hide = true)]
     pub os_password: Option<String>,
-    #[arg(long, global = true)]
+    /// Project to scope to, by name [env: OS_PROJECT_NAME]
+    #[arg(long, global = true, value_name = "NAME")]
     pub os_project_name: Option<String>,
-    #[arg(long, global = true)]
+    /// Project to scope to, by id [env: OS_PROJECT_ID]
+    #[arg(long, global = true, value_name = "ID")]
     pub os_project_id: Option<String>,
-    #[arg(long, global = true)]
+    /// The user's domain, by name [env: OS_USER_DOMAIN_NAME]
+    #[arg(long, global = true, value_name = "NAME")]
     pub os_user_domain_name: Option<String>,
-    #[arg(long, global = true)]
+    /// The user's domain, by id [env: OS_USER_DOMAIN_ID]
+    #[arg(long, global = true, value_name = "ID")]
     pub os_user_domain_id: Option<String>,
-    #[arg(long, global = true)]
+    /// The project's domain, by name [env: OS_PROJECT_DOMAIN_NAME]
+    #[arg(long, global = true, value_name = "NAME")]
     pub os_project_domain_name: Option<String>,
-    #[arg(long, global = true)]
+    /// The project's domain, by id [env: OS_PROJECT_DOMAIN_ID]
+    #[arg(long, global = true, value_name = "ID")]
     pub os_project_domain_id: Option<String>,
-    #[arg(long, global = true)]
+    /// Application credential id [env: OS_APPLICATION_CREDENTIAL_ID]
+    #[arg(long, global = true, value_name = "ID")]
     pub os_application_credential_id: Option<String>,
-    #[arg(long, global = true)]
+    /// Application credential name (with the user) [env: OS_APPLICATION_CREDENTIAL_NAME]
+    #[arg(long, global = true, value_name = "NAME")]
     pub os_application_credential_name: Option<String>,
     #[arg(long, global = true, hide = true)]
     pub os_application_credential_secret: Option<String>,
     #[arg(long, global = true, hide = true)]
     pub os_token: Option<String>,
-    #[arg(long, global = true)]
+    /// Region of the image endpoint [env: OS_REGION_NAME]
+    #[arg(long, global = true, value_name = "REGION")]
     pub os_region_name: Option<String>,
-    /// public, internal or admin
-    #[arg(long, global = true)]
+    /// public, internal or admin [env: OS_INTERFACE]
+    #[arg(long, global = true, value_name = "INTERFACE")]
     pub os_interface: Option<String>,
     /// Use this image endpoint instead of the catalog's
     #[arg(long, global = true, visible_alias = "os-image-url", value_name = "URL")]
     pub os_image_endpoint_override: Option<String>,
-    /// CA bundle (PEM) to verify the cloud's certificates
+    /// CA bundle (PEM) to verify the cloud's certificates [env: OS_CACERT]
     #[arg(long, global = true, value_name = "FILE")]
     pub os_cacert: Option<String>,
+    /// Client certificate (PEM) [env: OS_CERT]
     #[arg(long, global = true, value_name = "FILE")]
     pub os_cert: Option<String>,
+    /// The client certificate's key (PEM) [env: OS_KEY]
     #[arg(long, global = true, value_name = "FILE")]
     pub os_key: Option<String>,
     /// Do not verify TLS certificates
     #[arg(long, global = true)]
     pub insecure: bool,
-    /// Log each request (never secrets) to stderr
+    /// Log each request (method, URL, status, time; never secrets) to stderr
     #[arg(long, global = true)]
     pub debug: bool,
+}
+
+/// The command line as parsed and as its help shows it: the cloud options (global) are
+/// described once, in `stackdrop --help`; each command's help lists its own options and one
+/// line pointing there. (Each command gets the global options as hidden copies, which clap
+/// then does not propagate over.)
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    fn hide_globals(cmd: clap::Command, globals: &[clap::Arg]) -> clap::Command {
+        let subs: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_owned()).collect();
+        let mut cmd = cmd;
+        for name in subs {
+            cmd = cmd.mut_subcommand(&name, |sc| {
+                let sc = sc
+                    .args(globals.iter().map(|a| a.clone().hide(true)))
+                    .after_help("Cloud options (--os-cloud, --os-auth-url, --insecure, --debug, …): stackdrop --help");
+                hide_globals(sc, globals)
+            });
+        }
+        cmd
+    }
+    let root = Cli::command();
+    let globals: Vec<clap::Arg> = root.get_arguments().filter(|a| a.is_global_set()).cloned().collect();
+    hide_globals(root, &globals)
 }
 
 impl GlobalArgs {
@@ -140,6 +183,9 @@ pub enum Command {
     /// Stackdrop's cloud profiles (secrets in the OS keyring)
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
+    /// Keystone tokens
+    #[command(subcommand)]
+    Token(manage::TokenCommand),
     /// Print a shell completion script (bash, zsh, fish)
     Completions {
         #[arg(value_enum)]
@@ -156,33 +202,52 @@ pub enum Command {
 pub enum ImageCommand {
     /// Create an image and upload its data (like `openstack image create`)
     Create(Box<CreateArgs>),
-    /// List images
-    List {
-        /// More columns
-        #[arg(long)]
-        long: bool,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
-    /// Show one image
+    /// List available images
+    List(Box<manage::ListArgs>),
+    /// Display image details
     Show {
-        /// Image id or name
+        /// Image to display (name or ID)
         image: String,
+        /// Print image size in a human-friendly format
+        #[arg(long)]
+        human_readable: bool,
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Import an existing image into more stores (copy-image), like `openstack image import`
-    Import {
-        /// Image id or name
+    /// Set image properties
+    Set(Box<manage::SetArgs>),
+    /// Unset image tags and properties
+    Unset {
+        /// Image to modify (name or ID)
         image: String,
-        /// Import method (only copy-image applies to an existing image)
-        #[arg(long, default_value = "copy-image", value_parser = ["copy-image"])]
-        method: String,
-        #[command(flatten)]
-        stores: StoreArgs,
-        #[command(flatten)]
-        output: OutputArgs,
+        /// Unset a tag on this image (repeat option to unset multiple tags)
+        #[arg(long = "tag", value_name = "TAG", action = ArgAction::Append)]
+        tags: Vec<String>,
+        /// Unset a property on this image (repeat option to unset multiple properties)
+        #[arg(long = "property", value_name = "PROPERTY_KEY", action = ArgAction::Append)]
+        properties: Vec<String>,
     },
+    /// Save an image locally (verified against Glance's checksums; resumable)
+    Save(Box<manage::SaveArgs>),
+    /// Upload data for a specific image to staging (interoperable import, then `image import`)
+    Stage(Box<manage::StageArgs>),
+    /// Initiate the image import process (glance-direct, web-download, copy-image)
+    Import(Box<manage::ImportArgs>),
+    /// Associate a project with an image (`image add project IMAGE PROJECT`)
+    #[command(subcommand)]
+    Add(manage::ProjectCommand),
+    /// Disassociate a project from an image (`image remove project IMAGE PROJECT`)
+    #[command(subcommand)]
+    Remove(manage::RemoveCommand),
+    /// The projects an image is shared with
+    #[command(subcommand)]
+    Member(manage::MemberCommand),
+    /// Glance's stores (multi-store clouds)
+    #[command(subcommand)]
+    Stores(manage::StoresCommand),
+    /// Glance's import tasks
+    #[command(subcommand)]
+    Task(manage::TaskCommand),
     /// Read a local disk image's headers: format, virtual size, and whether Glance would take it
     Inspect {
         /// Local file
@@ -190,9 +255,9 @@ pub enum ImageCommand {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Delete images
+    /// Delete image(s)
     Delete {
-        /// Image ids or names
+        /// Image(s) to delete (name or ID)
         #[arg(required = true)]
         images: Vec<String>,
     },
@@ -296,7 +361,7 @@ pub struct CreateArgs {
     pub output: OutputArgs,
 }
 
-fn parse_property(s: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_property(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
         _ => Err(format!("'{s}' is not KEY=VALUE")),
@@ -379,7 +444,8 @@ pub fn inspection_fields(i: &stackdrop::inspect::Inspection) -> Vec<(String, Val
 
 /// Entry point of the CLI: parse, run, print one clear line on failure.
 pub fn main(args: Vec<OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    let parsed = command().try_get_matches_from(args).and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -457,11 +523,30 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Image(ImageCommand::Create(args)) => image::create(g, *args, &mut out).await,
-        Command::Image(ImageCommand::List { long, output }) => image::list(g, long, output, &mut out).await,
-        Command::Image(ImageCommand::Show { image, output }) => image::show(g, image, output, &mut out).await,
-        Command::Image(ImageCommand::Import { image, method: _, stores, output }) => {
-            image::import(g, image, stores, output, &mut out).await
+        Command::Image(ImageCommand::List(args)) => manage::list(g, *args, &mut out).await,
+        Command::Image(ImageCommand::Show { image, human_readable, output }) => {
+            manage::show(g, image, human_readable, output, &mut out).await
         }
+        Command::Image(ImageCommand::Set(args)) => manage::set(g, *args).await,
+        Command::Image(ImageCommand::Unset { image, tags, properties }) => {
+            manage::unset(g, image, tags, properties).await
+        }
+        Command::Image(ImageCommand::Save(args)) => manage::save(g, *args).await,
+        Command::Image(ImageCommand::Stage(args)) => manage::stage(g, *args).await,
+        Command::Image(ImageCommand::Import(args)) => manage::import(g, *args, &mut out).await,
+        Command::Image(ImageCommand::Add(manage::ProjectCommand::Project {
+            image,
+            project,
+            project_domain,
+            output,
+        })) => manage::add_project(g, image, project, project_domain, output, &mut out).await,
+        Command::Image(ImageCommand::Remove(manage::RemoveCommand::Project { image, project, project_domain })) => {
+            manage::remove_project(g, image, project, project_domain).await
+        }
+        Command::Image(ImageCommand::Member(cmd)) => manage::member(g, cmd, &mut out).await,
+        Command::Image(ImageCommand::Stores(cmd)) => manage::stores(g, cmd, &mut out).await,
+        Command::Image(ImageCommand::Task(cmd)) => manage::task(g, cmd, &mut out).await,
+        Command::Token(cmd) => manage::token(g, cmd, &mut out).await,
         Command::Image(ImageCommand::Inspect { path, output }) => image::inspect(path, output, &mut out),
         Command::Image(ImageCommand::Delete { images }) => image::delete(g, images, &mut out).await,
     }
@@ -518,6 +603,72 @@ mod tests {
         assert!(r.is_err());
         let r = Cli::try_parse_from(["stackdrop", "image", "create", "--property", "novalue", "x"]);
         assert!(r.is_err());
+    }
+
+    fn parse(args: &[&str]) -> Cli {
+        let m = command().try_get_matches_from(args).unwrap();
+        <Cli as clap::FromArgMatches>::from_arg_matches(&m).unwrap()
+    }
+
+    fn help(args: &[&str]) -> String {
+        command().try_get_matches_from(args).unwrap_err().render().to_string()
+    }
+
+    #[test]
+    fn cloud_options_are_described_once_and_work_anywhere() {
+        let root = help(&["stackdrop", "--help"]);
+        assert!(root.contains("Cloud options (any command)") && root.contains("--os-auth-url <URL>"), "{root}");
+        for cmd in [&["image", "list"][..], &["image", "member", "list"], &["token", "issue"], &["profile", "add"]] {
+            let args: Vec<&str> = ["stackdrop"].iter().chain(cmd).chain(&["--help"]).copied().collect();
+            let h = help(&args);
+            assert!(!h.contains("--os-auth-url <URL>") && !h.contains("--os-region-name"), "{cmd:?}: {h}");
+            assert!(h.contains("Cloud options (--os-cloud"), "{cmd:?}: {h}");
+        }
+        let list = help(&["stackdrop", "image", "list", "--help"]);
+        assert!(list.contains("--member-status") && list.contains("--sort"), "{list}");
+        let after = parse(&["stackdrop", "image", "list", "--os-cloud", "lab", "--long", "--os-region-name", "R2"]);
+        assert_eq!(after.global.os_cloud.as_deref(), Some("lab"));
+        assert_eq!(after.global.os_region_name.as_deref(), Some("R2"));
+        let nested = parse(&["stackdrop", "image", "member", "list", "x", "--os-cloud", "c"]);
+        assert_eq!(nested.global.os_cloud.as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn image_set_flags_become_one_edit() {
+        let cli = parse(&[
+            "stackdrop",
+            "image",
+            "set",
+            "img",
+            "--name",
+            "n",
+            "--public",
+            "--property",
+            "a=1",
+            "--os-distro",
+            "ubuntu",
+            "--tag",
+            "t",
+            "--unprotected",
+            "--hidden",
+            "--min-ram",
+            "512",
+            "--instance-uuid",
+            "vm1",
+        ]);
+        let Command::Image(ImageCommand::Set(a)) = cli.command else { panic!() };
+        let e = a.edit();
+        assert_eq!(e.name.as_deref(), Some("n"));
+        assert_eq!(e.visibility.as_deref(), Some("public"));
+        assert_eq!((e.protected, e.hidden, e.min_ram), (Some(false), Some(true), Some(512)));
+        assert_eq!(
+            e.properties,
+            vec![("a".into(), "1".into()), ("instance_id".into(), "vm1".into()), ("os_distro".into(), "ubuntu".into())]
+        );
+        assert_eq!(e.add_tags, vec!["t".to_string()]);
+        assert!(command().try_get_matches_from(["stackdrop", "image", "set", "i", "--public", "--private"]).is_err());
+        assert!(command().try_get_matches_from(["stackdrop", "image", "set", "i", "--accept", "--reject"]).is_err());
+        assert!(command().try_get_matches_from(["stackdrop", "image", "set", "i", "--disk-format", "qed"]).is_err());
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub fn text(v: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Array(a) => a.iter().map(text).collect::<Vec<_>>().join(", "),
         Value::Object(m) => m.iter().map(|(k, v)| format!("{k}='{}'", text(v))).collect::<Vec<_>>().join(", "),
+        // Python's spelling, as openstackclient prints them.
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
         other => other.to_string(),
     }
 }

@@ -43,9 +43,10 @@ pub fn status(p: &Progress) -> String {
         Phase::Verifying => stackdrop::i18n::t("cli.phase.verifying"),
         Phase::Active => stackdrop::i18n::t("cli.phase.active"),
         Phase::CleaningUp => stackdrop::i18n::t("cli.phase.cleaning_up"),
+        Phase::Downloading => stackdrop::i18n::t("cli.phase.downloading"),
     };
     let mut s = format!("{:>3.0}%  {} / {}", p.fraction() * 100.0, bytes(p.sent), bytes(p.total));
-    if p.phase == Phase::Uploading && p.rate > 0.0 {
+    if matches!(p.phase, Phase::Uploading | Phase::Downloading) && p.rate > 0.0 {
         s += &format!("  {}/s", bytes(p.rate as u64));
         if let Some(eta) = p.eta_secs {
             s += &format!("  ETA {}", duration(eta));

@@ -1,7 +1,7 @@
 //! A fault-injecting HTTP proxy on 127.0.0.1, placed between Stackdrop and the lab's Glance.
 //! Each rule matches a request by method and path and fires a given number of times: reset the
-//! connection after N body bytes, answer a status itself, stall after N body bytes, or replace
-//! the token so that Glance answers 401. Everything else is forwarded (with `Connection: close`).
+//! connection after N body bytes, answer a status itself, stall after N body bytes, replace
+//! the token so that Glance answers 401, or cut or corrupt the answer (a download). Everything else is forwarded (with `Connection: close`).
 
 #![allow(dead_code)]
 
@@ -21,6 +21,12 @@ pub enum Fault {
     StallAfter(u64),
     /// Forward with an invalid X-Auth-Token (Glance answers 401).
     DropToken,
+    /// Forward, and pass back only the first `n` bytes of the answer (head included), then
+    /// close: a download cut off midway.
+    CutAnswerAfter(u64),
+    /// Forward, and flip the bits of the answer's byte at `n` (head included): data corrupted
+    /// on the way.
+    FlipAnswerByte(u64),
 }
 
 #[derive(Debug, Clone)]
@@ -167,7 +173,22 @@ fn handle(
         }
         _ => {}
     }
-    std::io::copy(&mut upstream, &mut client_w)?;
+    match fault {
+        Some(Fault::CutAnswerAfter(n)) => {
+            std::io::copy(&mut (&mut upstream).take(n), &mut client_w)?;
+        }
+        Some(Fault::FlipAnswerByte(n)) => {
+            std::io::copy(&mut (&mut upstream).take(n), &mut client_w)?;
+            let mut b = [0u8; 1];
+            if upstream.read(&mut b)? == 1 {
+                client_w.write_all(&[!b[0]])?;
+            }
+            std::io::copy(&mut upstream, &mut client_w)?;
+        }
+        _ => {
+            std::io::copy(&mut upstream, &mut client_w)?;
+        }
+    }
     let _ = client_w.shutdown(Shutdown::Both);
     Ok(())
 }
