@@ -223,6 +223,10 @@ async function bulkVisibility() {
 // ---------------------------------------------------------------- the drawer
 async function showDetails(id) {
   const cloud = getCloud();
+  // Nothing of the image shown before may be clicked while this one loads.
+  for (const sel of ['#copy-to', '#share', '#edit-form', '#d-progress']) $(sel).hidden = true;
+  $('#copy-stores').replaceChildren();
+  $('#members').replaceChildren();
   let img;
   try {
     img = await invoke('image_get', { cloud, id });
@@ -260,7 +264,7 @@ function drawDetails(img, ownerName) {
       const dt = Object.assign(document.createElement('dt'), { textContent: r.label });
       const dd = Object.assign(document.createElement('dd'), { textContent: r.value });
       if (r.copy && r.value) {
-        const b = Object.assign(document.createElement('button'), { type: 'button', className: 'copy', textContent: t('ui.card.copy') });
+        const b = Object.assign(document.createElement('button'), { type: 'button', className: 'copy', textContent: t('ui.common.copy') });
         b.setAttribute('aria-label', t('ui.images.copy_value', { what: r.label }));
         b.addEventListener('click', () => navigator.clipboard.writeText(r.value));
         dd.append(' ', b);
@@ -284,6 +288,9 @@ async function reload() {
   images = images.map((i) => (i.id === now.id ? now : i));
   drawDetails(now, null);
   render();
+  // Visibility or status may have changed what can be shared or copied.
+  loadSharing(now);
+  loadStores(now);
   if (now.owner) invoke('project_name', { cloud: getCloud(), id: now.owner }).then((n) => { if (open?.id === now.id && n) drawDetails(open, n); });
 }
 
@@ -415,6 +422,7 @@ function memberStatus(status) {
 // ---------------------------------------------------------------- copy to stores
 async function loadStores(img) {
   $('#copy-to').hidden = true;
+  $('#copy-stores').replaceChildren();
   let stores = [];
   try { stores = await invoke('image_stores', { cloud: getCloud() }); } catch { return; }
   const have = (img.stores ?? '').split(',').map((s) => s.trim());
@@ -427,21 +435,19 @@ async function loadStores(img) {
     l.append(box, ` ${s.id}${s.description ? ` — ${s.description}` : ''}`);
     return l;
   }));
-  $('#copy-status').textContent = '';
   $('#copy-to').hidden = false;
 }
 
 async function copyToStores() {
   const stores = [...document.querySelectorAll('#copy-stores input:checked')].map((b) => b.value);
-  if (!stores.length) return;
-  $('#copy-status').textContent = t('ui.images.copying');
+  if (!stores.length) { $('#d-status').textContent = t('ui.images.choose_store'); return; }
+  $('#d-status').textContent = t('ui.images.copying');
   try {
     const now = await invoke('image_copy', { cloud: getCloud(), id: open.id, stores });
-    $('#copy-status').textContent = t('ui.images.now_in', { stores: now });
+    $('#d-status').textContent = t('ui.images.now_in', { stores: now });
     await reload();
-    loadStores(open);
   } catch (e) {
-    $('#copy-status').textContent = String(e);
+    $('#d-status').textContent = String(e);
   }
 }
 

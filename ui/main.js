@@ -1,10 +1,11 @@
 // Stackdrop's page: wires the DOM to the Rust commands. Logic that can be tested without a
 // window lives in lib/ (formatting, form validation, upload state).
-import { bytes, describeFile, eta, percent, phaseLabel, rate, suggestedMinDisk, when } from './lib/format.js';
+import { bytes, describeFile, eta, percent, phaseLabel, rate, suggestedMinDisk } from './lib/format.js';
 import { CONTAINER_FORMATS, DISK_FORMATS, VISIBILITIES, setFormats, toSpec } from './lib/form.js';
 import { apply, initial } from './lib/upload-state.js';
 import { askSecret, initProfiles, offerImport, refreshProfiles } from './profiles.js';
 import { setEntries, t, translate } from './lib/i18n.js';
+import { initImages, refreshImages } from './images.js';
 
 const { invoke, Channel } = window.__TAURI__.core;
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -103,6 +104,7 @@ $('#tab-profiles').addEventListener('click', () => showTab('profiles'));
 
 // ---------------------------------------------------------------- profiles
 setFormats(await invoke('image_formats'));
+initImages({ cloud: () => cloud });
 await initProfiles({ onChanged: (name) => loadClouds(name) });
 function toProfiles() {
   leaveFirstScreen();
@@ -287,88 +289,6 @@ $('#from-uri').addEventListener('submit', async (e) => {
     status.textContent = String(err);
   }
 });
-
-// ---------------------------------------------------------------- images
-async function refreshImages() {
-  const status = $('#images-status');
-  const tbody = $('#images tbody');
-  if (!cloud) return;
-  status.textContent = t('ui.common.loading');
-  try {
-    const images = await invoke('images_list', { cloud });
-    tbody.replaceChildren(...images.map(imageRow));
-    $('#images-empty').hidden = images.length > 0;
-    status.textContent = t('ui.images.count', { n: images.length, cloud });
-  } catch (e) {
-    status.textContent = String(e);
-  }
-}
-
-function imageRow(img) {
-  const tr = document.createElement('tr');
-  tr.dataset.id = img.id;
-  const cells = [img.name ?? t('ui.images.no_name'), img.status, bytes(img.size ?? NaN), img.disk_format ?? '', img.visibility, when(img.created_at)];
-  for (const [i, c] of cells.entries()) {
-    const td = document.createElement('td');
-    td.textContent = c;
-    if (i === 2) td.className = 'num';
-    tr.append(td);
-  }
-  const td = document.createElement('td');
-  const details = Object.assign(document.createElement('button'), { type: 'button', className: 'details', textContent: t('ui.images.details') });
-  const del = Object.assign(document.createElement('button'), { type: 'button', className: 'delete', textContent: t('ui.common.delete') });
-  details.addEventListener('click', () => showDetails(img));
-  del.addEventListener('click', () => confirmDelete(img));
-  td.append(details, ' ', del);
-  tr.append(td);
-  return tr;
-}
-
-async function showDetails(img) {
-  const fields = await invoke('image_show', { cloud, id: img.id });
-  $('#details-title').textContent = img.name ?? img.id;
-  const dl = $('#details-fields');
-  dl.replaceChildren();
-  for (const [k, v] of fields) {
-    const dt = document.createElement('dt'); dt.textContent = k;
-    const dd = document.createElement('dd');
-    dd.textContent = v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-    dl.append(dt, dd);
-  }
-  $('#details').hidden = false;
-  $('#copy-status').textContent = '';
-  $('#copy-go').onclick = async () => {
-    const stores = $('#copy-stores').value.split(/[\s,]+/).filter(Boolean);
-    $('#copy-status').textContent = t('ui.images.copying');
-    try {
-      const now = await invoke('image_copy', { cloud, id: img.id, stores });
-      $('#copy-status').textContent = t('ui.images.now_in', { stores: now });
-    } catch (err) {
-      $('#copy-status').textContent = String(err);
-    }
-  };
-}
-$('#details-close').addEventListener('click', () => { $('#details').hidden = true; });
-
-function confirmDelete(img) {
-  const dialog = $('#confirm');
-  $('#confirm-text').textContent = t('ui.images.confirm_delete', { name: img.name ?? img.id, id: img.id, cloud });
-  $('#confirm-yes').onclick = async () => {
-    dialog.close();
-    $('#images-status').textContent = t('ui.images.deleting', { name: img.name ?? img.id });
-    try {
-      await invoke('image_delete', { cloud, id: img.id });
-    } catch (e) {
-      $('#images-status').textContent = String(e);
-      return;
-    }
-    await refreshImages();
-  };
-  $('#confirm-no').onclick = () => dialog.close();
-  dialog.showModal();
-  $('#confirm-no').focus();
-}
-$('#refresh').addEventListener('click', refreshImages);
 
 // ---------------------------------------------------------------- language
 // The catalogue comes from Rust (the same one the CLI and the error messages use). The

@@ -35,6 +35,8 @@ pub struct AppState {
     pub settings: SettingsStore,
     /// Quitting: uploads are being cancelled and cleaned up; the window closes when done.
     pub quitting: std::sync::atomic::AtomicBool,
+    /// Downloads running (the Images tab's Download), for Cancel.
+    pub downloads: images::Downloads,
 }
 
 /// A settings file offered for import; the page sees its name and a handle, not its path.
@@ -70,6 +72,7 @@ impl Default for AppState {
             configs: Mutex::default(),
             settings,
             quitting: Default::default(),
+            downloads: Default::default(),
         }
     }
 }
@@ -186,10 +189,21 @@ pub fn run() -> ExitCode {
             upload::upload_cancel,
             upload::uploads_set_parallel,
             upload::upload_from_uri,
-            images::images_list,
-            images::image_show,
+            images::images_page,
+            images::image_get,
+            images::project_name,
+            images::image_update,
+            images::image_activation,
+            images::image_members,
+            images::image_share,
+            images::image_unshare,
+            images::image_member_status,
+            images::image_stores,
+            images::image_schema,
             images::image_delete,
             images::image_copy,
+            images::image_download,
+            images::image_download_cancel,
             quit::app_close,
             quit::app_quit,
         ])

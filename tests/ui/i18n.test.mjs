@@ -29,6 +29,7 @@ test('every key the scripts name is in the catalogue, in both languages', () => 
   }
   // Keys built at run time from a list.
   for (const p of PHASES) keys.add(`ui.phase.${p}`);
+  for (const g of ['identity', 'data', 'boot', 'sharing', 'properties']) keys.add(`ui.d.group.${g}`);
   for (const s of ['running', 'ok', 'failed', 'skipped']) keys.add(`ui.step.${s}`);
   for (const s of ['saved', 'session', 'missing', 'no_keyring']) keys.add(`ui.pf.state.${s}`);
   // The profile editor's field labels (`ui.pf.<key>`, keys from Rust) are checked by tests/i18n.rs.
@@ -60,8 +61,8 @@ test("the page's text is the catalogue's English, and every text has a key", () 
 test('t() fills placeholders, in the language it was given', () => {
   const ko = Object.fromEntries(Object.entries(catalog).map(([k, v]) => [k, v.ko]));
   setEntries(ko);
-  assert.equal(t('ui.images.count', { n: 3, cloud: 'lab' }), 'lab의 이미지 3개');
+  assert.equal(t('ui.images.count_of', { shown: 2, n: 3, cloud: 'lab' }), 'lab의 이미지 3개 중 2개');
   setEntries(Object.fromEntries(Object.entries(catalog).map(([k, v]) => [k, v.en])));
-  assert.equal(t('ui.images.count', { n: 3, cloud: 'lab' }), '3 image(s) in lab');
+  assert.equal(t('ui.images.count_of', { shown: 2, n: 3, cloud: 'lab' }), '2 of 3 image(s) in lab');
   assert.equal(t('no.such.key'), 'no.such.key');
 });

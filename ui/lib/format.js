@@ -33,16 +33,10 @@ export function percent(sent, total) {
   return Math.max(0, Math.min(100, Math.floor((100 * sent) / total)));
 }
 
-export const PHASES = ['queued', 'connecting', 'creating', 'uploading', 'verifying', 'active', 'cleaning_up'];
+export const PHASES = ['queued', 'connecting', 'creating', 'uploading', 'verifying', 'active', 'cleaning_up', 'downloading'];
 
 export function phaseLabel(phase) {
   return PHASES.includes(phase) ? t(`ui.phase.${phase}`) : phase;
-}
-
-/** "2026-11-28T05:33:36Z" -> "2026-11-28 05:33". */
-export function when(iso) {
-  if (!iso) return '';
-  return iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, '');
 }
 
 /** "8.3 MiB · qcow2, 64.0 MiB virtual" for a file offered by the core. */
