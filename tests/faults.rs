@@ -220,3 +220,28 @@ async fn cancel_at_any_point_removes_the_image() {
         assert!(e.to_string().starts_with("cancelled; image ") && e.to_string().ends_with(" was deleted"), "{e}");
     }
 }
+
+/// The file is rewritten while the first attempt streams, and that attempt fails (a reset):
+/// the retry must not upload the new content under headers read from the old (found by the
+/// long soak, where such a retry succeeded). One clear error, nothing left.
+#[tokio::test]
+#[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
+async fn a_file_rewritten_before_a_retry_is_not_uploaded_again() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let _one = ONE_AT_A_TIME.lock().await;
+    let c = Case::new("rewrite-retry", vec![rule("PUT", "/file", Fault::ResetAfter(LEN / 2), 1)]);
+    let (path, done) = (c.path(), Arc::new(AtomicBool::new(false)));
+    let progress: stackdrop::upload::ProgressFn = Arc::new(move |p: &stackdrop::upload::Progress| {
+        if p.phase == stackdrop::upload::Phase::Uploading && !done.swap(true, Ordering::SeqCst) {
+            use std::io::{Seek, Write};
+            let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+            f.seek(std::io::SeekFrom::Start(0)).unwrap();
+            f.write_all(b"rewritten").unwrap();
+            f.set_modified(std::time::SystemTime::now() + Duration::from_secs(5)).unwrap();
+        }
+    });
+    let e = c.expect_error(UploadOptions { progress: Some(progress), ..Default::default() }).await;
+    assert!(e.to_string().contains("it changed while it was being uploaded"), "{e}");
+    assert_eq!(puts(&c.proxy.log()), 1, "no second PUT: {:#?}", c.proxy.log());
+}

@@ -61,6 +61,9 @@ impl Reporter {
     }
 }
 
+const CHANGED: &str =
+    "it changed while it was being uploaded (its size or modification time); upload it again once it is final";
+
 /// Create an image from `spec` and upload `path` into it: `openstack image create --file`.
 pub async fn create_and_upload(
     session: &Session,
@@ -79,7 +82,7 @@ pub async fn create_and_upload(
                 path: path.display().to_string(),
                 detail: format!("reading its headers failed: {e}"),
             })??;
-    let (spec, len) = (&spec, local.len);
+    let (spec, len, modified) = (&spec, local.len, local.modified);
     let first = std::sync::Mutex::new(Some(local));
     let rep = Reporter { f: opts.progress.clone(), total: len, image_id: None };
     rep.phase(Phase::Connecting, 0);
@@ -98,9 +101,17 @@ pub async fn create_and_upload(
         }
         _ => false,
     };
+    // A retry uploads the file that was inspected, or nothing: one rewritten meanwhile (its
+    // size or modification time differ) may no longer be what its headers said.
     let file = || match first.lock().unwrap_or_else(|e| e.into_inner()).take() {
         Some(local) => Ok(local),
-        None => open_file(path),
+        None => open_file(path).and_then(|again| {
+            if again.len == len && again.modified == modified {
+                Ok(again)
+            } else {
+                Err(Error::File { path: path.display().to_string(), detail: CHANGED.into() })
+            }
+        }),
     };
     retry(RetryPolicy::UPLOADS, "upload", |_| attempt(session, spec, file(), opts, &rep, started), retryable).await
 }
@@ -250,11 +261,7 @@ async fn upload_into(
     // Rewritten while it streamed (same size or not): what Glance holds may be half old, half
     // new, though its checksums match what was sent. Not trusted, so not kept.
     if LocalFile::changed_since_open(&watch, len, local.modified) {
-        return Err(Error::File {
-            path: path_str,
-            detail: "it changed while it was being uploaded (its size or modification time); upload it again once it is final"
-                .into(),
-        });
+        return Err(Error::File { path: path_str, detail: CHANGED.into() });
     }
     rep.phase(Phase::Verifying, len);
     let (image, verified_os_hash) = finish(session, image, &digests, spec, opts, rep).await?;
