@@ -254,7 +254,18 @@ async fn the_whole_app_in_its_window() {
         std::thread::spawn(move || {
             for mut conn in listener.incoming().flatten() {
                 let mut buf = [0u8; 4096];
-                let _ = std::io::Read::read(&mut conn, &mut buf);
+                let n = std::io::Read::read(&mut conn, &mut buf).unwrap_or(0);
+                if String::from_utf8_lossy(&buf[..n]).starts_with("GET /slow") {
+                    // 64 MiB promised, a byte every 100 ms: Glance is busy until cancelled.
+                    std::thread::spawn(move || {
+                        let head = "HTTP/1.1 200 OK\r\nContent-Length: 67108864\r\nConnection: close\r\n\r\n";
+                        let _ = std::io::Write::write_all(&mut conn, head.as_bytes());
+                        while std::io::Write::write_all(&mut conn, b"\0").is_ok() {
+                            std::thread::sleep(Duration::from_millis(100));
+                        }
+                    });
+                    continue;
+                }
                 let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
                 let _ = std::io::Write::write_all(&mut conn, head.as_bytes());
                 let _ = std::io::Write::write_all(&mut conn, &body);
@@ -269,6 +280,19 @@ async fn the_whole_app_in_its_window() {
         for id in [&id2, &id3] {
             s.images().delete(id).await.unwrap();
         }
+        // A web-download can be cancelled: Fetch is disabled while it runs, Cancel stops it
+        // and the image Glance was filling is deleted.
+        let slow = unique("e2e-web-cancel");
+        js(&c, &format!("const f = document.querySelector('#from-uri').elements; f.uri.value = 'http://127.0.0.1:18080/slow.qcow2'; f.name.value = '{slow}'; return 1")).await;
+        c.find(Locator::Css("#from-uri button[type=submit]")).await.unwrap().click().await.unwrap();
+        wait_present(&c, "#uri-cancel:not([hidden])", 20).await;
+        assert_eq!(js(&c, "return document.querySelector('#from-uri button[type=submit]').disabled").await, json!(true));
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        c.find(Locator::Css("#uri-cancel")).await.unwrap().click().await.unwrap();
+        let st = wait_text(&c, "#uri-status", "was deleted", 60).await;
+        assert!(st.starts_with("cancelled"), "{st}");
+        assert!(images_named(&lab, &slow).await.is_empty(), "nothing left of {slow}");
+        assert_eq!(js(&c, "return document.querySelector('#from-uri button[type=submit]').disabled").await, json!(false));
     })
     .await;
     sc.run("the image manager: search, filter, sort, edit, share, download, bulk delete", async {

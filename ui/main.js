@@ -282,11 +282,25 @@ $('#from-uri').addEventListener('submit', async (e) => {
     visibility: cloudDefaults.visibility ?? 'private', min_disk: '', min_ram: '', protected: false, tags: '', properties: '' });
   if (errors.length) { status.textContent = errors.join('; '); return; }
   status.textContent = t('ui.uri.fetching');
+  // One fetch at a time from this form (a double click must not make two images); Cancel
+  // stops Glance's download and deletes the image it made.
+  const fetchButton = $('#from-uri button[type=submit]');
+  const cancel = $('#uri-cancel');
+  fetchButton.disabled = true;
+  const started = new Channel();
+  started.onmessage = (ticket) => {
+    cancel.hidden = false;
+    cancel.onclick = () => { cancel.disabled = true; invoke('upload_cancel', { upload: ticket }); };
+  };
   try {
-    const id = await invoke('upload_from_uri', { cloud, spec, uri: f.uri.value });
+    const id = await invoke('upload_from_uri', { cloud, spec, uri: f.uri.value, onStarted: started });
     status.textContent = t('ui.uri.active', { id });
   } catch (err) {
     status.textContent = String(err);
+  } finally {
+    fetchButton.disabled = false;
+    cancel.hidden = true;
+    cancel.disabled = false;
   }
 });
 

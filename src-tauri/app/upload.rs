@@ -103,6 +103,7 @@ pub async fn upload_from_uri(
     cloud: String,
     spec: ImageSpec,
     uri: String,
+    on_started: Channel<String>,
 ) -> CmdResult<String> {
     let session = state.sessions.get(&cloud).await.map_err(shown)?;
     let import = Import {
@@ -113,6 +114,8 @@ pub async fn upload_from_uri(
     };
     // In the queue like an upload: quitting (or SIGTERM) cancels it, and its image is deleted.
     let ticket = state.uploads.enter(None);
+    // The page's Cancel names it like an upload (upload_cancel).
+    let _ = on_started.send(ticket.id.clone());
     let fetch = async {
         stackdrop::openstack::image::import::create_from_uri(
             &session,
