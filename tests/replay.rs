@@ -756,4 +756,9 @@ async fn a_repeated_delete_of_a_deleted_image_counts_as_deleted() {
     let s = session(&ks.url());
     assert_eq!(s.images().remove_made(IMAGE_ID).await, Cleanup::Deleted, "{:?}", gl.log());
     assert_eq!(gl.log().iter().filter(|l| l.starts_with("DELETE")).count(), 2);
+    // The same for a plain delete (`image delete`, the window's Delete): found by the long
+    // soak's own clean-up.
+    *deleted.lock().unwrap() = false;
+    s.images().delete(IMAGE_ID).await.unwrap_or_else(|e| panic!("{e}: {:?}", gl.log()));
+    assert_eq!(gl.log().iter().filter(|l| l.starts_with("DELETE")).count(), 4);
 }

@@ -190,8 +190,22 @@ impl<'a> Images<'a> {
         }
     }
 
+    /// `DELETE /v2/images/{id}`. The HTTP layer sends a DELETE again after a 5xx or a broken
+    /// connection; when the first one had done the work, Glance refuses the repeat ("Image
+    /// status transition from deleted to deleted", 400). Then — and after any 5xx — the image
+    /// itself is asked: gone or deleted counts as deleted.
     pub async fn delete(&self, id: &str) -> Result<()> {
-        self.call(Method::DELETE, &image_path(id, "")?, None).await.map(drop)
+        match self.call(Method::DELETE, &image_path(id, "")?, None).await {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.status(), Some(400) | Some(500..=599)) || is_transient(&e) => {
+                match self.get(id).await {
+                    Err(Error::Api { status: 404, .. }) => Ok(()),
+                    Ok(img) if matches!(img.status(), ImageStatus::Deleted | ImageStatus::PendingDelete) => Ok(()),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Delete an image this client made for a transfer that failed. Glance may still be busy
