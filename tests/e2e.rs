@@ -246,6 +246,7 @@ async fn the_whole_app_in_its_window() {
         );
         click(&c, "#copy-go").await;
         wait_text(&c, "#d-status", "fs2", 60).await;
+        js(&c, "document.querySelector('#details').scrollTop = 0; return 1").await;
         shot(&c, "09-copied").await;
         assert!(s.images().get(&id2).await.unwrap().other_str("stores").unwrap().contains("fs2"));
         c.find(Locator::Css("#tab-upload")).await.unwrap().click().await.unwrap();
