@@ -21,7 +21,8 @@ use super::error::Error;
 use super::output::{self, OutputArgs};
 use super::{io, parse_property, progress, session, GlobalArgs};
 
-pub const DISK_FORMATS: &[&str] = &["ami", "ari", "aki", "vhd", "vmdk", "raw", "qcow2", "vhdx", "vdi", "iso", "ploop"];
+/// openstackclient's `--container-format` choices: Glance's known formats less `compressed`,
+/// which openstackclient does not offer.
 pub const CONTAINER_FORMATS: &[&str] = &["ami", "ari", "aki", "bare", "docker", "ova", "ovf"];
 
 /// `image list`'s options (openstackclient's).
@@ -115,7 +116,7 @@ pub struct SetArgs {
     #[arg(long, value_parser = CONTAINER_FORMATS.to_vec())]
     pub container_format: Option<String>,
     /// Image disk format (a queued image only)
-    #[arg(long, value_parser = DISK_FORMATS.to_vec())]
+    #[arg(long, value_parser = stackdrop::openstack::image::DiskFormat::KNOWN.to_vec())]
     pub disk_format: Option<String>,
     /// Prevent image from being deleted
     #[arg(long, group = "set_protected")]

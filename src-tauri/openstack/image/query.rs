@@ -116,27 +116,33 @@ pub fn parse_sort(s: &str) -> Result<Vec<SortKey>> {
 }
 
 /// A stable sort by the keys, each compared as text (openstackclient compares `str()` of each
-/// value, so a missing one sorts as "None" and 10 before 9).
-pub fn sort_images(images: &mut [Image], keys: &[SortKey]) {
-    let field = |img: &Image, key: &str| -> String {
-        match img.to_map().get(key) {
+/// value, so a missing one sorts as "None" and 10 before 9). Each image's sort fields are read
+/// once, not at every comparison.
+pub fn sort_images(images: &mut Vec<Image>, keys: &[SortKey]) {
+    let field = |m: &serde_json::Map<String, Value>, key: &str| -> String {
+        match m.get(key) {
             None | Some(Value::Null) => "None".to_owned(),
             Some(Value::Bool(b)) => if *b { "True" } else { "False" }.to_owned(),
             Some(Value::String(s)) => s.clone(),
             Some(v) => v.to_string(),
         }
     };
-    // Keys in reverse, each a stable sort: the first key decides last, as in Python.
-    for k in keys.iter().rev() {
-        images.sort_by(|a, b| {
-            let o = field(a, &k.key).cmp(&field(b, &k.key));
-            if k.descending {
-                o.reverse()
-            } else {
-                o
-            }
-        });
-    }
+    let mut keyed: Vec<(Vec<String>, Image)> = images
+        .drain(..)
+        .map(|img| {
+            let m = img.to_map();
+            (keys.iter().map(|k| field(&m, &k.key)).collect(), img)
+        })
+        .collect();
+    // Key by key, the first that differs decides (as Python's sorts by each key in reverse).
+    keyed.sort_by(|(a, _), (b, _)| {
+        keys.iter()
+            .zip(a.iter().zip(b))
+            .map(|(k, (x, y))| if k.descending { y.cmp(x) } else { x.cmp(y) })
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    images.extend(keyed.into_iter().map(|(_, img)| img));
 }
 
 #[cfg(test)]
