@@ -145,18 +145,29 @@ pub fn qcow2(dir: &Path, name: &str, mib: usize) -> PathBuf {
     out
 }
 
+/// A file of `len` pseudo-random bytes (the same bytes for the same length), written a MiB
+/// at a time: the soak measures the client's memory in this process, so the test's own
+/// helpers never hold a whole file.
 pub fn random_file(dir: &Path, name: &str, len: usize) -> PathBuf {
+    use std::io::Write;
     let mut x: u64 = 0x9E3779B97F4A7C15 ^ len as u64;
-    let data: Vec<u8> = (0..len)
-        .map(|_| {
+    let p = dir.join(name);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+    let mut chunk = Vec::with_capacity(1 << 20);
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(1 << 20);
+        chunk.clear();
+        chunk.extend((0..n).map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             x as u8
-        })
-        .collect();
-    let p = dir.join(name);
-    std::fs::write(&p, data).unwrap();
+        }));
+        out.write_all(&chunk).unwrap();
+        left -= n;
+    }
+    out.flush().unwrap();
     p
 }
 
