@@ -221,7 +221,7 @@ async function bulkVisibility() {
 }
 
 // ---------------------------------------------------------------- the drawer
-async function showDetails(id) {
+export async function showDetails(id) {
   const cloud = getCloud();
   // Nothing of the image shown before may be clicked while this one loads.
   for (const sel of ['#copy-to', '#share', '#edit-form', '#d-progress']) $(sel).hidden = true;

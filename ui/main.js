@@ -1,19 +1,22 @@
 // Stackdrop's page: wires the DOM to the Rust commands. Logic that can be tested without a
 // window lives in lib/ (formatting, form validation, upload state).
-import { bytes, describeFile, eta, percent, phaseLabel, rate, suggestedMinDisk } from './lib/format.js';
-import { CONTAINER_FORMATS, DISK_FORMATS, VISIBILITIES, setFormats, toSpec } from './lib/form.js';
-import { apply, initial } from './lib/upload-state.js';
+import { DISK_FORMATS, setFormats, toSpec } from './lib/form.js';
 import { askSecret, initProfiles, offerImport, refreshProfiles } from './profiles.js';
 import { setEntries, t, translate } from './lib/i18n.js';
-import { initImages, refreshImages } from './images.js';
+import { initImages, refreshImages, showDetails } from './images.js';
+import { addFiles, initQueue, redraw as redrawQueue, useProfile } from './queue.js';
 
 const { invoke, Channel } = window.__TAURI__.core;
 const $ = (sel, root = document) => root.querySelector(sel);
 
 let cloud = null;
 let cloudDefaults = {};
-// The upload form's last choices, remembered between runs (a profile's defaults win).
-let lastChoices = {};
+// The batch's progress last shown on the taskbar (a percentage, or null for none).
+const appWindow = window.__TAURI__.window.getCurrentWindow();
+let lastTaskbar = null;
+// The upload choices last used, per cloud, remembered between runs (a profile's defaults win);
+// `fallback` is for a cloud that has none yet.
+let remembered = { fallback: {}, byCloud: {} };
 
 // ---------------------------------------------------------------- clouds
 async function loadClouds(want = null) {
@@ -26,7 +29,7 @@ async function loadClouds(want = null) {
     status.className = 'bad';
     return;
   }
-  lastChoices = view.upload ?? {};
+  remembered = { fallback: view.upload ?? {}, byCloud: view.upload_by_cloud ?? {} };
   $('#parallel').value = view.parallel;
   const select = $('#cloud');
   const source = { profile: 'ui.source.profile', 'clouds.yaml': 'ui.source.clouds_yaml', environment: 'ui.source.environment' };
@@ -65,6 +68,7 @@ async function connect(name) {
       if (c.status !== 'connected') throw new Error(t('ui.status.needs_secret', { name, what: c.what }));
     }
     cloudDefaults = c.defaults ?? {};
+    useProfile(cloudDefaults, remembered.byCloud[name] ?? remembered.fallback);
     if (cloudDefaults.disk_format) $('#from-uri').elements.disk_format.value = cloudDefaults.disk_format;
     status.textContent = t('ui.status.connected', { user: c.user ?? '?', project: c.project ?? t('ui.common.none'), api: c.image_api });
     status.className = 'ok';
@@ -78,6 +82,7 @@ async function connect(name) {
     status.textContent = String(e);
     status.className = 'bad';
     cloudDefaults = {};
+    useProfile({}, remembered.byCloud[name] ?? remembered.fallback);
     delete document.body.dataset.connected;
   }
   if (!$('#images-view').hidden) refreshImages();
@@ -93,11 +98,24 @@ function showTab(which) {
   for (const t of ['upload', 'images', 'profiles']) {
     const on = t === which;
     $(`#tab-${t}`).setAttribute('aria-selected', String(on));
+    $(`#tab-${t}`).tabIndex = on ? 0 : -1;
     $(`#${t}-view`).hidden = !on;
   }
   if (which === 'images') refreshImages();
   if (which === 'profiles') refreshProfiles();
 }
+// Arrow keys move between the tabs (the WAI-ARIA tabs pattern), Home/End to the ends.
+$('nav[role=tablist]').addEventListener('keydown', (e) => {
+  const tabs = ['upload', 'images', 'profiles'];
+  const at = tabs.findIndex((n) => $(`#tab-${n}`) === document.activeElement);
+  if (at < 0) return;
+  const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[e.key];
+  if (to === undefined) return;
+  e.preventDefault();
+  const next = tabs[(to + tabs.length) % tabs.length];
+  showTab(next);
+  $(`#tab-${next}`).focus();
+});
 $('#tab-upload').addEventListener('click', () => showTab('upload'));
 $('#tab-images').addEventListener('click', () => showTab('images'));
 $('#tab-profiles').addEventListener('click', () => showTab('profiles'));
@@ -105,6 +123,15 @@ $('#tab-profiles').addEventListener('click', () => showTab('profiles'));
 // ---------------------------------------------------------------- profiles
 setFormats(await invoke('image_formats'));
 initImages({ cloud: () => cloud });
+initQueue({
+  cloud: () => cloud,
+  showImage: (id) => { showTab('images'); showDetails(id); },
+  remember: (name, choices) => {
+    remembered.byCloud[name] = choices;
+    invoke('upload_choices_save', { cloud: name, choices });
+  },
+  onBatch: batchProgress,
+});
 await initProfiles({ onChanged: (name) => loadClouds(name) });
 function toProfiles() {
   leaveFirstScreen();
@@ -122,15 +149,26 @@ window.__TAURI__.event.listen('config-offered', (ev) => {
 function offered(list) {
   const refused = $('#refused');
   refused.replaceChildren();
-  for (const f of list) {
-    if (f.refused) {
-      const li = document.createElement('li');
-      li.textContent = `${f.file_name}: ${f.refused}`;
-      refused.append(li);
-    } else {
-      addCard(f);
-    }
+  for (const f of list.filter((f) => f.refused)) {
+    const li = document.createElement('li');
+    li.textContent = `${f.file_name}: ${f.refused}`;
+    refused.append(li);
   }
+  addFiles(list.filter((f) => !f.refused));
+  showTab('upload');
+}
+
+// The batch's progress in the header and on the OS taskbar / dock (null: nothing running).
+function batchProgress(sum) {
+  $('#batch').hidden = !sum;
+  const pct = sum ? sum.percent : null;
+  if (sum) {
+    $('#batch progress').value = pct;
+    $('#batch-text').textContent = t('ui.header.batch', { running: sum.running, pct });
+  }
+  if (pct === lastTaskbar) return;
+  lastTaskbar = pct;
+  appWindow.setProgressBar(sum ? { status: 'normal', progress: pct } : { status: 'none' }).catch(() => {});
 }
 
 $('#pick').addEventListener('click', async () => offered(await invoke('files_pick')));
@@ -152,9 +190,14 @@ window.__TAURI__.event.listen('quit-requested', (ev) => {
   $('#quit-no').focus();
 });
 document.addEventListener('keydown', (e) => {
-  if (e.ctrlKey && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'q') {
+  if (!e.ctrlKey || e.altKey || e.shiftKey) return;
+  const key = e.key.toLowerCase();
+  if (key === 'q') {
     e.preventDefault();
     invoke('app_close');
+  } else if (key === 'o') {
+    e.preventDefault();
+    $('#pick').click();
   }
 });
 window.__TAURI__.webview.getCurrentWebview().onDragDropEvent((ev) => {
@@ -165,112 +208,6 @@ function options(select, values, chosen) {
   select.replaceChildren(...values.map((v) => new Option(v, v)));
   select.value = chosen;
 }
-
-function addCard(file) {
-  const li = $('#card').content.firstElementChild.cloneNode(true);
-  li.dataset.handle = file.handle;
-  $('.file-name', li).textContent = file.file_name;
-  $('.file-size', li).textContent = describeFile(file);
-  const form = $('form', li);
-  form.elements.name.value = file.image_name;
-  options(form.elements.disk_format, DISK_FORMATS, file.disk_format);
-  options(form.elements.container_format, CONTAINER_FORMATS, lastChoices.container_format ?? 'bare');
-  options(form.elements.visibility, VISIBILITIES, cloudDefaults.visibility ?? lastChoices.visibility ?? 'private');
-  if (lastChoices.method) form.elements.method.value = lastChoices.method;
-  form.elements.protected.checked = Boolean(lastChoices.protected);
-  const minDisk = suggestedMinDisk(file.virtual_size);
-  if (minDisk) form.elements.min_disk.placeholder = t('ui.form.suggested', { n: minDisk });
-  $('.remove', li).addEventListener('click', () => {
-    invoke('files_forget', { handle: file.handle });
-    li.remove();
-  });
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    startUpload(li, form);
-  });
-  $('#queue').append(li);
-  form.elements.name.focus();
-}
-
-// ---------------------------------------------------------------- upload
-function render(li, s) {
-  li.dataset.state = s.state;
-  const prog = $('.progress', li);
-  prog.hidden = s.state === 'ready';
-  $('progress', li).value = percent(s.sent, s.total);
-  const ended = s.state === 'failed' || s.state === 'cancelled';
-  const server = s.serverStatus && s.phase === 'verifying' ? t('ui.upload.glance_status', { status: s.serverStatus }) : '';
-  $('.phase', li).textContent = ended ? t(s.state === 'failed' ? 'ui.upload.failed' : 'ui.upload.cancelled') : s.phase ? phaseLabel(s.phase) + server : '';
-  const warn = $('.warning', li);
-  warn.hidden = !s.warning;
-  warn.textContent = s.warning ?? '';
-  $('.pct', li).textContent = ended ? '' : `${percent(s.sent, s.total)} %`;
-  $('.bytes', li).textContent = ended ? '' : `${bytes(s.sent)} / ${bytes(s.total)}`;
-  $('.rate', li).textContent = s.phase === 'uploading' ? rate(s.rate) : '';
-  $('.eta', li).textContent = s.phase === 'uploading' && s.eta != null ? t('ui.upload.eta', { eta: eta(s.eta) }) : '';
-  $('.cancel', li).hidden = s.state !== 'running';
-  const err = $('.error', li);
-  err.hidden = !s.message;
-  err.textContent = s.message ?? '';
-  const result = $('.result', li);
-  result.hidden = s.state !== 'done';
-  if (s.state === 'done') {
-    $('.image-id', li).textContent = s.result.image_id;
-    const sums = $('.sums', li);
-    sums.replaceChildren();
-    const verified = s.result.verified_os_hash ? t('ui.upload.verified_os_hash', { algo: s.result.verified_os_hash }) : t('ui.upload.verified_md5');
-    const rows = [['md5', s.result.md5], ['sha256', s.result.sha256], ['sha512', s.result.sha512], [t('ui.upload.verified'), verified]];
-    for (const [k, v] of rows) {
-      const dt = document.createElement('dt'); dt.textContent = k;
-      const dd = document.createElement('dd'); dd.textContent = v;
-      sums.append(dt, dd);
-    }
-  }
-}
-
-async function startUpload(li, form) {
-  const f = form.elements;
-  const { spec, errors } = toSpec({
-    name: f.name.value, disk_format: f.disk_format.value, container_format: f.container_format.value,
-    visibility: f.visibility.value, min_disk: f.min_disk.value, min_ram: f.min_ram.value,
-    protected: f.protected.checked, tags: f.tags.value, properties: f.properties.value,
-  });
-  $('.form-errors', li).textContent = errors.join('; ');
-  if (errors.length) return;
-  if (!cloud) { $('.form-errors', li).textContent = t('ui.upload.choose_cloud'); return; }
-  lastChoices = { visibility: spec.visibility, container_format: spec.container_format, method: f.method.value, protected: spec.protected };
-  invoke('upload_choices_save', { choices: lastChoices });
-  for (const el of form.elements) el.disabled = true;
-  let state = apply(initial(), { event: 'progress', phase: 'connecting', sent: 0, total: 0, rate: 0, eta_secs: null });
-  render(li, state);
-  const onEvent = new Channel();
-  onEvent.onmessage = (ev) => {
-    state = apply(state, ev);
-    render(li, state);
-    if (['done', 'failed', 'cancelled'].includes(state.state)) {
-      for (const el of form.elements) el.disabled = false;
-      $('.upload', li).textContent = t(state.state === 'done' ? 'ui.upload.again' : 'ui.upload.retry');
-    }
-  };
-  try {
-    const method = f.method.value;
-    const stores = f.stores.value.split(/[\s,]+/).filter(Boolean);
-    const importChoice = method === 'glance-direct' ? { method: { name: 'glance-direct' }, stores, all_stores: false, allow_failure: false } : null;
-    const id = await invoke('upload_start', { cloud, handle: li.dataset.handle, spec, import: importChoice, onEvent });
-    $('.cancel', li).onclick = () => invoke('upload_cancel', { upload: id });
-  } catch (e) {
-    state = apply(state, { event: 'failed', message: String(e) });
-    render(li, state);
-    for (const el of form.elements) el.disabled = false;
-  }
-}
-
-document.addEventListener('click', async (e) => {
-  if (e.target.matches('.copy')) {
-    const id = $('.image-id', e.target.closest('.card')).textContent;
-    try { await navigator.clipboard.writeText(id); e.target.textContent = t('ui.copy.done'); } catch { e.target.textContent = t('ui.copy.failed'); }
-  }
-});
 
 // ---------------------------------------------------------------- web-download
 options($('#from-uri').elements.disk_format, DISK_FORMATS, 'qcow2');
@@ -313,7 +250,8 @@ async function useLanguage(lang) {
   document.documentElement.lang = c.lang;
   $('#lang').value = c.lang;
   translate(document);
-  translate($('#card').content);
+  translate($('#row').content);
+  redrawQueue();
   return c.lang;
 }
 $('#lang').addEventListener('change', async (e) => {

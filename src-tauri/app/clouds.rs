@@ -16,8 +16,9 @@ pub struct CloudsView {
     /// `OS_CLOUD`, else the cloud used last time.
     preferred: Option<String>,
     parallel: usize,
-    /// The upload form's last choices.
+    /// The upload choices last used (with any cloud, and with each).
     upload: UploadChoices,
+    upload_by_cloud: std::collections::BTreeMap<String, UploadChoices>,
 }
 
 /// The page's first call: its script is running, so the window is interactive. With
@@ -34,7 +35,14 @@ pub async fn clouds_list(state: State<'_, AppState>) -> CmdResult<CloudsView> {
         blocking(move || Ok((config::choices(&process_env, &store).map_err(shown)?, settings.load()))).await?;
     let preferred = preferred.or(remembered.last_cloud);
     let parallel = remembered.parallel.unwrap_or(super::upload::DEFAULT_PARALLEL);
-    Ok(CloudsView { clouds, clouds_file, preferred, parallel, upload: remembered.upload })
+    Ok(CloudsView {
+        clouds,
+        clouds_file,
+        preferred,
+        parallel,
+        upload: remembered.upload,
+        upload_by_cloud: remembered.upload_by_cloud,
+    })
 }
 
 #[derive(Serialize)]

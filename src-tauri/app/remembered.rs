@@ -19,7 +19,8 @@ pub struct WindowGeometry {
     pub maximized: bool,
 }
 
-/// The upload form's last choices (a profile's own defaults win over these).
+/// The upload queue's last choices (a profile's own defaults win over these). Tags and
+/// properties are kept as the text typed (`a, b`; one `KEY=VALUE` per line).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UploadChoices {
@@ -27,6 +28,8 @@ pub struct UploadChoices {
     pub container_format: Option<String>,
     pub method: Option<String>,
     pub protected: Option<bool>,
+    pub tags: Option<String>,
+    pub properties: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -36,7 +39,10 @@ pub struct Settings {
     pub last_cloud: Option<String>,
     pub parallel: Option<usize>,
     pub window: Option<WindowGeometry>,
+    /// The choices last used with any cloud (for a cloud that has none of its own yet).
     pub upload: UploadChoices,
+    /// The choices last used with each cloud, by its name.
+    pub upload_by_cloud: std::collections::BTreeMap<String, UploadChoices>,
 }
 
 #[derive(Debug, Clone)]

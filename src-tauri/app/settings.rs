@@ -28,9 +28,12 @@ pub async fn i18n_catalog(state: State<'_, AppState>, lang: Option<String>) -> C
     Ok(Catalog { lang, entries: i18n::entries(lang) })
 }
 
-/// The upload form's choices, remembered for the next card and the next run.
+/// The upload choices just used with `cloud`, remembered for its next files and the next run.
 #[tauri::command]
-pub async fn upload_choices_save(state: State<'_, AppState>, choices: UploadChoices) -> CmdResult<()> {
-    state.settings.update(|s| s.upload = choices);
+pub async fn upload_choices_save(state: State<'_, AppState>, cloud: String, choices: UploadChoices) -> CmdResult<()> {
+    state.settings.update(|s| {
+        s.upload = choices.clone();
+        s.upload_by_cloud.insert(cloud, choices);
+    });
     Ok(())
 }

@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import './english.mjs';
+import { setFormats } from '../../ui/lib/form.js';
+import {
+  actions, blocked, edit, milestone, newItem, onEvent, remembered, reset, select, shared, specOf, startable, status, summary,
+} from '../../ui/lib/queue.js';
+
+setFormats({ disk: ['raw', 'qcow2', 'vmdk', 'iso'], container: ['bare', 'ovf'] });
+
+const file = (n, extra = {}) => ({ handle: `h${n}`, file_name: `f${n}.qcow2`, image_name: `f${n}`, size: 100 * n, disk_format: 'qcow2', virtual_size: 3 * 2 ** 30 + 1, ...extra });
+
+test('a new item: min disk filled from the virtual size, profile defaults win over remembered choices', () => {
+  const it = newItem(file(1), { visibility: 'shared', tags: 'a b', method: 'glance-direct', protected: true }, { visibility: 'public' });
+  assert.equal(it.settings.min_disk, '4');
+  assert.equal(it.settings.visibility, 'public');
+  assert.equal(it.settings.tags, 'a b');
+  assert.equal(it.settings.method, 'glance-direct');
+  assert.equal(it.settings.protected, true);
+  assert.equal(it.settings.name, 'f1');
+  assert.equal(status(it), 'waiting');
+  const raw = newItem(file(2, { disk_format: 'raw', virtual_size: null }));
+  assert.equal(raw.settings.min_disk, '');
+  assert.equal(raw.settings.visibility, 'private');
+  assert.notEqual(raw.key, it.key);
+});
+
+test('batch edit: every selected item but the running and active ones; the name only one at a time', () => {
+  const q = [1, 2, 3, 4].map((n) => newItem(file(n)));
+  onEvent(q[2], { event: 'progress', phase: 'uploading', sent: 1, total: 300, rate: 1 });
+  onEvent(q[3], { event: 'done', image_id: 'i', size: 400 });
+  assert.equal(edit(q, 'visibility', 'public'), 2);
+  assert.deepEqual(q.map((it) => it.settings.visibility), ['public', 'public', 'private', 'private']);
+  assert.equal(edit(q.slice(0, 2), 'name', 'same'), 0);
+  assert.equal(edit(q.slice(0, 1), 'name', 'one'), 1);
+  assert.deepEqual(shared(q.slice(0, 2), 'visibility'), { value: 'public', mixed: false });
+  assert.deepEqual(shared(q, 'visibility'), { value: '', mixed: true });
+  assert.equal(edit(q.slice(0, 2), 'visibility', 'public'), 0, 'unchanged values are not counted');
+});
+
+test('upload all starts only ready items with valid settings, and says why the others wait', () => {
+  const q = [1, 2, 3].map((n) => newItem(file(n)));
+  edit([q[1]], 'properties', 'no equals sign');
+  onEvent(q[2], { event: 'progress', phase: 'queued', sent: 0, total: 0, rate: 0 });
+  assert.deepEqual(startable(q).map((it) => it.key), [q[0].key]);
+  const b = blocked(q);
+  assert.equal(b.length, 1);
+  assert.equal(b[0].item, q[1]);
+  assert.match(b[0].errors[0], /line 1/);
+});
+
+test('the spec sent to the core, and glance-direct with stores', () => {
+  const it = newItem(file(1));
+  edit([it], 'tags', 'x, y x');
+  edit([it], 'properties', 'os_distro=cirros\nhw_disk_bus=virtio');
+  edit([it], 'method', 'glance-direct');
+  edit([it], 'stores', 'fast, slow');
+  const { spec, errors, importChoice } = specOf(it);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(spec.tags, ['x', 'y']);
+  assert.deepEqual(spec.properties, [['os_distro', 'cirros'], ['hw_disk_bus', 'virtio']]);
+  assert.equal(spec.min_disk, 4);
+  assert.deepEqual(importChoice.stores, ['fast', 'slow']);
+  assert.equal(specOf(newItem(file(2))).importChoice, null);
+});
+
+test('row actions: cancel while running, retry after failure or cancel, never upload again once active', () => {
+  const it = newItem(file(1));
+  assert.deepEqual(actions(it), { cancel: false, retry: false, remove: true });
+  onEvent(it, { event: 'progress', phase: 'uploading', sent: 1, total: 100, rate: 1 });
+  assert.deepEqual(actions(it), { cancel: true, retry: false, remove: true });
+  onEvent(it, { event: 'failed', message: 'Glance said 413' });
+  assert.deepEqual(actions(it), { cancel: false, retry: true, remove: true });
+  assert.equal(status(it), 'failed');
+  reset(it);
+  assert.equal(status(it), 'waiting');
+  onEvent(it, { event: 'done', image_id: 'i', size: 100 });
+  assert.deepEqual(actions(it), { cancel: false, retry: false, remove: true });
+  assert.equal(startable([it]).length, 0);
+});
+
+test('status follows Glance while verifying', () => {
+  const it = newItem(file(1));
+  onEvent(it, { event: 'progress', phase: 'verifying', server_status: 'importing', sent: 100, total: 100, rate: 0 });
+  assert.equal(status(it), 'importing');
+  onEvent(it, { event: 'progress', phase: 'verifying', server_status: 'saving', sent: 100, total: 100, rate: 0 });
+  assert.equal(status(it), 'saving');
+});
+
+test('batch progress counts started items; failed ones drop out', () => {
+  const q = [1, 2, 3, 4].map((n) => newItem(file(n)));
+  onEvent(q[0], { event: 'done', image_id: 'a', size: 100 });
+  onEvent(q[1], { event: 'progress', phase: 'uploading', sent: 100, total: 200, rate: 1 });
+  onEvent(q[2], { event: 'failed', message: 'x' });
+  const s = summary(q);
+  assert.deepEqual([s.ready, s.running, s.done, s.failed], [1, 1, 1, 1]);
+  assert.equal(s.sent, 200);
+  assert.equal(s.total, 300);
+  assert.equal(s.percent, 66);
+});
+
+test('announcements every 10 %, once each', () => {
+  assert.equal(milestone(null, 5), null);
+  assert.equal(milestone(null, 12), 10);
+  assert.equal(milestone(10, 19), null);
+  assert.equal(milestone(10, 35), 30);
+  assert.equal(milestone(90, 100), null, 'the end is announced as done, not as 100 %');
+});
+
+test('remembered choices leave out the per-file ones', () => {
+  const it = newItem(file(1), { tags: 't' });
+  assert.deepEqual(Object.keys(remembered(it.settings)).sort(), ['container_format', 'method', 'properties', 'protected', 'tags', 'visibility']);
+});
+
+test('selection: click, ctrl-click, shift-click', () => {
+  const q = [1, 2, 3, 4].map((n) => newItem(file(n)));
+  let s = select(q, new Set(), null, q[1].key);
+  assert.deepEqual([...s.selected], [q[1].key]);
+  s = select(q, s.selected, s.anchor, q[3].key, { extend: true });
+  assert.deepEqual([...s.selected], [q[1].key, q[2].key, q[3].key]);
+  s = select(q, s.selected, s.anchor, q[2].key, { toggle: true });
+  assert.deepEqual([...s.selected], [q[1].key, q[3].key]);
+});

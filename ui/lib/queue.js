@@ -1,0 +1,187 @@
+// The upload queue as data (no DOM, no Tauri): one item per offered file, with its settings
+// and its run. The page draws rows from this; tests/ui/queue.test.mjs checks the rules.
+//
+// - A file joins as `ready` with settings from the profile's defaults and the choices last
+//   used with that profile; its min disk is filled from the virtual size.
+// - Settings are edited for one or many selected items at once; an item that is running or
+//   active is never changed; the name is only edited for one item at a time.
+// - "Upload all" starts every ready item whose settings are valid.
+// - A failed or cancelled item can be retried; an active one cannot be uploaded again from
+//   the queue (no accidental duplicate).
+import { suggestedMinDisk, percent } from './format.js';
+import { toSpec } from './form.js';
+import { apply, initial } from './upload-state.js';
+
+/** The settings a batch edit can change for several items (everything but the name). */
+export const SHARED_FIELDS = ['visibility', 'disk_format', 'container_format', 'min_disk', 'min_ram', 'protected', 'tags', 'properties', 'method', 'stores'];
+/** The settings remembered per profile for the next files. */
+export const REMEMBERED = ['visibility', 'container_format', 'method', 'protected', 'tags', 'properties'];
+
+let serial = 0;
+
+/**
+ * A queue item for a file offered by the core (`{ handle, file_name, size, disk_format,
+ * virtual_size, image_name }`). `remembered` are the choices last used with this profile,
+ * `profile` the profile's own upload defaults (they win).
+ */
+export function newItem(file, remembered = {}, profile = {}) {
+  const minDisk = suggestedMinDisk(file.virtual_size);
+  serial += 1;
+  return {
+    key: `q${serial}`,
+    handle: file.handle,
+    file,
+    settings: {
+      name: file.image_name,
+      disk_format: file.disk_format,
+      container_format: remembered.container_format ?? 'bare',
+      visibility: profile.visibility ?? remembered.visibility ?? 'private',
+      min_disk: minDisk == null ? '' : String(minDisk),
+      min_ram: '',
+      protected: Boolean(remembered.protected),
+      tags: remembered.tags ?? '',
+      properties: remembered.properties ?? '',
+      method: remembered.method ?? 'put',
+      stores: '',
+    },
+    run: initial(),
+    upload: null,
+  };
+}
+
+/** Whether an item's settings may change: not while it runs, not once it is active. */
+export function editable(item) {
+  return item.run.state !== 'running' && item.run.state !== 'done';
+}
+
+/** `{ value, mixed }` of one setting over `items` (mixed when they differ). */
+export function shared(items, field) {
+  if (!items.length) return { value: '', mixed: false };
+  const first = items[0].settings[field];
+  const mixed = items.some((it) => it.settings[field] !== first);
+  return { value: mixed ? '' : first, mixed };
+}
+
+/**
+ * Set `field` to `value` on every editable item among `items`; returns how many changed.
+ * The name is only set when one item is given (each file keeps its own name otherwise).
+ */
+export function edit(items, field, value) {
+  if (field === 'name' && items.length !== 1) return 0;
+  let n = 0;
+  for (const it of items) {
+    if (!editable(it) || it.settings[field] === value) continue;
+    it.settings = { ...it.settings, [field]: value };
+    n += 1;
+  }
+  return n;
+}
+
+/** `{ spec, errors, importChoice }` for an item, as `upload_start` takes them. */
+export function specOf(item) {
+  const s = item.settings;
+  const { spec, errors } = toSpec(s);
+  const stores = String(s.stores ?? '').split(/[\s,]+/).filter(Boolean);
+  const importChoice = s.method === 'glance-direct' ? { method: { name: 'glance-direct' }, stores, all_stores: false, allow_failure: false } : null;
+  return { spec, errors, importChoice };
+}
+
+/** Items "Upload all" would start now: never started, with valid settings. */
+export function startable(queue) {
+  return queue.filter((it) => it.run.state === 'ready' && !specOf(it).errors.length);
+}
+
+/** Items not started whose settings are invalid, with the first reason each. */
+export function blocked(queue) {
+  return queue.filter((it) => it.run.state === 'ready').map((it) => ({ item: it, errors: specOf(it).errors })).filter((b) => b.errors.length);
+}
+
+/** Which of a row's buttons apply. Remove always does (a running upload is cancelled first). */
+export function actions(item) {
+  const s = item.run.state;
+  return { cancel: s === 'running', retry: s === 'failed' || s === 'cancelled', remove: true };
+}
+
+/** The item after an event from the core (see upload-state.js). */
+export function onEvent(item, ev) {
+  item.run = apply(item.run, ev);
+  return item;
+}
+
+/** Back to `ready` for a retry (same file, same settings). */
+export function reset(item) {
+  item.run = initial();
+  item.upload = null;
+  return item;
+}
+
+/** One status word for a row: waiting, queued, connecting, …, active, failed, cancelled. */
+export function status(item) {
+  const r = item.run;
+  if (r.state === 'ready') return 'waiting';
+  if (r.state === 'done') return 'active';
+  if (r.state === 'failed' || r.state === 'cancelled') return r.state;
+  if (r.phase === 'verifying' && r.serverStatus === 'importing') return 'importing';
+  if (r.phase === 'verifying' && r.serverStatus === 'saving') return 'saving';
+  return r.phase ?? 'queued';
+}
+
+/**
+ * The batch's progress: the items started (running or ended), bytes sent of their total,
+ * and counts. An active item counts as all sent; a failed or cancelled one drops out of the
+ * byte total (its bytes will not arrive).
+ */
+export function summary(queue) {
+  const out = { ready: 0, running: 0, done: 0, failed: 0, cancelled: 0, sent: 0, total: 0, percent: 0 };
+  for (const it of queue) {
+    const r = it.run;
+    out[r.state === 'done' ? 'done' : r.state] += 1;
+    if (r.state === 'running') {
+      const total = r.total || it.file.size;
+      out.total += total;
+      out.sent += Math.min(r.sent, total);
+    } else if (r.state === 'done') {
+      out.total += it.file.size;
+      out.sent += it.file.size;
+    }
+  }
+  out.percent = percent(out.sent, out.total);
+  return out;
+}
+
+/** Whether the batch is moving (something runs). */
+export function busy(queue) {
+  return queue.some((it) => it.run.state === 'running');
+}
+
+/**
+ * The next percentage worth announcing to a screen reader, given the last one announced:
+ * every 10 %, once each (null when nothing new).
+ */
+export function milestone(lastAnnounced, pct) {
+  const step = Math.floor(pct / 10) * 10;
+  return step > (lastAnnounced ?? -1) && step > 0 && step < 100 ? step : null;
+}
+
+/** The choices to remember for this profile from the settings of an upload just started. */
+export function remembered(settings) {
+  return Object.fromEntries(REMEMBERED.map((k) => [k, settings[k]]));
+}
+
+/**
+ * Selection with a click: plain replaces, Ctrl/Cmd toggles one, Shift extends from the
+ * anchor. Returns `{ selected: Set of keys, anchor }`.
+ */
+export function select(queue, current, anchor, key, { toggle = false, extend = false } = {}) {
+  const keys = queue.map((it) => it.key);
+  if (extend && anchor && keys.includes(anchor)) {
+    const [a, b] = [keys.indexOf(anchor), keys.indexOf(key)].sort((x, y) => x - y);
+    return { selected: new Set(keys.slice(a, b + 1)), anchor };
+  }
+  if (toggle) {
+    const next = new Set(current);
+    if (next.has(key)) next.delete(key); else next.add(key);
+    return { selected: next, anchor: key };
+  }
+  return { selected: new Set([key]), anchor: key };
+}
