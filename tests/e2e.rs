@@ -48,22 +48,15 @@ fn drag_many_onto_app(paths: &[&Path]) {
     drop(src);
 }
 
+/// The element's rendered text (`innerText`; "" when it is not displayed), read by the page
+/// itself: WebKitWebDriver's own element text leaves out text that overflows a box with
+/// `overflow: hidden` (an ellipsis), which the header's status and the queue's names use. A
+/// select's text is its options', one per line, as WebDriver gives it.
 async fn text(c: &Client, css: &str) -> String {
-    match c.find(Locator::Css(css)).await {
-        Ok(e) => e.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-/// The element's rendered text (`innerText`), read by the page itself: WebKitWebDriver's own
-/// element text comes back empty for the queue rows' grid cells.
-async fn inner(c: &Client, css: &str) -> String {
-    c.execute("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", vec![json!(css)])
-        .await
-        .unwrap()
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
+    let script = "const e = document.querySelector(arguments[0]); \
+                  if (!e || !e.getClientRects().length || getComputedStyle(e).visibility === 'hidden') return ''; \
+                  return e.tagName === 'SELECT' ? [...e.options].map((o) => o.text).join('\\n') : e.innerText";
+    c.execute(script, vec![json!(css)]).await.unwrap().as_str().unwrap_or_default().to_owned()
 }
 
 /// Wait until the element's text contains `want`.
@@ -153,9 +146,9 @@ async fn the_whole_app_in_its_window() {
         // in the side panel (min disk from the virtual size).
         drag_onto_app(&disk);
         wait_present(&c, ".row", 15).await;
-        assert_eq!(inner(&c, ".row .file-name").await, format!("{name}.qcow2"));
+        assert_eq!(text(&c, ".row .file-name").await, format!("{name}.qcow2"));
         // The headers were read as soon as it was dropped: format and virtual size.
-        let meta = inner(&c, ".row .file-meta").await;
+        let meta = text(&c, ".row .file-meta").await;
         assert!(meta.ends_with("· qcow2, 8.0 MiB virtual"), "{meta}");
         assert_eq!(text(&c, "#upload-all").await, "Upload all (1)");
         assert_eq!(js(&c, "return document.querySelector('#settings [name=min_disk]').value").await, json!("1"));
@@ -168,8 +161,8 @@ async fn the_whole_app_in_its_window() {
         // 3. Upload: progress to the end, the row collapses to "✓ active · id", checksums kept.
         click(&c, "#upload-all").await;
         wait_present(&c, ".row[data-state=done]", 90).await;
-        assert_eq!(inner(&c, ".row .badge").await, "✓ active");
-        let id = inner(&c, ".row .image-id").await;
+        assert_eq!(text(&c, ".row .badge").await, "✓ active");
+        let id = text(&c, ".row .image-id").await;
         assert_eq!(id.len(), 36, "{id}");
         let md5 = format!("{:x}", <md5::Md5 as md5::Digest>::digest(std::fs::read(&disk).unwrap()));
         assert!(js(&c, "return document.querySelector('.row .sums').textContent")
@@ -209,7 +202,7 @@ async fn the_whole_app_in_its_window() {
         shot(&c, "06-uploading").await;
         click(&c, ".row .cancel").await;
         wait_present(&c, ".row[data-state=cancelled]", 30).await;
-        let msg = inner(&c, ".row .error").await;
+        let msg = text(&c, ".row .error").await;
         assert!(msg.starts_with("cancelled; image ") && msg.ends_with(" was deleted"), "{msg}");
         assert!(images_named(&lab, &big_name).await.is_empty());
         // Remove on a running row cancels it first: the row goes and nothing is left in Glance.
@@ -290,7 +283,7 @@ async fn the_whole_app_in_its_window() {
         set_field(&c, "method", "glance-direct").await;
         click(&c, "#upload-all").await;
         wait_present(&c, ".row[data-state=done]", 90).await;
-        let id2 = inner(&c, ".row .image-id").await;
+        let id2 = text(&c, ".row .image-id").await;
         c.find(Locator::Css("#tab-images")).await.unwrap().click().await.unwrap();
         let row2 = format!("#images tr[data-id='{id2}']");
         wait_present(&c, &row2, 20).await;
@@ -364,7 +357,11 @@ async fn the_whole_app_in_its_window() {
     sc.run("a wrong password in plain words", async {
         // 7. A cloud with a wrong password shows Keystone's refusal in plain words.
         js(&c, "const s = document.querySelector('#cloud'); s.value = 'lab-badpass'; s.dispatchEvent(new Event('change')); return 1").await;
-        wait_text(&c, "#cloud-status", "refused the credentials", 30).await;
+        // The header says "not connected"; the banner says why, with what can be done about it
+        // (a clouds.yaml cloud: its password is not Stackdrop's to change, so: try again).
+        wait_text(&c, "#banner-text", "refused the credentials", 30).await;
+        assert_eq!(text(&c, "#cloud-status").await, "Not connected to lab-badpass");
+        assert_eq!(js(&c, "return [...document.querySelectorAll('#banner-actions button')].map((b) => b.textContent)").await, json!(["Try again"]));
         shot(&c, "07-wrong-password").await;
     })
     .await;
@@ -439,7 +436,7 @@ async fn the_whole_app_in_its_window() {
         set_field(&c, "name", &via_profile).await;
         click(&c, "#upload-all").await;
         wait_present(&c, ".row[data-state=done]", 90).await;
-        let id4 = inner(&c, ".row .image-id").await;
+        let id4 = text(&c, ".row .image-id").await;
         assert_eq!(s.images().get(&id4).await.unwrap().name(), Some(via_profile.as_str()));
         s.images().delete(&id4).await.unwrap();
     })
@@ -473,9 +470,20 @@ async fn the_whole_app_in_its_window() {
             .await
             .contains("Profile \"by-hand\" needs its password: no password is saved for it"));
         shot(c, "13-secret-prompt").await;
+        // A typo first: Keystone refuses it, the prompt stays open and says so, nothing is kept.
+        c.find(Locator::Css("#secret-form [name=secret]")).await.unwrap().send_keys("not-the-password").await.unwrap();
+        c.find(Locator::Css("#secret-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        wait_text(c, "#secret-error", "refused the credentials", 30).await;
+        assert_eq!(js(c, "return document.querySelector('#secret-dialog').open").await, json!(true));
+        assert!(keyring.get(Kind::Credential, "by-hand").unwrap().is_none(), "a refused password was kept");
+        // Show password shows what was typed; then the right one.
+        c.find(Locator::Css("#secret-form [name=show]")).await.unwrap().click().await.unwrap();
+        assert_eq!(js(c, "return document.querySelector('#secret-form [name=secret]').type").await, json!("text"));
+        js(c, "document.querySelector('#secret-form [name=secret]').value = ''; return 1").await;
         c.find(Locator::Css("#secret-form [name=secret]")).await.unwrap().send_keys(&password).await.unwrap();
         c.find(Locator::Css("#secret-form button[type=submit]")).await.unwrap().click().await.unwrap();
         wait_text(c, "#cloud-status", &format!("Connected: {user} in project admin"), 30).await;
+        assert_eq!(js(c, "return document.querySelector('#secret-dialog').open").await, json!(false));
     })
     .await;
     sc.run("the password is in no UI-visible state", async {
@@ -868,7 +876,7 @@ async fn start_big_upload(c: &Client, dir: &Path, name: &str) {
     let big = sparse_file(dir, &format!("{name}.raw"), 600 << 20);
     drag_onto_app(&big);
     let end = Instant::now() + Duration::from_secs(15);
-    while !inner(c, ".row .file-name").await.contains(name) {
+    while !text(c, ".row .file-name").await.contains(name) {
         assert!(Instant::now() < end, "{name} did not join the queue");
         tokio::time::sleep(Duration::from_millis(150)).await;
     }

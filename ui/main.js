@@ -1,7 +1,7 @@
 // Stackdrop's page: wires the DOM to the Rust commands. Logic that can be tested without a
 // window lives in lib/ (formatting, form validation, upload state).
 import { DISK_FORMATS, setFormats, toSpec } from './lib/form.js';
-import { askSecret, initProfiles, offerImport, refreshProfiles } from './profiles.js';
+import { askSecret, editProfile, initProfiles, offerImport, refreshProfiles, testProfile } from './profiles.js';
 import { setEntries, t, translate } from './lib/i18n.js';
 import { initImages, refreshImages, showDetails } from './images.js';
 import { addFiles, initQueue, redraw as redrawQueue, useProfile } from './queue.js';
@@ -17,27 +17,28 @@ let lastTaskbar = null;
 // The upload choices last used, per cloud, remembered between runs (a profile's defaults win);
 // `fallback` is for a cloud that has none yet.
 let remembered = { fallback: {}, byCloud: {} };
+// Where each cloud comes from (profile, clouds.yaml, environment), by name.
+let sources = {};
 
 // ---------------------------------------------------------------- clouds
 async function loadClouds(want = null) {
-  const status = $('#cloud-status');
   let view;
   try {
     view = await invoke('clouds_list');
   } catch (e) {
-    status.textContent = String(e);
-    status.className = 'bad';
+    showStatus('bad', String(e));
     return;
   }
   remembered = { fallback: view.upload ?? {}, byCloud: view.upload_by_cloud ?? {} };
   $('#parallel').value = view.parallel;
   const select = $('#cloud');
   const source = { profile: 'ui.source.profile', 'clouds.yaml': 'ui.source.clouds_yaml', environment: 'ui.source.environment' };
+  sources = Object.fromEntries(view.clouds.map((c) => [c.name, c.source]));
   select.replaceChildren(...view.clouds.map((c) => new Option(`${c.name} (${t(source[c.source] ?? c.source)})`, c.name)));
   if (!view.clouds.length) {
     $('#no-cloud').hidden = false;
     document.body.classList.add('no-cloud');
-    status.textContent = t('ui.status.no_cloud');
+    showStatus('', t('ui.status.no_cloud'));
     return;
   }
   leaveFirstScreen();
@@ -52,46 +53,118 @@ function leaveFirstScreen() {
   document.body.classList.remove('no-cloud');
 }
 
+// The connection's state on the header (a dot and one line) and, when something is wrong,
+// a banner with the message and the actions that fix it.
+function showStatus(kind, text) {
+  const status = $('#cloud-status');
+  status.textContent = text;
+  status.title = text;
+  status.className = kind;
+  $('#cloud-dot').className = `dot ${kind}`;
+}
+
+function banner(text, actions = [], kind = 'bad') {
+  const el = $('#banner');
+  el.hidden = !text;
+  el.className = `banner ${kind}`;
+  $('#banner-text').textContent = text ?? '';
+  $('#banner-actions').replaceChildren(...actions.map(([label, run], i) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = label;
+    if (i === 0) b.className = 'primary';
+    b.addEventListener('click', run);
+    return b;
+  }));
+}
+
+/** The banner for a connection that failed: `fix` says which action comes first. */
+function failedBanner(name, message, fix, what) {
+  const profile = sources[name] === 'profile';
+  const actions = [];
+  if (fix === 'secret') {
+    actions.push([t('ui.banner.reenter', { what: what ?? t('ui.pf.secret.password') }), async () => {
+      if (await askSecret(name, { what: what ?? t('ui.pf.secret.password'), why: t('ui.banner.refused_why'), keyring: true })) connect(name);
+    }]);
+  }
+  if (profile) {
+    actions.push([t('ui.banner.edit'), () => { showTab('profiles'); editProfile(name); }]);
+    actions.push([t('ui.banner.test'), () => { showTab('profiles'); testProfile(name); }]);
+  }
+  actions.push([t('ui.banner.retry'), () => connect(name)]);
+  if (fix === 'profile' && profile) actions.unshift(actions.splice(1, 1)[0]);
+  banner(message, actions);
+}
+
 async function connect(name) {
   cloud = name;
-  const status = $('#cloud-status');
-  status.className = '';
-  status.textContent = t('ui.status.connecting', { name });
+  showStatus('', t('ui.status.connecting', { name }));
+  banner(null);
+  const notConnected = () => {
+    cloudDefaults = {};
+    useProfile({}, remembered.byCloud[name] ?? remembered.fallback);
+    delete document.body.dataset.connected;
+  };
   try {
     let c = await invoke('cloud_connect', { cloud: name });
     if (cloud !== name) return;
     if (c.status === 'needs_secret') {
-      status.textContent = t('ui.status.needs_secret', { name, what: c.what });
-      if (!(await askSecret(name, c))) return;
+      showStatus('warn', t('ui.status.needs_secret', { name, what: c.what }));
+      if (!(await askSecret(name, c))) {
+        // Cancelled: say so plainly, and keep the way back one click away.
+        notConnected();
+        showStatus('warn', t('ui.status.not_connected', { name }));
+        banner(t('ui.status.needs_secret', { name, what: c.what }), [[t('ui.banner.enter', { what: c.what }), () => connect(name)]], 'warn');
+        return;
+      }
       c = await invoke('cloud_connect', { cloud: name });
       if (cloud !== name) return;
-      if (c.status !== 'connected') throw new Error(t('ui.status.needs_secret', { name, what: c.what }));
+      if (c.status === 'needs_secret') throw new Error(t('ui.status.needs_secret', { name, what: c.what }));
     }
-    cloudDefaults = c.defaults ?? {};
-    useProfile(cloudDefaults, remembered.byCloud[name] ?? remembered.fallback);
-    if (cloudDefaults.disk_format) $('#from-uri').elements.disk_format.value = cloudDefaults.disk_format;
-    status.textContent = t('ui.status.connected', { user: c.user ?? '?', project: c.project ?? t('ui.common.none'), api: c.image_api });
-    status.className = 'ok';
-    if (c.warnings?.length) {
-      status.textContent += ` — ⚠ ${c.warnings.join('; ')}`;
-      status.className = 'warn';
+    if (c.status === 'failed') {
+      notConnected();
+      showStatus('bad', t('ui.status.not_connected', { name }));
+      failedBanner(name, c.message, c.fix, c.what);
+    } else {
+      cloudDefaults = c.defaults ?? {};
+      useProfile(cloudDefaults, remembered.byCloud[name] ?? remembered.fallback);
+      if (cloudDefaults.disk_format) $('#from-uri').elements.disk_format.value = cloudDefaults.disk_format;
+      const text = t('ui.status.connected', { user: c.user ?? '?', project: c.project ?? t('ui.common.none'), api: c.image_api });
+      showStatus(c.warnings?.length ? 'warn' : 'ok', text);
+      if (c.warnings?.length) banner(`⚠ ${c.warnings.join('; ')}`, [], 'warn');
+      document.body.dataset.connected = name;
     }
-    document.body.dataset.connected = name;
   } catch (e) {
     if (cloud !== name) return;
-    status.textContent = String(e);
-    status.className = 'bad';
-    cloudDefaults = {};
-    useProfile({}, remembered.byCloud[name] ?? remembered.fallback);
-    delete document.body.dataset.connected;
+    notConnected();
+    showStatus('bad', t('ui.status.not_connected', { name }));
+    failedBanner(name, String(e), sources[name] === 'profile' ? 'profile' : 'retry');
   }
   if (!$('#images-view').hidden) refreshImages();
 }
 
 $('#cloud').addEventListener('change', (e) => connect(e.target.value));
+// Preferences: parallel uploads and language (remembered by Rust in settings.json), theme
+// (remembered by the page: it must apply before the first paint).
+$('#prefs-open').addEventListener('click', () => $('#prefs-dialog').showModal());
+function useTheme(theme) {
+  if (theme) document.documentElement.dataset.theme = theme; else delete document.documentElement.dataset.theme;
+  $('#theme').value = theme ?? '';
+}
+useTheme(localStorage.getItem('stackdrop.theme'));
+$('#theme').addEventListener('change', (e) => {
+  if (e.target.value) localStorage.setItem('stackdrop.theme', e.target.value); else localStorage.removeItem('stackdrop.theme');
+  useTheme(e.target.value || null);
+});
 $('#parallel').addEventListener('change', async (e) => {
   e.target.value = await invoke('uploads_set_parallel', { parallel: Number(e.target.value) || 1 });
 });
+
+// The header, banner and tabs stay on screen; whatever is scrolled into view (by focus, by
+// Find, by a test's click) lands below them.
+new ResizeObserver(() => {
+  document.documentElement.style.scrollPaddingTop = `${$('#top').offsetHeight + 8}px`;
+}).observe($('#top'));
 
 // ---------------------------------------------------------------- tabs
 function showTab(which) {

@@ -99,6 +99,13 @@ function profileRow(p) {
   return tr;
 }
 
+/** Open the editor on the profile `name` (from the banner's "Edit profile"). */
+export async function editProfile(name) {
+  const view = await invoke('profiles_list');
+  const p = view.profiles.find((x) => x.name === name);
+  if (p) openEditor(p);
+}
+
 function openEditor(p) {
   const form = $('#profile-editor');
   editing = p ? p.name : '';
@@ -292,28 +299,52 @@ async function runImport(handle, only, replace, askEachTime) {
 export function askSecret(name, need) {
   const dialog = $('#secret-dialog');
   const form = $('#secret-form');
+  const input = form.elements.secret;
+  const error = $('#secret-error');
   $('#secret-text').textContent = t('ui.secret.text', { name, what: need.what, why: need.why });
   $('#secret-what').textContent = need.what.charAt(0).toUpperCase() + need.what.slice(1);
-  form.elements.secret.value = '';
+  input.value = '';
+  input.type = 'password';
+  form.elements.show.checked = false;
+  form.elements.show.onchange = () => { input.type = form.elements.show.checked ? 'text' : 'password'; input.focus(); };
   form.elements.remember.checked = need.keyring;
   form.elements.remember.disabled = !need.keyring;
+  error.hidden = true;
+  const submit = $('button[type=submit]', form);
   return new Promise((resolve) => {
-    const done = async (given) => {
-      const secret = form.elements.secret.value;
-      form.elements.secret.value = '';
-      dialog.close();
-      if (!given || !secret) return resolve(false);
+    const finish = (ok) => {
+      input.value = '';
+      input.type = 'password';
+      dialog.onclose = null;
+      if (dialog.open) dialog.close();
+      resolve(ok);
+    };
+    // The secret is checked with Keystone before it is kept: a refusal is said here, the
+    // prompt stays open with what was typed, and nothing is stored.
+    form.onsubmit = async (e) => {
+      e.preventDefault();
+      const secret = input.value;
+      if (!secret) return;
+      submit.disabled = true;
+      error.hidden = false;
+      error.className = 'muted';
+      error.textContent = t('ui.secret.checking');
       try {
         await invoke('profile_unlock', { name, secret, remember: form.elements.remember.checked });
-        resolve(true);
-      } catch (e) {
-        $('#profiles-status').textContent = String(e);
-        resolve(false);
+        finish(true);
+      } catch (err) {
+        error.className = 'error';
+        error.textContent = String(err);
+        input.select();
+        input.focus();
+      } finally {
+        submit.disabled = false;
       }
     };
-    form.onsubmit = (e) => { e.preventDefault(); done(true); };
-    $('#secret-cancel').onclick = () => done(false);
+    $('#secret-cancel').onclick = () => finish(false);
+    // Escape (the dialog's own cancel) ends it the same way as Cancel.
+    dialog.onclose = () => finish(false);
     dialog.showModal();
-    form.elements.secret.focus();
+    input.focus();
   });
 }

@@ -61,6 +61,44 @@ pub enum Connection {
     },
     /// The profile's secret is not stored (or there is no keyring): the page asks for it.
     NeedsSecret { what: String, why: String, keyring: bool },
+    /// Keystone or Glance said no, or could not be reached: the message, and what fixes it
+    /// (the page offers that action on its banner).
+    Failed { message: String, fix: Fix, what: Option<String> },
+}
+
+/// The action that fixes a failed connection.
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Fix {
+    /// Keystone refused the profile's secret: enter it again.
+    Secret,
+    /// A setting of the profile is wrong (project, region, interface, certificate…).
+    Profile,
+    /// Nothing answered, or a clouds.yaml / `OS_*` cloud: try again (or test the connection).
+    Retry,
+}
+
+/// Which fix a connection error calls for (`is_profile`: the cloud is one of Stackdrop's profiles).
+fn fix_for(e: &stackdrop::openstack::Error, is_profile: bool) -> Fix {
+    use stackdrop::openstack::Error as E;
+    match e {
+        E::AuthFailed { .. } if is_profile => Fix::Secret,
+        E::Unreachable { .. } | E::Timeout { .. } | E::Connection { .. } => Fix::Retry,
+        _ if is_profile => Fix::Profile,
+        _ => Fix::Retry,
+    }
+}
+
+async fn failed(state: &AppState, cloud: &str, e: stackdrop::openstack::Error) -> CmdResult<Connection> {
+    let (store, name) = (state.sessions.store.clone(), cloud.to_owned());
+    let auth_type =
+        blocking(move || Ok(store.load().ok().and_then(|mut p| p.remove(&name)).map(|p| p.auth_type))).await?;
+    let lang = stackdrop::i18n::current();
+    Ok(Connection::Failed {
+        fix: fix_for(&e, auth_type.is_some()),
+        what: auth_type.map(|a| stackdrop::i18n::secret_label(lang, a)),
+        message: shown(e),
+    })
 }
 
 /// Authenticate and find Glance, so the page can show who and where, or the one error.
@@ -81,8 +119,14 @@ pub async fn cloud_connect(state: State<'_, AppState>, cloud: String) -> CmdResu
         }
         Err(e) => return Err(shown(e)),
     };
-    let token = s.token().await.map_err(shown)?;
-    let image = s.image_service().await.map_err(shown)?;
+    let token = match s.token().await {
+        Ok(t) => t,
+        Err(e) => return failed(&state, &cloud, e).await,
+    };
+    let image = match s.image_service().await {
+        Ok(i) => i,
+        Err(e) => return failed(&state, &cloud, e).await,
+    };
     let (store, name) = (sessions.store.clone(), cloud.clone());
     let defaults = blocking(move || {
         Ok(store.load().ok().and_then(|mut p| p.remove(&name)).map(|p| p.defaults).unwrap_or_default())
@@ -98,4 +142,21 @@ pub async fn cloud_connect(state: State<'_, AppState>, cloud: String) -> CmdResu
         defaults,
         warnings: s.cloud().wire_warnings().into_iter().map(shown).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stackdrop::openstack::Error as E;
+
+    #[test]
+    fn each_failure_gets_the_action_that_fixes_it() {
+        let refused = E::AuthFailed { auth_url: "u".into(), method: "password" };
+        assert_eq!(fix_for(&refused, true), Fix::Secret);
+        assert_eq!(fix_for(&refused, false), Fix::Retry, "a clouds.yaml password is not ours to re-enter");
+        let down = E::Unreachable { url: "u".into(), detail: "refused".into() };
+        assert_eq!(fix_for(&down, true), Fix::Retry);
+        let project = E::ProjectNotFound { project: "p".into(), auth_url: "u".into() };
+        assert_eq!(fix_for(&project, true), Fix::Profile);
+    }
 }

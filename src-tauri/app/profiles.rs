@@ -121,11 +121,21 @@ pub async fn profile_delete(state: State<'_, AppState>, name: String) -> CmdResu
     blocking(move || manage::remove(&s.store, &s.secrets, &[name]).map_err(shown)).await
 }
 
-/// The secret typed in when connecting: into the keyring (`remember`), or this session only.
+/// The secret typed in when connecting: checked with Keystone, then into the keyring
+/// (`remember`) or kept for this session only. A refused secret is an error and is not kept.
 #[tauri::command]
 pub async fn profile_unlock(state: State<'_, AppState>, name: String, secret: String, remember: bool) -> CmdResult<()> {
     let s = state.sessions.clone();
     let secret = Secret::new(secret);
+    // Checked against Keystone first: a mistyped secret is said here (the prompt stays open)
+    // and never reaches the keyring.
+    let (store, n, given) = (s.store.clone(), name.clone(), secret.clone());
+    let cloud = blocking(move || {
+        let p = manage::get(&store, &n).map_err(shown)?;
+        config::clouds::cloud_from_entry(&p.name, &p.entry_with(&given)).map_err(shown)
+    })
+    .await?;
+    stackdrop::openstack::Session::new(cloud).map_err(shown)?.token().await.map_err(shown)?;
     blocking(move || {
         if remember {
             manage::set_secret(&s.store, &s.secrets, &name, &secret).map_err(shown)?;
