@@ -326,28 +326,39 @@ async fn the_whole_app_in_its_window() {
                 let _ = std::io::Write::write_all(&mut conn, &body);
             }
         });
+        // Add from URL…: the dialog closes on the first submit (a double click makes one image)
+        // and the job joins the queue; the row ends active with the image's id.
+        clear_queue(&c).await;
         let fetched = unique("e2e-web");
-        js(&c, &format!("const f = document.querySelector('#from-uri').elements; f.uri.value = 'http://127.0.0.1:18080/d.qcow2'; f.name.value = '{fetched}'; return 1")).await;
-        c.find(Locator::Css("#from-uri button")).await.unwrap().click().await.unwrap();
-        let st = wait_text(&c, "#uri-status", "active: image ", 60).await;
-        let id3 = st.trim_start_matches("active: image ").to_owned();
+        click(&c, "#add-url").await;
+        wait_present(&c, "#url-dialog[open]", 5).await;
+        c.find(Locator::Css("#url-form [name=uri]")).await.unwrap().send_keys("http://127.0.0.1:18080/d.qcow2").await.unwrap();
+        assert_eq!(js(&c, "return document.querySelector('#url-form [name=name]').value").await, json!("d"), "named from the URL");
+        js(&c, &format!("document.querySelector('#url-form [name=name]').value = '{fetched}'; return 1")).await;
+        shot(&c, "21-add-from-url").await;
+        js(&c, "const b = document.querySelector('#url-form button[type=submit]'); b.click(); b.click(); return 1").await;
+        wait_present(&c, ".row[data-state=done]", 60).await;
+        assert_eq!(js(&c, "return document.querySelectorAll('.row').length").await, json!(1));
+        let id3 = text(&c, ".row .image-id").await;
+        assert_eq!(images_named(&lab, &fetched).await.len(), 1, "one image for a double submit");
         assert_eq!(s.images().get(&id3).await.unwrap().name(), Some(fetched.as_str()));
         for id in [&id2, &id3] {
             s.images().delete(id).await.unwrap();
         }
-        // A web-download can be cancelled: Fetch is disabled while it runs, Cancel stops it
-        // and the image Glance was filling is deleted.
+        // A web-download can be cancelled from its row: Cancel stops it and the image Glance
+        // was filling is deleted.
+        clear_queue(&c).await;
         let slow = unique("e2e-web-cancel");
-        js(&c, &format!("const f = document.querySelector('#from-uri').elements; f.uri.value = 'http://127.0.0.1:18080/slow.qcow2'; f.name.value = '{slow}'; return 1")).await;
-        c.find(Locator::Css("#from-uri button[type=submit]")).await.unwrap().click().await.unwrap();
-        wait_present(&c, "#uri-cancel:not([hidden])", 20).await;
-        assert_eq!(js(&c, "return document.querySelector('#from-uri button[type=submit]').disabled").await, json!(true));
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        c.find(Locator::Css("#uri-cancel")).await.unwrap().click().await.unwrap();
-        let st = wait_text(&c, "#uri-status", "was deleted", 60).await;
-        assert!(st.starts_with("cancelled"), "{st}");
+        click(&c, "#add-url").await;
+        js(&c, &format!("const f = document.querySelector('#url-form').elements; f.uri.value = 'http://127.0.0.1:18080/slow.qcow2'; f.name.value = '{slow}'; return 1")).await;
+        click(&c, "#url-form button[type=submit]").await;
+        wait_present(&c, ".row[data-state=running]", 10).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        click(&c, ".row .cancel").await;
+        wait_present(&c, ".row[data-state=cancelled]", 60).await;
+        let st = text(&c, ".row .error").await;
+        assert!(st.starts_with("cancelled") && st.contains("was deleted"), "{st}");
         assert!(images_named(&lab, &slow).await.is_empty(), "nothing left of {slow}");
-        assert_eq!(js(&c, "return document.querySelector('#from-uri button[type=submit]').disabled").await, json!(false));
     })
     .await;
     sc.run("the image manager: search, filter, sort, edit, share, download, bulk delete", async {

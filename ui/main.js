@@ -1,6 +1,6 @@
 // Stackdrop's page: wires the DOM to the Rust commands. Logic that can be tested without a
 // window lives in lib/ (formatting, form validation, upload state).
-import { DISK_FORMATS, setFormats, toSpec } from './lib/form.js';
+import { setFormats } from './lib/form.js';
 import { askSecret, editProfile, initProfiles, offerImport, refreshProfiles, testProfile } from './profiles.js';
 import { setEntries, t, translate } from './lib/i18n.js';
 import { initImages, refreshImages, showDetails } from './images.js';
@@ -128,8 +128,7 @@ async function connect(name) {
     } else {
       cloudDefaults = c.defaults ?? {};
       useProfile(cloudDefaults, remembered.byCloud[name] ?? remembered.fallback);
-      if (cloudDefaults.disk_format) $('#from-uri').elements.disk_format.value = cloudDefaults.disk_format;
-      const text = t('ui.status.connected', { user: c.user ?? '?', project: c.project ?? t('ui.common.none'), api: c.image_api });
+        const text = t('ui.status.connected', { user: c.user ?? '?', project: c.project ?? t('ui.common.none'), api: c.image_api });
       showStatus(c.warnings?.length ? 'warn' : 'ok', text);
       if (c.warnings?.length) banner(`⚠ ${c.warnings.join('; ')}`, [], 'warn');
       document.body.dataset.connected = name;
@@ -263,7 +262,21 @@ window.__TAURI__.event.listen('quit-requested', (ev) => {
   $('#quit-no').focus();
 });
 document.addEventListener('keydown', (e) => {
+  // F5 refreshes what is shown (never reloads the page: the queue would be lost).
+  if (e.key === 'F5' || (e.ctrlKey && e.key.toLowerCase() === 'r')) {
+    e.preventDefault();
+    if (!$('#images-view').hidden) refreshImages();
+    else if (!$('#profiles-view').hidden) refreshProfiles();
+    else if (cloud) connect(cloud);
+    return;
+  }
   if (!e.ctrlKey || e.altKey || e.shiftKey) return;
+  if (e.key.toLowerCase() === 'f') {
+    e.preventDefault();
+    showTab('images');
+    $('#img-search').focus();
+    return;
+  }
   const key = e.key.toLowerCase();
   if (key === 'q') {
     e.preventDefault();
@@ -277,42 +290,6 @@ window.__TAURI__.webview.getCurrentWebview().onDragDropEvent((ev) => {
   document.body.classList.toggle('dragging', ev.payload.type === 'enter' || ev.payload.type === 'over');
 });
 
-function options(select, values, chosen) {
-  select.replaceChildren(...values.map((v) => new Option(v, v)));
-  select.value = chosen;
-}
-
-// ---------------------------------------------------------------- web-download
-options($('#from-uri').elements.disk_format, DISK_FORMATS, 'qcow2');
-$('#from-uri').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const f = e.target.elements;
-  const status = $('#uri-status');
-  const { spec, errors } = toSpec({ name: f.name.value, disk_format: f.disk_format.value, container_format: 'bare',
-    visibility: cloudDefaults.visibility ?? 'private', min_disk: '', min_ram: '', protected: false, tags: '', properties: '' });
-  if (errors.length) { status.textContent = errors.join('; '); return; }
-  status.textContent = t('ui.uri.fetching');
-  // One fetch at a time from this form (a double click must not make two images); Cancel
-  // stops Glance's download and deletes the image it made.
-  const fetchButton = $('#from-uri button[type=submit]');
-  const cancel = $('#uri-cancel');
-  fetchButton.disabled = true;
-  const started = new Channel();
-  started.onmessage = (ticket) => {
-    cancel.hidden = false;
-    cancel.onclick = () => { cancel.disabled = true; invoke('upload_cancel', { upload: ticket }); };
-  };
-  try {
-    const id = await invoke('upload_from_uri', { cloud, spec, uri: f.uri.value, onStarted: started });
-    status.textContent = t('ui.uri.active', { id });
-  } catch (err) {
-    status.textContent = String(err);
-  } finally {
-    fetchButton.disabled = false;
-    cancel.hidden = true;
-    cancel.disabled = false;
-  }
-});
 
 // ---------------------------------------------------------------- language
 // The catalogue comes from Rust (the same one the CLI and the error messages use). The

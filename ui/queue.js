@@ -2,7 +2,7 @@
 // of the selected rows at once, "Upload all", row actions, the batch's progress (header, OS
 // taskbar, screen reader). The rules live in lib/queue.js (tested without a window).
 import { describeFile, eta, percent, phaseLabel, rate } from './lib/format.js';
-import { CONTAINER_FORMATS, DISK_FORMATS, VISIBILITIES } from './lib/form.js';
+import { CONTAINER_FORMATS, DISK_FORMATS, VISIBILITIES, toSpec } from './lib/form.js';
 import * as Q from './lib/queue.js';
 import { t } from './lib/i18n.js';
 
@@ -32,6 +32,7 @@ export function initQueue(c) {
   $('#settings').addEventListener('change', onSettingsInput);
   $('#settings').addEventListener('submit', (e) => e.preventDefault());
   $('#upload-all').addEventListener('click', uploadAll);
+  initUrlDialog();
   $('#clear-finished').addEventListener('click', clearFinished);
   $('#q-select-all').addEventListener('change', (e) => {
     selected = e.target.checked ? new Set(queue.map((it) => it.key)) : new Set();
@@ -107,7 +108,7 @@ function newRow(it) {
   li.tabIndex = -1;
   const name = it.file.file_name;
   $('.file-name', li).textContent = name;
-  $('.file-meta', li).textContent = describeFile(it.file);
+  $('.file-meta', li).textContent = it.kind === 'url' ? t('ui.url.meta', { uri: it.uri }) : describeFile(it.file);
   $('.sel', li).setAttribute('aria-label', t('ui.row.select', { name }));
   $('progress', li).setAttribute('aria-label', t('ui.row.progress', { name }));
   $('.cancel', li).setAttribute('aria-label', t('ui.row.cancel', { name }));
@@ -126,7 +127,7 @@ function newRow(it) {
     drawAll();
   });
   $('.cancel', li).addEventListener('click', () => cancel(it));
-  $('.retry', li).addEventListener('click', () => { Q.reset(it); start([it]); });
+  $('.retry', li).addEventListener('click', () => { Q.reset(it); if (it.kind === 'url') runUrl(it); else start([it]); });
   $('.remove', li).addEventListener('click', () => remove(it));
   $('.copy', li).addEventListener('click', async (e) => {
     try { await navigator.clipboard.writeText(it.run.imageId); e.target.textContent = t('ui.copy.done'); } catch { e.target.textContent = t('ui.copy.failed'); }
@@ -143,9 +144,11 @@ function drawRow(it, li) {
   li.setAttribute('aria-selected', String(selected.has(it.key)));
   $('.sel', li).checked = selected.has(it.key);
   const pct = s.state === 'done' ? 100 : percent(s.sent, s.total);
-  $('progress', li).value = pct;
+  // Glance reports nothing while it downloads a URL: the bar is indeterminate then.
+  if (it.kind === 'url' && s.state === 'running') $('progress', li).removeAttribute('value');
+  else $('progress', li).value = pct;
   $('.bar', li).hidden = s.state === 'ready' || s.state === 'done';
-  setText($('.pct', li), s.state === 'running' ? `${pct} %` : '');
+  setText($('.pct', li), s.state === 'running' && it.kind !== 'url' ? `${pct} %` : '');
   const server = s.serverStatus && s.phase === 'verifying' ? t('ui.upload.glance_status', { status: s.serverStatus }) : '';
   const label = {
     waiting: t('ui.queue.status.waiting'), failed: t('ui.upload.failed'), cancelled: t('ui.upload.cancelled'),
@@ -169,7 +172,8 @@ function drawRow(it, li) {
   if (s.state === 'done' && $('.image-id', li).textContent !== s.result.image_id) {
     $('.image-id', li).textContent = s.result.image_id;
     const verified = s.result.verified_os_hash ? t('ui.upload.verified_os_hash', { algo: s.result.verified_os_hash }) : t('ui.upload.verified_md5');
-    const rows = [['md5', s.result.md5], ['sha256', s.result.sha256], ['sha512', s.result.sha512], [t('ui.upload.verified'), verified]];
+    const rows = s.result.md5 ? [['md5', s.result.md5], ['sha256', s.result.sha256], ['sha512', s.result.sha512], [t('ui.upload.verified'), verified]]
+      : [[t('ui.upload.verified'), t('ui.url.verified_by_glance')]];
     $('.sums', li).replaceChildren(...rows.flatMap(([k, v]) => {
       const dt = document.createElement('dt'); dt.textContent = k;
       const dd = document.createElement('dd'); dd.textContent = v;
@@ -285,7 +289,82 @@ async function start(items) {
 }
 
 function cancel(it) {
+  it.cancelRequested = true;
   if (it.upload) invoke('upload_cancel', { upload: it.upload });
+}
+
+// ------------------------------------------------------------------ web-download
+function initUrlDialog() {
+  const dialog = $('#url-dialog');
+  const form = $('#url-form');
+  fillSelect(form.elements.disk_format, DISK_FORMATS);
+  fillSelect(form.elements.visibility, VISIBILITIES);
+  let named = false;
+  form.elements.name.addEventListener('input', () => { named = form.elements.name.value !== ''; });
+  form.elements.uri.addEventListener('input', () => {
+    if (!named) form.elements.name.value = Q.nameFromUrl(form.elements.uri.value);
+    const ext = form.elements.uri.value.match(/\.(qcow2|raw|vmdk|vhdx|vhd|vdi|iso)(\.|$)/i)?.[1]?.toLowerCase();
+    if (ext && DISK_FORMATS.includes(ext)) form.elements.disk_format.value = ext;
+  });
+  $('#add-url').addEventListener('click', () => {
+    form.reset();
+    named = false;
+    form.elements.disk_format.value = profileDefaults.disk_format || 'qcow2';
+    form.elements.visibility.value = profileDefaults.visibility ?? choices.visibility ?? 'private';
+    $('#url-errors').textContent = '';
+    dialog.showModal();
+    form.elements.uri.focus();
+  });
+  $('#url-cancel').addEventListener('click', () => dialog.close());
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    // One job per opening of the dialog: a second submit (a double click, Enter twice) after
+    // the first has closed it adds nothing.
+    if (!dialog.open) return;
+    const f = form.elements;
+    const { spec, errors } = toSpec({ name: f.name.value, disk_format: f.disk_format.value, container_format: 'bare',
+      visibility: f.visibility.value, min_disk: '', min_ram: '', protected: false, tags: '', properties: '' });
+    if (!f.uri.checkValidity()) errors.unshift(t('ui.url.bad_url'));
+    if (errors.length) { $('#url-errors').textContent = errors.join('; '); return; }
+    // The dialog closes on the first submit: a second click cannot make a second image.
+    dialog.close();
+    const it = Q.newUrlItem(f.uri.value, spec);
+    queue.push(it);
+    selected = new Set([it.key]);
+    drawAll();
+    runUrl(it);
+  });
+}
+
+async function runUrl(it) {
+  const cloud = ctx.cloud();
+  it.cancelRequested = false;
+  Q.onEvent(it, { event: 'progress', phase: 'verifying', server_status: 'importing', sent: 0, total: 0, rate: 0, eta_secs: null });
+  const redraw = () => {
+    const li = rowOf(it.key);
+    if (li) drawRow(it, li);
+    drawBar();
+  };
+  redraw();
+  if (!cloud) {
+    Q.onEvent(it, { event: 'failed', message: t('ui.upload.choose_cloud') });
+    redraw();
+    return;
+  }
+  const started = new Channel();
+  started.onmessage = (ticket) => {
+    it.upload = ticket;
+    if (it.cancelRequested) invoke('upload_cancel', { upload: ticket });
+  };
+  try {
+    const id = await invoke('upload_from_uri', { cloud, spec: it.spec, uri: it.uri, onStarted: started });
+    Q.onEvent(it, { event: 'done', image_id: id, size: 0 });
+  } catch (e) {
+    Q.onEvent(it, { event: it.cancelRequested ? 'cancelled' : 'failed', message: String(e) });
+  }
+  redraw();
+  drawSettings();
+  ended();
 }
 
 /** Remove a row; a running upload is cancelled first (its image deleted), then the row goes. */
@@ -299,7 +378,7 @@ async function remove(it) {
       cancel(it);
     });
   }
-  invoke('files_forget', { handle: it.handle });
+  if (it.handle) invoke('files_forget', { handle: it.handle });
   queue = queue.filter((q) => q !== it);
   selected.delete(it.key);
   drawAll();
@@ -307,7 +386,7 @@ async function remove(it) {
 
 function clearFinished() {
   for (const it of queue.filter((i) => i.run.state === 'done')) {
-    invoke('files_forget', { handle: it.handle });
+    if (it.handle) invoke('files_forget', { handle: it.handle });
     selected.delete(it.key);
   }
   queue = queue.filter((i) => i.run.state !== 'done');

@@ -49,9 +49,36 @@ export function newItem(file, remembered = {}, profile = {}) {
   };
 }
 
+/**
+ * A web-download job for the queue: Glance fetches `uri` itself. It starts at once (no
+ * settings to edit afterwards); `spec` is the ImageSpec it is created with.
+ */
+export function newUrlItem(uri, spec) {
+  serial += 1;
+  return {
+    key: `q${serial}`,
+    kind: 'url',
+    uri,
+    handle: null,
+    file: { file_name: spec.name, size: 0, disk_format: spec.disk_format, virtual_size: null },
+    settings: { name: spec.name, disk_format: spec.disk_format, container_format: spec.container_format, visibility: spec.visibility,
+      min_disk: '', min_ram: '', protected: false, tags: '', properties: '', method: 'web-download', stores: '' },
+    spec,
+    run: initial(),
+    upload: null,
+  };
+}
+
+/** The image name a URL suggests: its last path segment without the extension. */
+export function nameFromUrl(uri) {
+  let last = '';
+  try { last = decodeURIComponent(new URL(uri).pathname.split('/').filter(Boolean).pop() ?? ''); } catch { return ''; }
+  return last.replace(/\.(gz|xz|bz2|zst)$/i, '').replace(/\.(qcow2|img|raw|vmdk|vhdx?|vdi|iso)$/i, '');
+}
+
 /** Whether an item's settings may change: not while it runs, not once it is active. */
 export function editable(item) {
-  return item.run.state !== 'running' && item.run.state !== 'done';
+  return item.kind !== 'url' && item.run.state !== 'running' && item.run.state !== 'done';
 }
 
 /** `{ value, mixed }` of one setting over `items` (mixed when they differ). */
@@ -88,12 +115,12 @@ export function specOf(item) {
 
 /** Items "Upload all" would start now: never started, with valid settings. */
 export function startable(queue) {
-  return queue.filter((it) => it.run.state === 'ready' && !specOf(it).errors.length);
+  return queue.filter((it) => it.kind !== 'url' && it.run.state === 'ready' && !specOf(it).errors.length);
 }
 
 /** Items not started whose settings are invalid, with the first reason each. */
 export function blocked(queue) {
-  return queue.filter((it) => it.run.state === 'ready').map((it) => ({ item: it, errors: specOf(it).errors })).filter((b) => b.errors.length);
+  return queue.filter((it) => it.kind !== 'url' && it.run.state === 'ready').map((it) => ({ item: it, errors: specOf(it).errors })).filter((b) => b.errors.length);
 }
 
 /** Which of a row's buttons apply. Remove always does (a running upload is cancelled first). */
