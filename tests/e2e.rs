@@ -93,6 +93,83 @@ async fn wait_for(c: &Client, css: &str, present: bool, secs: u64) {
     panic!("{css}: still {} after {secs}s", if present { "missing" } else { "there" });
 }
 
+/// Every screen the test photographs is also audited with axe-core (from npm, pinned in
+/// tests/setup), in the light and the dark theme; the findings are gathered here and judged
+/// at the end of the run (any serious or critical one fails it).
+static AUDIT: std::sync::Mutex<Vec<Finding>> = std::sync::Mutex::new(Vec::new());
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Finding {
+    #[serde(default)]
+    screen: String,
+    #[serde(default)]
+    theme: String,
+    rule: String,
+    impact: Option<String>,
+    nodes: usize,
+    targets: String,
+    why: String,
+}
+
+fn axe_source() -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/axe/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e} (tests/setup installs axe-core)", p.display()))
+}
+
+async fn audit(c: &Client, screen: &str) {
+    if js(c, "return typeof window.axe").await != json!("object") {
+        c.execute(&format!("{}\nreturn 1", axe_source()), vec![]).await.unwrap();
+    }
+    let before = js(c, "return document.documentElement.dataset.theme || ''").await;
+    for theme in ["light", "dark"] {
+        js(c, &format!("document.documentElement.dataset.theme = '{theme}'; return 1")).await;
+        let found = c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] }).then(
+                   (r) => done(r.violations.map((v) => ({ rule: v.id, impact: v.impact, nodes: v.nodes.length,
+                     targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', '),
+                     why: (v.nodes[0]?.failureSummary ?? '').replace(/\\s+/g, ' ') }))),
+                   (e) => done(String(e)))",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let list: Vec<Finding> =
+            serde_json::from_value(found.clone()).unwrap_or_else(|_| panic!("axe on {screen}: {found}"));
+        AUDIT.lock().unwrap().extend(list.into_iter().map(|f| Finding {
+            screen: screen.into(),
+            theme: theme.into(),
+            ..f
+        }));
+    }
+    let restore = match before.as_str() {
+        Some(t) if !t.is_empty() => format!("document.documentElement.dataset.theme = '{t}'; return 1"),
+        _ => "delete document.documentElement.dataset.theme; return 1".into(),
+    };
+    js(c, &restore).await;
+}
+
+/// The audit's verdict: counts by rule (every impact), and no serious or critical finding.
+fn audit_verdict() {
+    let all = AUDIT.lock().unwrap().clone();
+    let screens: std::collections::BTreeSet<_> = all.iter().map(|f| f.screen.clone()).collect();
+    let mut by_rule: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    for f in &all {
+        *by_rule.entry((f.impact.clone().unwrap_or_default(), f.rule.clone())).or_default() += f.nodes;
+    }
+    println!("e2e: axe-core findings by rule ({} audits with findings):", screens.len());
+    for ((impact, rule), n) in &by_rule {
+        println!("  {impact:>8} {rule}: {n} element(s)");
+    }
+    let bad: Vec<String> = all
+        .iter()
+        .filter(|f| matches!(f.impact.as_deref(), Some("serious" | "critical")))
+        .map(|f| format!("{} ({}): {} × {} at {}: {}", f.screen, f.theme, f.rule, f.nodes, f.targets, f.why))
+        .collect();
+    assert!(bad.is_empty(), "serious or critical accessibility findings:\n{}", bad.join("\n"));
+}
+
 async fn shot(c: &Client, name: &str) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -101,6 +178,7 @@ async fn shot(c: &Client, name: &str) {
     c.execute_async(painted, vec![]).await.unwrap();
     let png = c.screenshot().await.unwrap();
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    audit(c, name).await;
 }
 
 async fn js(c: &Client, script: &str) -> serde_json::Value {
@@ -676,6 +754,7 @@ async fn the_whole_app_in_its_window() {
         wait_text(c, "#cloud-status", "Connected: admin in project admin", 30).await;
     })
     .await;
+    sc.run("accessibility: axe-core on every screen photographed, light and dark", async { audit_verdict() }).await;
     close_app(c).await;
     if std::env::var_os("STACKDROP_E2E_ONLY").is_none() {
         openstack(&lab, &["user", "delete", &user]);

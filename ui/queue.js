@@ -141,7 +141,6 @@ function drawRow(it, li) {
   const st = Q.status(it);
   li.dataset.state = s.state;
   li.classList.toggle('selected', selected.has(it.key));
-  li.setAttribute('aria-selected', String(selected.has(it.key)));
   $('.sel', li).checked = selected.has(it.key);
   const pct = s.state === 'done' ? 100 : percent(s.sent, s.total);
   // Glance reports nothing while it downloads a URL: the bar is indeterminate then.
