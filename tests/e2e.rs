@@ -647,7 +647,29 @@ async fn the_whole_app_in_its_window() {
     })
     .await;
     close_app(c.clone()).await;
+    // The saved password of by-hand (the last cloud) goes stale, as when it was changed
+    // elsewhere; its kept token goes too, so the next window must log in with it.
+    keyring.set(Kind::Credential, "by-hand", &stackdrop::openstack::Secret::new("changed-elsewhere".into())).unwrap();
+    keyring.delete(Kind::Token, "by-hand").unwrap();
     c = connect(port, &caps).await;
+    sc.run("a saved password Keystone refuses is fixed from the banner", async {
+        // The header says not connected; the banner says Keystone's refusal and offers, first,
+        // to re-enter the password; the prompt checks the new one before keeping it.
+        wait_text(&c, "#banner-text", "refused the credentials", 30).await;
+        assert_eq!(text(&c, "#cloud-status").await, "Not connected to by-hand");
+        assert_eq!(text(&c, "#banner-actions button:first-child").await, "Re-enter the password");
+        click(&c, "#banner-actions button:first-child").await;
+        wait_present(&c, "#secret-dialog[open]", 10).await;
+        c.find(Locator::Css("#secret-form [name=secret]")).await.unwrap().send_keys(&password).await.unwrap();
+        c.find(Locator::Css("#secret-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        wait_text(&c, "#cloud-status", &format!("Connected: {user} in project admin"), 30).await;
+        assert!(text(&c, "#banner").await.is_empty(), "the banner is gone once connected");
+        assert_eq!(
+            keyring.get(Kind::Credential, "by-hand").unwrap().map(|s| s.expose().to_owned()),
+            Some(password.clone())
+        );
+    })
+    .await;
     sc.run("remembered cloud, language and size; Rust's messages in Korean", async {
         let c = &mut c;
         // 16. Remembered between runs: the last cloud, the language, the window's size.

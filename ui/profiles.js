@@ -71,7 +71,8 @@ export async function refreshProfiles() {
   $('#profiles-file').textContent = t('ui.profiles.file', { file: view.file });
   const problem = $('#keyring-problem');
   problem.hidden = !view.keyring_problem;
-  problem.textContent = view.keyring_problem ? t('ui.profiles.keyring_problem', { problem: view.keyring_problem }) : '';
+  // In words first; what the OS said (a D-Bus error) behind a disclosure.
+  $('#keyring-problem-detail').textContent = view.keyring_problem ?? '';
   $('#profiles tbody').replaceChildren(...view.profiles.map(profileRow));
   $('#profiles-empty').hidden = view.profiles.length > 0;
 }
