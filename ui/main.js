@@ -6,17 +6,17 @@ import { setEntries, t, translate } from './lib/i18n.js';
 import { initImages, refreshImages, showDetails } from './images.js';
 import { addFiles, initQueue, redraw as redrawQueue, useProfile } from './queue.js';
 
-const { invoke, Channel } = window.__TAURI__.core;
+const { invoke } = window.__TAURI__.core;
 const $ = (sel, root = document) => root.querySelector(sel);
 
 let cloud = null;
-let cloudDefaults = {};
 // The batch's progress last shown on the taskbar (a percentage, or null for none).
 const appWindow = window.__TAURI__.window.getCurrentWindow();
 let lastTaskbar = null;
 // The upload choices last used, per cloud, remembered between runs (a profile's defaults win);
 // `fallback` is for a cloud that has none yet.
 let remembered = { fallback: {}, byCloud: {} };
+const rememberedFor = (name) => remembered.byCloud[name] ?? remembered.fallback;
 // Where each cloud comes from (profile, clouds.yaml, environment), by name.
 let sources = {};
 
@@ -83,8 +83,9 @@ function failedBanner(name, message, fix, what) {
   const profile = sources[name] === 'profile';
   const actions = [];
   if (fix === 'secret') {
-    actions.push([t('ui.banner.reenter', { what: what ?? t('ui.pf.secret.password') }), async () => {
-      if (await askSecret(name, { what: what ?? t('ui.pf.secret.password'), why: t('ui.banner.refused_why'), keyring: true })) connect(name);
+    const secret = what ?? t('ui.pf.secret.password');
+    actions.push([t('ui.banner.reenter', { what: secret }), async () => {
+      if (await askSecret(name, { what: secret, why: t('ui.banner.refused_why'), keyring: true })) connect(name);
     }]);
   }
   if (profile) {
@@ -101,8 +102,7 @@ async function connect(name) {
   showStatus('', t('ui.status.connecting', { name }));
   banner(null);
   const notConnected = () => {
-    cloudDefaults = {};
-    useProfile({}, remembered.byCloud[name] ?? remembered.fallback);
+    useProfile({}, rememberedFor(name));
     delete document.body.dataset.connected;
   };
   try {
@@ -126,9 +126,8 @@ async function connect(name) {
       showStatus('bad', t('ui.status.not_connected', { name }));
       failedBanner(name, c.message, c.fix, c.what);
     } else {
-      cloudDefaults = c.defaults ?? {};
-      useProfile(cloudDefaults, remembered.byCloud[name] ?? remembered.fallback);
-        const text = t('ui.status.connected', { user: c.user ?? '?', project: c.project ?? t('ui.common.none'), api: c.image_api });
+      useProfile(c.defaults ?? {}, rememberedFor(name));
+      const text = t('ui.status.connected', { user: c.user ?? '?', project: c.project ?? t('ui.common.none'), api: c.image_api });
       showStatus(c.warnings?.length ? 'warn' : 'ok', text);
       if (c.warnings?.length) banner(`⚠ ${c.warnings.join('; ')}`, [], 'warn');
       document.body.dataset.connected = name;
@@ -271,14 +270,12 @@ document.addEventListener('keydown', (e) => {
     return;
   }
   if (!e.ctrlKey || e.altKey || e.shiftKey) return;
-  if (e.key.toLowerCase() === 'f') {
+  const key = e.key.toLowerCase();
+  if (key === 'f') {
     e.preventDefault();
     showTab('images');
     $('#img-search').focus();
-    return;
-  }
-  const key = e.key.toLowerCase();
-  if (key === 'q') {
+  } else if (key === 'q') {
     e.preventDefault();
     invoke('app_close');
   } else if (key === 'o') {

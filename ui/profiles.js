@@ -59,11 +59,16 @@ function showFieldsFor(authType) {
   $('#profile-editor .secret-label').textContent = secretLabel(authType);
 }
 
+// The last listing asked for (a promise), so that opening the editor from the banner uses the
+// listing that showing the tab just started instead of asking again.
+let listing = null;
+
 export async function refreshProfiles() {
   const status = $('#profiles-status');
   let view;
   try {
-    view = await invoke('profiles_list');
+    listing = invoke('profiles_list');
+    view = await listing;
   } catch (e) {
     status.textContent = String(e);
     return;
@@ -102,7 +107,7 @@ function profileRow(p) {
 
 /** Open the editor on the profile `name` (from the banner's "Edit profile"). */
 export async function editProfile(name) {
-  const view = await invoke('profiles_list');
+  const view = await (listing ?? invoke('profiles_list'));
   const p = view.profiles.find((x) => x.name === name);
   if (p) openEditor(p);
 }

@@ -69,10 +69,6 @@ export function addFiles(files) {
   else if (added.length) $('#upload-all').focus();
 }
 
-export function uploadsRunning() {
-  return Q.busy(queue);
-}
-
 // ------------------------------------------------------------------ drawing
 function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
@@ -84,6 +80,18 @@ function fillSelect(select, values) {
 
 function rowOf(key) {
   return $(`#queue .row[data-key="${key}"]`);
+}
+
+/** After an event for one item: its row, the bar; when it ended, the panel and the end. */
+function drawItem(it, finished = false) {
+  const li = rowOf(it.key);
+  if (li) drawRow(it, li);
+  const sum = drawBar();
+  if (finished) {
+    drawSettings();
+    ended(sum);
+  }
+  progressAnnouncement(sum);
 }
 
 function drawAll() {
@@ -199,6 +207,7 @@ function drawBar() {
   const text = started ? t('ui.queue.batch', { done: sum.done, n: started, pct: sum.percent }) : '';
   setText($('#batch-status'), text);
   ctx.onBatch?.(sum.running ? sum : null);
+  return sum;
 }
 
 function drawSettings() {
@@ -270,11 +279,7 @@ async function start(items) {
     const onEvent = new Channel();
     onEvent.onmessage = (ev) => {
       Q.onEvent(it, ev);
-      const li = rowOf(it.key);
-      if (li) drawRow(it, li);
-      drawBar();
-      if (ev.event !== 'progress') { drawSettings(); ended(); }
-      progressAnnouncement();
+      drawItem(it, ev.event !== 'progress');
     };
     try {
       it.upload = await invoke('upload_start', { cloud, handle: it.handle, spec, import: importChoice, onEvent });
@@ -302,8 +307,8 @@ function initUrlDialog() {
   form.elements.name.addEventListener('input', () => { named = form.elements.name.value !== ''; });
   form.elements.uri.addEventListener('input', () => {
     if (!named) form.elements.name.value = Q.nameFromUrl(form.elements.uri.value);
-    const ext = form.elements.uri.value.match(/\.(qcow2|raw|vmdk|vhdx|vhd|vdi|iso)(\.|$)/i)?.[1]?.toLowerCase();
-    if (ext && DISK_FORMATS.includes(ext)) form.elements.disk_format.value = ext;
+    const format = Q.formatFromUrl(form.elements.uri.value);
+    if (format && DISK_FORMATS.includes(format)) form.elements.disk_format.value = format;
   });
   $('#add-url').addEventListener('click', () => {
     form.reset();
@@ -325,7 +330,6 @@ function initUrlDialog() {
       visibility: f.visibility.value, min_disk: '', min_ram: '', protected: false, tags: '', properties: '' });
     if (!f.uri.checkValidity()) errors.unshift(t('ui.url.bad_url'));
     if (errors.length) { $('#url-errors').textContent = errors.join('; '); return; }
-    // The dialog closes on the first submit: a second click cannot make a second image.
     dialog.close();
     const it = Q.newUrlItem(f.uri.value, spec);
     queue.push(it);
@@ -339,15 +343,10 @@ async function runUrl(it) {
   const cloud = ctx.cloud();
   it.cancelRequested = false;
   Q.onEvent(it, { event: 'progress', phase: 'verifying', server_status: 'importing', sent: 0, total: 0, rate: 0, eta_secs: null });
-  const redraw = () => {
-    const li = rowOf(it.key);
-    if (li) drawRow(it, li);
-    drawBar();
-  };
-  redraw();
+  drawItem(it);
   if (!cloud) {
     Q.onEvent(it, { event: 'failed', message: t('ui.upload.choose_cloud') });
-    redraw();
+    drawItem(it, true);
     return;
   }
   const started = new Channel();
@@ -361,9 +360,7 @@ async function runUrl(it) {
   } catch (e) {
     Q.onEvent(it, { event: it.cancelRequested ? 'cancelled' : 'failed', message: String(e) });
   }
-  redraw();
-  drawSettings();
-  ended();
+  drawItem(it, true);
 }
 
 /** Remove a row; a running upload is cancelled first (its image deleted), then the row goes. */
@@ -393,7 +390,7 @@ function clearFinished() {
   $('#pick').focus();
 }
 
-function ended() {
+function ended(sum) {
   for (const it of queue) {
     if (it.onEnd && it.run.state !== 'running') {
       const f = it.onEnd;
@@ -401,16 +398,12 @@ function ended() {
       f();
     }
   }
-  if (!Q.busy(queue)) {
-    const s = Q.summary(queue);
-    announce(t('ui.queue.announce_end', { done: s.done, failed: s.failed + s.cancelled }));
-  }
+  if (!sum.running) announce(t('ui.queue.announce_end', { done: sum.done, failed: sum.failed + sum.cancelled }));
 }
 
-function progressAnnouncement() {
-  const s = Q.summary(queue);
-  if (!s.running) return;
-  const m = Q.milestone(announced, s.percent);
+function progressAnnouncement(sum) {
+  if (!sum.running) return;
+  const m = Q.milestone(announced, sum.percent);
   if (m != null) {
     announced = m;
     announce(t('ui.queue.announce_pct', { pct: m }));

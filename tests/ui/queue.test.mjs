@@ -123,11 +123,14 @@ test('selection: click, ctrl-click, shift-click', () => {
 });
 
 test('a web-download joins the queue as a job that is never edited, and a URL suggests a name', async () => {
-  const { newUrlItem, nameFromUrl } = await import('../../ui/lib/queue.js');
+  const { formatFromUrl, newUrlItem, nameFromUrl } = await import('../../ui/lib/queue.js');
   const it = newUrlItem('https://x/y/disk.qcow2', { name: 'disk', disk_format: 'qcow2', container_format: 'bare', visibility: 'private' });
   assert.equal(edit([it], 'visibility', 'public'), 0);
   assert.equal(startable([it]).length, 0, 'it starts when added, not with Upload all');
   assert.equal(nameFromUrl('https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img'), 'noble-server-cloudimg-amd64');
   assert.equal(nameFromUrl('http://h/a%20b.qcow2'), 'a b');
   assert.equal(nameFromUrl('not a url'), '');
+  assert.equal(formatFromUrl('https://x/disk.raw.xz'), 'raw');
+  assert.equal(formatFromUrl('https://x/d.QCOW2'), 'qcow2');
+  assert.equal(formatFromUrl('https://x/noble.img'), null, '.img names no format');
 });

@@ -69,11 +69,19 @@ export function newUrlItem(uri, spec) {
   };
 }
 
+/** The disk formats a URL's extension can name (`.img` names none). */
+const FORMAT_EXTENSIONS = 'qcow2|raw|vmdk|vhdx|vhd|vdi|iso';
+
 /** The image name a URL suggests: its last path segment without the extension. */
 export function nameFromUrl(uri) {
   let last = '';
   try { last = decodeURIComponent(new URL(uri).pathname.split('/').filter(Boolean).pop() ?? ''); } catch { return ''; }
-  return last.replace(/\.(gz|xz|bz2|zst)$/i, '').replace(/\.(qcow2|img|raw|vmdk|vhdx?|vdi|iso)$/i, '');
+  return last.replace(/\.(gz|xz|bz2|zst)$/i, '').replace(new RegExp(`\\.(${FORMAT_EXTENSIONS}|img)$`, 'i'), '');
+}
+
+/** The disk format a URL's extension names (`disk.qcow2`, `disk.raw.xz`), or null. */
+export function formatFromUrl(uri) {
+  return uri.match(new RegExp(`\\.(${FORMAT_EXTENSIONS})(\\.|$)`, 'i'))?.[1]?.toLowerCase() ?? null;
 }
 
 /** Whether an item's settings may change: not while it runs, not once it is active. */
@@ -174,11 +182,6 @@ export function summary(queue) {
   }
   out.percent = percent(out.sent, out.total);
   return out;
-}
-
-/** Whether the batch is moving (something runs). */
-export function busy(queue) {
-  return queue.some((it) => it.run.state === 'running');
 }
 
 /**
