@@ -132,7 +132,7 @@ pub async fn profile_unlock(state: State<'_, AppState>, name: String, secret: St
     let (store, n, given) = (s.store.clone(), name.clone(), secret.clone());
     let cloud = blocking(move || {
         let p = manage::get(&store, &n).map_err(shown)?;
-        config::clouds::cloud_from_entry(&p.name, &p.entry_with(&given)).map_err(shown)
+        config::profile_cloud(&p, &given, &serde_json::json!({})).map_err(shown)
     })
     .await?;
     stackdrop::openstack::Session::new(cloud).map_err(shown)?.token().await.map_err(shown)?;

@@ -123,13 +123,20 @@ pub fn open(
     if let Some(n) = &wanted {
         if let Some(p) = store.load()?.remove(n) {
             let secret = profile_secret(&p, secrets, env, ask)?;
-            let mut entry = p.entry_with(&secret);
-            clouds::merge(&mut entry, overrides);
-            let cloud = clouds::cloud_from_entry(&p.name, &entry)?;
+            let cloud = profile_cloud(&p, &secret, overrides)?;
             return Ok(Opened { cloud, profile: Some(p) });
         }
     }
     Ok(Opened { cloud: resolve(wanted.as_deref(), overrides, env)?, profile: None })
+}
+
+/// The cloud profile `p` describes, with `secret` and `overrides` (command-line flags,
+/// clouds.yaml-shaped) applied: what [`open`] builds once it has the secret, and what the app
+/// checks a newly typed secret with before keeping it.
+pub fn profile_cloud(p: &Profile, secret: &Secret, overrides: &Value) -> Result<Cloud> {
+    let mut entry = p.entry_with(secret);
+    clouds::merge(&mut entry, overrides);
+    clouds::cloud_from_entry(&p.name, &entry)
 }
 
 /// A session for what [`open`] found; a profile's session keeps its token in the keyring.
