@@ -987,11 +987,7 @@ async fn start_big_upload(c: &Client, dir: &Path, name: &str) {
     clear_queue(c).await;
     let big = sparse_file(dir, &format!("{name}.raw"), 600 << 20);
     drag_onto_app(&big);
-    let end = Instant::now() + Duration::from_secs(15);
-    while !text(c, ".row .file-name").await.contains(name) {
-        assert!(Instant::now() < end, "{name} did not join the queue");
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+    wait_text(c, ".row .file-name", name, 15).await;
     click(c, "#upload-all").await;
     let end = Instant::now() + Duration::from_secs(30);
     while js(c, "return document.querySelector('.row progress').value").await.as_f64().unwrap_or(0.0) < 1.0 {

@@ -119,17 +119,11 @@ async fn the_soak() {
             let (lab, dir, rss_start, finished) = (&lab, dir.path(), &rss_start, &finished);
             async move {
                 let path = random_file(dir, &format!("{i}.raw"), p.len);
-                // Hashed a MiB at a time (this process's memory is the client's, measured below).
+                // Streamed into the hasher (this process's memory is the client's, measured below).
                 let md5 = {
-                    use std::io::Read;
-                    let (mut h, mut f, mut buf) =
-                        (md5::Md5::new(), std::fs::File::open(&path).unwrap(), vec![0; 1 << 20]);
-                    loop {
-                        match f.read(&mut buf).unwrap() {
-                            0 => break format!("{:x}", h.finalize()),
-                            n => h.update(&buf[..n]),
-                        }
-                    }
+                    let mut h = md5::Md5::new();
+                    std::io::copy(&mut std::fs::File::open(&path).unwrap(), &mut h).unwrap();
+                    format!("{:x}", h.finalize())
                 };
                 let rules = match p.kind {
                     Kind::Reset => vec![rule("PUT", "/file", Fault::ResetAfter(p.at), 1)],

@@ -152,7 +152,7 @@ pub fn random_file(dir: &Path, name: &str, len: usize) -> PathBuf {
     use std::io::Write;
     let mut x: u64 = 0x9E3779B97F4A7C15 ^ len as u64;
     let p = dir.join(name);
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+    let mut out = std::fs::File::create(&p).unwrap();
     let mut chunk = Vec::with_capacity(1 << 20);
     let mut left = len;
     while left > 0 {
@@ -167,7 +167,6 @@ pub fn random_file(dir: &Path, name: &str, len: usize) -> PathBuf {
         out.write_all(&chunk).unwrap();
         left -= n;
     }
-    out.flush().unwrap();
     p
 }
 
