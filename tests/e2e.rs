@@ -143,6 +143,10 @@ async fn audit(c: &Client, screen: &str) {
             ..f
         }));
     }
+    restore_theme(c, &before).await;
+}
+
+async fn restore_theme(c: &Client, before: &serde_json::Value) {
     let restore = match before.as_str() {
         Some(t) if !t.is_empty() => format!("document.documentElement.dataset.theme = '{t}'; return 1"),
         _ => "delete document.documentElement.dataset.theme; return 1".into(),
@@ -178,6 +182,13 @@ async fn shot(c: &Client, name: &str) {
     c.execute_async(painted, vec![]).await.unwrap();
     let png = c.screenshot().await.unwrap();
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    // The same screen in the dark theme, then the theme as it was.
+    let before = js(c, "return document.documentElement.dataset.theme || ''").await;
+    js(c, "document.documentElement.dataset.theme = 'dark'; return 1").await;
+    c.execute_async(painted, vec![]).await.unwrap();
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}-dark.png")), png).unwrap();
+    restore_theme(c, &before).await;
     audit(c, name).await;
 }
 
@@ -337,6 +348,35 @@ async fn the_whole_app_in_its_window() {
         }
     })
     .await;
+    sc.run("keyboard only: Ctrl+O, a name, Ctrl+Enter, active", async {
+        // One file from nothing to active with the keyboard alone: every input below is a key
+        // pressed on the X display (xdotool, through XTEST as a keyboard would), none a
+        // WebDriver click. WebDriver only reads the page.
+        clear_queue(&c).await;
+        let keys_name = unique("e2e-keys");
+        let f = support::lab::random_file(dir.path(), "keys.raw", 300_000);
+        let app = "w=$(xdotool search --onlyvisible --name '^Stackdrop$' | head -1); xdotool windowfocus --sync $w";
+        sh(&format!("{app}; xdotool key ctrl+o"));
+        sh("timeout 20 xdotool search --sync --name '^Choose disk images$' >/dev/null && sleep 0.8");
+        sh(&format!(
+            "w=$(xdotool search --name '^Choose disk images$' | head -1); xdotool windowfocus --sync $w; xdotool key ctrl+l; sleep 0.2; xdotool type --delay 120 '{}'; sleep 0.3; xdotool key Return",
+            f.display()
+        ));
+        wait_present(&c, ".row", 15).await;
+        // The new file's name has the focus, ready to be typed over.
+        assert_eq!(js(&c, "return document.activeElement.name").await, json!("name"));
+        sh(&format!("{app}; xdotool key ctrl+a; xdotool type --delay 40 '{keys_name}'; sleep 0.2; xdotool key ctrl+Return"));
+        wait_present(&c, ".row[data-state=done]", 90).await;
+        // Focus was never lost on the way: it is on something in the page, not the body.
+        assert_ne!(js(&c, "return document.activeElement.tagName").await, json!("BODY"));
+        let id = text(&c, ".row .image-id").await;
+        let img = s.images().get(&id).await.unwrap();
+        assert_eq!(img.name(), Some(keys_name.as_str()));
+        assert_eq!(img.status(), "active");
+        s.images().delete(&id).await.unwrap();
+        click(&c, "#clear-finished").await;
+    })
+    .await;
     sc.run("folders and a backed qcow2 are refused on drop", async {
         // 6. Dropping a folder is refused with the reason.
         let folder = dir.path().join("a-folder");
@@ -492,19 +532,22 @@ async fn the_whole_app_in_its_window() {
         shot(&c, "10-import-offer").await;
         c.find(Locator::Css("#import-offer button[type=submit]")).await.unwrap().click().await.unwrap();
         wait_text(&c, "#profiles-status", "Imported lab, lab-appcred, lab-badpass, lab-demo, lab-noproject.", 20).await;
-        wait_text(&c, "#profiles tr[data-name='lab'] td:nth-child(6)", "in the OS keyring", 10).await;
+        wait_text(&c, "#profile-list [data-name='lab'] .p-secret", "in the OS keyring", 10).await;
         let file = std::fs::read_to_string(profiles.path().join("profiles.yaml")).unwrap();
         assert!(file.contains("username: admin") && !file.contains("password:"), "{file}");
     })
     .await;
     sc.run("test connection, step by step", async {
         // 11. Test connection: each step of the sequence, as it happens; a failing step in words.
-        c.find(Locator::Css("#profiles tr[data-name='lab'] .test")).await.unwrap().click().await.unwrap();
+        // The profiles as a list; the selected one's detail beside it, the test inline in it.
+        profile_action(&c, "lab", "test").await;
         wait_text(&c, "#test-result", "Every step passed", 30).await;
+        assert_eq!(text(&c, "#profile-list [data-name='lab'] .p-who").await, "admin@admin");
+        assert!(text(&c, "#detail-fields").await.contains("Password"));
         assert_eq!(js(&c, "return document.querySelectorAll('#test-steps li[data-state=ok]').length").await, json!(6));
         assert!(text(&c, "#test-steps li[data-step=stores]").await.contains("fs, fs2"));
         shot(&c, "11-test-connection").await;
-        c.find(Locator::Css("#profiles tr[data-name='lab-badpass'] .test")).await.unwrap().click().await.unwrap();
+        profile_action(&c, "lab-badpass", "test").await;
         wait_text(&c, "#test-result", "refused the credentials", 30).await;
         assert_eq!(
             js(&c, "return document.querySelector('#test-steps li[data-step=token]').dataset.state").await,
@@ -548,7 +591,7 @@ async fn the_whole_app_in_its_window() {
         shot(c, "12-profile-editor").await;
         c.find(Locator::Css("#profile-editor button[type=submit]")).await.unwrap().click().await.unwrap();
         wait_text(c, "#profiles-status", "Saved by-hand.", 10).await;
-        wait_text(c, "#profiles tr[data-name='by-hand'] td:nth-child(6)", "this session only", 10).await;
+        wait_text(c, "#profile-list [data-name='by-hand'] .p-secret", "this session only", 10).await;
         wait_text(c, "#cloud-status", &format!("Connected: {user} in project admin"), 30).await;
         // Restarting forgets it: the next window (by-hand is first in the list) asks for it.
         close_app(c.clone()).await;
@@ -598,30 +641,57 @@ async fn the_whole_app_in_its_window() {
         // 15. Duplicate (the secret is copied), edit (rename + region: the secret moves), delete
         // (after confirmation; the secret goes too).
         c.find(Locator::Css("#tab-profiles")).await.unwrap().click().await.unwrap();
-        wait_present(&c, "#profiles tr[data-name='by-hand'] .duplicate", 10).await;
-        c.find(Locator::Css("#profiles tr[data-name='by-hand'] .duplicate")).await.unwrap().click().await.unwrap();
-        wait_text(&c, "#profiles tr[data-name='by-hand-2'] td:nth-child(6)", "in the OS keyring", 10).await;
-        c.find(Locator::Css("#profiles tr[data-name='by-hand-2'] .edit")).await.unwrap().click().await.unwrap();
+        profile_action(&c, "by-hand", "duplicate").await;
+        wait_text(&c, "#profile-list [data-name='by-hand-2'] .p-secret", "in the OS keyring", 10).await;
+        // The copy is selected; the menu closed when its item was chosen.
+        wait_text(&c, "#detail-name", "by-hand-2", 5).await;
+        assert_eq!(js(&c, "return document.querySelector('#detail-menu').hidden").await, json!(true));
+        profile_action(&c, "by-hand-2", "edit").await;
         wait_text(&c, "#editor-title", "Edit by-hand-2", 5).await;
+        // Grouped: who signs in (the password beside the user), which project, which endpoint.
+        assert_eq!(
+            js(&c, "return [...document.querySelectorAll('#profile-editor fieldset, #profile-editor details')].map((g) => g.dataset.group + ':' + [...g.querySelectorAll('label:not([hidden]) [name]')].map((i) => i.name).join(','))").await,
+            json!([
+                "identity:name,auth_url,auth_type,username,user_id,user_domain_name,secret,ask_each_time",
+                "scope:project_name,project_id,project_domain_name",
+                "endpoint:region_name,interface,image_endpoint_override",
+                "defaults:visibility,disk_format",
+                "advanced:verify,cacert,cert,key",
+            ])
+        );
+        shot(&c, "22-profile-editor-groups").await;
         js(&c, "const f = document.querySelector('#profile-editor').elements; f.name.value = 'copy'; f.region_name.value = 'RegionOne'; return 1").await;
         c.find(Locator::Css("#profile-editor button[type=submit]")).await.unwrap().click().await.unwrap();
-        wait_text(&c, "#profiles tr[data-name='copy'] td:nth-child(5)", "RegionOne", 10).await;
-        wait_gone(&c, "#profiles tr[data-name='by-hand-2']", 5).await;
+        wait_present(&c, "#profile-list [data-name='copy']", 10).await;
+        wait_text(&c, "#detail-fields [data-key='ui.pf.region_name']", "RegionOne", 10).await;
+        wait_gone(&c, "#profile-list [data-name='by-hand-2']", 5).await;
         assert!(keyring.get(Kind::Credential, "by-hand-2").unwrap().is_none());
         assert_eq!(keyring.get(Kind::Credential, "copy").unwrap().map(|s| s.expose().to_owned()), Some(password.clone()));
+        // Rename from the menu: a dialog; the secret moves with the name.
+        profile_action(&c, "copy", "rename").await;
+        wait_present(&c, "#rename-dialog[open]", 5).await;
+        shot(&c, "23-profile-menu-rename").await;
+        js(&c, "document.querySelector('#rename-form [name=name]').value = 'by-hand'; return 1").await;
+        click(&c, "#rename-form button[type=submit]").await;
+        wait_text(&c, "#rename-error", "there is already a profile 'by-hand'", 10).await;
+        js(&c, "document.querySelector('#rename-form [name=name]').value = 'copy-2'; return 1").await;
+        click(&c, "#rename-form button[type=submit]").await;
+        wait_text(&c, "#profiles-status", "Renamed copy to copy-2.", 10).await;
+        assert!(keyring.get(Kind::Credential, "copy").unwrap().is_none());
+        assert_eq!(keyring.get(Kind::Credential, "copy-2").unwrap().map(|s| s.expose().to_owned()), Some(password.clone()));
         // Export: a clouds.yaml entry for other tools, without the secret.
-        c.find(Locator::Css("#profiles tr[data-name='copy'] .export")).await.unwrap().click().await.unwrap();
+        profile_action(&c, "copy-2", "export").await;
         wait_present(&c, "#export-dialog[open]", 5).await;
         let exported = text(&c, "#export-text").await;
-        assert!(exported.starts_with("clouds:\n  copy:\n") && exported.contains("region_name: RegionOne"), "{exported}");
+        assert!(exported.starts_with("clouds:\n  copy-2:\n") && exported.contains("region_name: RegionOne"), "{exported}");
         assert!(!exported.contains(&password) && !exported.contains("password:"), "{exported}");
         c.find(Locator::Css("#export-close")).await.unwrap().click().await.unwrap();
         wait_gone(&c, "#export-dialog[open]", 5).await;
-        c.find(Locator::Css("#profiles tr[data-name='copy'] .delete")).await.unwrap().click().await.unwrap();
-        wait_text(&c, "#confirm-text", "Delete profile \"copy\"", 5).await;
+        profile_action(&c, "copy-2", "delete").await;
+        wait_text(&c, "#confirm-text", "Delete profile \"copy-2\"", 5).await;
         c.find(Locator::Css("#confirm-yes")).await.unwrap().click().await.unwrap();
-        wait_gone(&c, "#profiles tr[data-name='copy']", 10).await;
-        assert!(keyring.get(Kind::Credential, "copy").unwrap().is_none());
+        wait_gone(&c, "#profile-list [data-name='copy-2']", 10).await;
+        assert!(keyring.get(Kind::Credential, "copy-2").unwrap().is_none());
         assert!(keyring.get(Kind::Credential, "by-hand").unwrap().is_some(), "the original keeps its secret");
     })
     .await;
@@ -686,6 +756,20 @@ async fn the_whole_app_in_its_window() {
         c.set_window_size(1000, 700).await.unwrap();
         tokio::time::sleep(Duration::from_millis(500)).await;
         shot(c, "14-korean").await;
+        // Every screen in Korean too: the queue with its side panel, Preferences, Add from URL.
+        drag_onto_app(&disk);
+        wait_present(c, ".row", 15).await;
+        wait_text(c, "#settings-title", "설정", 10).await;
+        shot(c, "24-queue-ko").await;
+        clear_queue(c).await;
+        click(c, "#prefs-open").await;
+        wait_present(c, "#prefs-dialog[open]", 5).await;
+        shot(c, "25-prefs-ko").await;
+        js(c, "document.querySelector('#prefs-dialog').close(); return 1").await;
+        click(c, "#add-url").await;
+        wait_present(c, "#url-dialog[open]", 5).await;
+        shot(c, "26-url-ko").await;
+        js(c, "document.querySelector('#url-dialog').close(); return 1").await;
         close_app(c.clone()).await;
         *c = connect(port, &caps).await;
         wait_text(c, "#tab-profiles", "프로필", 30).await;
@@ -694,10 +778,14 @@ async fn the_whole_app_in_its_window() {
         assert_eq!((w, h), (1000, 700), "the window came back at its size");
         // Rust's messages follow the page's language: a failing test connection, in Korean.
         c.find(Locator::Css("#tab-profiles")).await.unwrap().click().await.unwrap();
-        wait_present(c, "#profiles tr[data-name='lab-badpass'] .test", 10).await;
-        c.find(Locator::Css("#profiles tr[data-name='lab-badpass'] .test")).await.unwrap().click().await.unwrap();
+        profile_action(c, "lab-badpass", "test").await;
         wait_text(c, "#test-result", "자격 증명을 거부했습니다", 30).await;
         assert_eq!(text(c, "#test-steps li[data-step=identity] .title").await, "ID 서비스 탐색");
+        shot(c, "27-profiles-ko").await;
+        click(c, "#detail-edit").await;
+        wait_present(c, "#profile-editor:not([hidden])", 5).await;
+        shot(c, "28-editor-ko").await;
+        click(c, "#editor-cancel").await;
         // The Images tab and its drawer, in Korean.
         let ko_name = unique("e2e-ko");
         let f = support::lab::random_file(dir.path(), "ko.raw", 100_000);
@@ -757,7 +845,7 @@ async fn the_whole_app_in_its_window() {
         c.find(Locator::Css("#import-offer [name=ask_each_time]")).await.unwrap().click().await.unwrap();
         c.find(Locator::Css("#import-offer button[type=submit]")).await.unwrap().click().await.unwrap();
         wait_text(c, "#profiles-status", "Imported lab.", 15).await;
-        wait_text(c, "#profiles tr[data-name='lab'] td:nth-child(6)", "this session only", 10).await;
+        wait_text(c, "#profile-list [data-name='lab'] .p-secret", "this session only", 10).await;
         wait_text(c, "#cloud-status", "Connected: admin in project admin", 30).await;
         shot(c, "15-no-keyring").await;
         let file = std::fs::read_to_string(nokr.path().join("profiles.yaml")).unwrap();
@@ -765,7 +853,17 @@ async fn the_whole_app_in_its_window() {
         close_app(c.clone()).await;
         *c = connect(port, &caps).await;
         wait_present(c, "#secret-dialog[open]", 30).await;
-        assert!(text(c, "#secret-text").await.contains("no OS keyring is reachable"));
+        // In words; what D-Bus said only behind "Technical details".
+        assert!(text(c, "#secret-text")
+            .await
+            .contains("no keyring service (such as GNOME Keyring or KWallet) answers"));
+        assert!(!text(c, "#secret-text").await.contains("D-Bus"));
+        assert_eq!(js(c, "return document.querySelector('#secret-detail').hidden").await, json!(false));
+        assert!(!js(c, "return document.querySelector('#secret-detail code').textContent")
+            .await
+            .as_str()
+            .unwrap()
+            .is_empty());
         assert_eq!(
             js(c, "const r = document.querySelector('#secret-form [name=remember]'); return [r.checked, r.disabled]")
                 .await,
@@ -786,6 +884,20 @@ async fn the_whole_app_in_its_window() {
 
 /// A real click on the element, scrolled into the middle of its scrolling box first (the
 /// drawer scrolls on its own; WebKitWebDriver scrolls only the page).
+/// Select profile `name` in the list, then press its detail's `action` (`test`, `edit`,
+/// `connect`) or its More menu's (`duplicate`, `export`, `rename`, `delete`).
+async fn profile_action(c: &Client, name: &str, action: &str) {
+    let item = format!("#profile-list [data-name='{name}']");
+    wait_present(c, &item, 10).await;
+    click(c, &item).await;
+    assert_eq!(text(c, "#detail-name").await, name);
+    if matches!(action, "duplicate" | "export" | "rename" | "delete") {
+        click(c, "#detail-more").await;
+        wait_present(c, "#detail-menu:not([hidden])", 5).await;
+    }
+    click(c, &format!("#detail-{action}")).await;
+}
+
 async fn click(c: &Client, css: &str) {
     let found = js(
         c,
@@ -877,9 +989,9 @@ async fn image_manager(c: &Client, lab: &support::lab::Lab, dir: &Path) {
     // Protected: the drawer's Delete is disabled, and says why.
     assert_eq!(js(c, "return document.querySelector('#d-delete').disabled").await, json!(true));
 
-    // Share with demo (by name); the member list shows the project's name.
+    // Share with demo (by name, within its domain); the member list shows the project's name.
     wait_present(c, "#share:not([hidden])", 10).await;
-    js(c, "document.querySelector('#share-form').elements.project.value = 'demo'; return 1").await;
+    js(c, "const f = document.querySelector('#share-form').elements; f.project.value = 'demo'; f.domain.value = 'Default'; return 1").await;
     click(c, "#share-form button").await;
     wait_text(c, "#members", "demo (", 20).await;
     let members = s.images().members(&ids[0]).await.unwrap();

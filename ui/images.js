@@ -2,7 +2,7 @@
 // loaded; visibility, status and tag also asked of Glance), multi-select with bulk actions,
 // and a details drawer with edit, share, download, (de)activate, hide, copy to stores, delete.
 import { bytes, percent, rate } from './lib/format.js';
-import { allTags, detailGroups, editFrom, editableProperties, isBusy, localTime, matches, sortImages } from './lib/images.js';
+import { allTags, detailGroups, editFrom, editableProperties, isBusy, localTime, matches, readOnlyKeys, sortImages } from './lib/images.js';
 import { t } from './lib/i18n.js';
 
 const { invoke, Channel } = window.__TAURI__.core;
@@ -340,7 +340,7 @@ function startEdit() {
   f.elements.protected.checked = !!open.protected;
   f.elements.tags.value = (open.tags ?? []).join(', ');
   $('#edit-form tbody').replaceChildren();
-  for (const [k, v] of editableProperties(open)) propRow(k, v);
+  for (const [k, v] of editableProperties(open, readOnlyKeys(schema))) propRow(k, v);
   $('#edit-errors').textContent = '';
   f.hidden = false;
   f.elements.name.focus();
@@ -353,7 +353,7 @@ async function saveEdit(e) {
   const { edit, errors } = editFrom(open, {
     name: f.elements.name.value, visibility: f.elements.visibility.value, min_disk: f.elements.min_disk.value,
     min_ram: f.elements.min_ram.value, protected: f.elements.protected.checked, tags: f.elements.tags.value, properties,
-  });
+  }, readOnlyKeys(schema));
   if (errors.length) { $('#edit-errors').textContent = errors.join('; '); return; }
   if (!Object.keys(edit).length) { f.hidden = true; $('#d-status').textContent = t('ui.edit.nothing'); return; }
   try {
@@ -405,8 +405,10 @@ async function loadSharing(img) {
 async function share(e) {
   e.preventDefault();
   const project = e.target.elements.project.value;
+  // A project name is unique only within its domain; the domain (name or id) narrows it.
+  const domain = e.target.elements.domain.value.trim() || null;
   try {
-    await invoke('image_share', { cloud: getCloud(), id: open.id, project });
+    await invoke('image_share', { cloud: getCloud(), id: open.id, project, domain });
     e.target.reset();
     $('#d-status').textContent = t('ui.images.shared_now', { project });
   } catch (err) {

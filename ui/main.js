@@ -99,6 +99,7 @@ function failedBanner(name, message, fix, what) {
 
 async function connect(name) {
   cloud = name;
+  if (!$('#profiles-view').hidden) refreshProfiles();
   showStatus('', t('ui.status.connecting', { name }));
   banner(null);
   const notConnected = () => {
@@ -203,7 +204,16 @@ initQueue({
   },
   onBatch: batchProgress,
 });
-await initProfiles({ onChanged: (name) => loadClouds(name) });
+await initProfiles({
+  onChanged: (name) => loadClouds(name),
+  activeCloud: () => cloud,
+  // Connect from a profile's detail: it becomes the cloud in use, and the upload tab shows.
+  onConnect: (name) => {
+    $('#cloud').value = name;
+    showTab('upload');
+    connect(name);
+  },
+});
 function toProfiles() {
   leaveFirstScreen();
   showTab('profiles');
@@ -271,6 +281,12 @@ document.addEventListener('keydown', (e) => {
   }
   if (!e.ctrlKey || e.altKey || e.shiftKey) return;
   const key = e.key.toLowerCase();
+  // Ctrl+Enter starts what is ready in the queue, from anywhere on the upload tab.
+  if (key === 'enter' && !$('#upload-view').hidden && !$('#upload-all').hidden && !$('#upload-all').disabled) {
+    e.preventDefault();
+    $('#upload-all').click();
+    return;
+  }
   if (key === 'f') {
     e.preventDefault();
     showTab('images');

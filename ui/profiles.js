@@ -1,34 +1,63 @@
-// The profile manager: list, add/edit, duplicate, delete, import (picker and dropped files),
-// test connection, and the secret prompt. Secrets go from here to Rust only: the page never
+// The profile manager: a list of profiles and the selected one's detail (Connect and Test
+// first, the rest in a menu), the grouped editor, import (picker and dropped files), the test
+// shown inline, and the secret prompt. Secrets go from here to Rust only: the page never
 // receives one, and every password field is emptied as soon as it has been sent.
 import { DISK_FORMATS } from './lib/form.js';
-import { authTypeLabelKey, fieldLabel, fromProfile, secretLabel, secretState, shownFor, toProfile } from './lib/profile-form.js';
+import { authTypeLabelKey, copyName, detailRows, fieldLabel, fromProfile, hostOf, secretLabel, secretState, shownFor, toProfile, whoOf } from './lib/profile-form.js';
 import { t } from './lib/i18n.js';
 
 const { invoke, Channel } = window.__TAURI__.core;
 const $ = (sel, root = document) => root.querySelector(sel);
 
 let changed = async () => {};
+let connectTo = () => {};
+let active = () => null;
 let editing = null; // name of the profile being edited, '' for a new one
 let offer = null; // a dropped or picked settings file waiting for "Import"
 let shape = { fields: [], auth_types: [], interfaces: [] }; // the editor, as Rust describes it
+let profiles = []; // the last listing's profiles
+let selected = null; // the name of the profile whose detail shows
 
-export async function initProfiles({ onChanged }) {
+const say = (text) => { $('#profiles-status').textContent = text; };
+
+export async function initProfiles({ onChanged, activeCloud, onConnect }) {
   changed = onChanged;
+  active = activeCloud;
+  connectTo = onConnect;
   const form = $('#profile-editor');
-  // Text inputs come from Rust's one list, so the form, its checks and the core agree.
+  // Text inputs come from Rust's one list (with their group), so the form, its checks and
+  // the core agree. The secret sits right after who signs in; the interface after the region.
   shape = await invoke('profile_fields');
-  const grid = $('.grid', form);
-  for (const { key } of shape.fields.slice().reverse()) {
+  for (const f of shape.fields) {
     const l = document.createElement('label');
-    l.dataset.field = key;
-    const text = Object.assign(document.createElement('span'), { textContent: fieldLabel(key) });
-    text.dataset.i18n = key === 'name' ? 'ui.pf.name' : `ui.pf.${key}`;
-    l.append(text, ' ', Object.assign(document.createElement('input'), { name: key, autocomplete: 'off' }));
-    grid.prepend(l);
+    l.dataset.field = f.key;
+    const text = Object.assign(document.createElement('span'), { textContent: fieldLabel(f.key) });
+    text.dataset.i18n = f.key === 'name' ? 'ui.pf.name' : `ui.pf.${f.key}`;
+    const input = Object.assign(document.createElement('input'), { name: f.key, autocomplete: 'off' });
+    if (f.file) {
+      // A path typed in or chosen with the system's file dialog.
+      const row = Object.assign(document.createElement('span'), { className: 'with-button' });
+      const browse = Object.assign(document.createElement('button'), { type: 'button', textContent: t('ui.editor.browse') });
+      browse.dataset.i18n = 'ui.editor.browse';
+      browse.setAttribute('aria-label', `${t('ui.editor.browse')} ${fieldLabel(f.key)}`);
+      browse.addEventListener('click', async () => {
+        const path = await invoke('profile_pick_file', { what: fieldLabel(f.key) });
+        if (path) input.value = path;
+        input.focus();
+      });
+      row.append(input, browse);
+      l.append(text, ' ', row);
+    } else {
+      l.append(text, ' ', input);
+    }
+    $(`[data-group="${f.group}"] .grid`, form).append(l);
   }
-  // How it authenticates comes first: it decides which fields show.
-  grid.prepend(form.elements.auth_type.closest('label'));
+  const identity = $('[data-group="identity"] .grid', form);
+  // How it authenticates comes after where (it decides which fields show), the secret after who.
+  form.elements.auth_url.closest('label').after(form.elements.auth_type.closest('label'));
+  identity.append(form.elements.secret.closest('label'), form.elements.ask_each_time.closest('label'));
+  $('[data-group="endpoint"] .grid', form).append(form.elements.interface.closest('label'));
+  form.elements.region_name.closest('label').after(form.elements.interface.closest('label'));
   form.elements.auth_type.replaceChildren(...shape.auth_types.map((v) => {
     const key = authTypeLabelKey(v);
     const o = new Option(t(key), v);
@@ -39,6 +68,7 @@ export async function initProfiles({ onChanged }) {
   form.elements.disk_format.append(...DISK_FORMATS.map((v) => new Option(v, v)));
   form.elements.auth_type.addEventListener('change', () => showFieldsFor(form.elements.auth_type.value));
   form.addEventListener('submit', (e) => { e.preventDefault(); saveEditor(); });
+  form.addEventListener('keydown', (e) => { if (e.key === 'Escape') { e.preventDefault(); closeEditor(); } });
   $('#editor-cancel').addEventListener('click', closeEditor);
   $('#profile-add').addEventListener('click', () => openEditor(null));
   $('#profile-import-pick').addEventListener('click', pickImport);
@@ -49,7 +79,62 @@ export async function initProfiles({ onChanged }) {
     runImport(offer?.handle ?? null, f.only.value || null, f.replace.checked, f.ask_each_time.checked);
   });
   $('#import-dismiss').addEventListener('click', () => { offer = null; $('#import-offer').hidden = true; });
-  $('#test-close').addEventListener('click', () => { $('#profile-test').hidden = true; });
+
+  // The list: arrow keys move the selection, as in a file manager's sidebar.
+  $('#profile-list').addEventListener('keydown', (e) => {
+    const items = [...document.querySelectorAll('#profile-list button')];
+    const at = items.indexOf(document.activeElement);
+    if (at < 0) return;
+    const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 }[e.key];
+    if (to === undefined || !items.length) return;
+    e.preventDefault();
+    const next = items[Math.max(0, Math.min(items.length - 1, to))];
+    select(next.dataset.name);
+    next.focus();
+  });
+  $('#detail-connect').addEventListener('click', () => selected && connectTo(selected));
+  $('#detail-test').addEventListener('click', () => selected && testProfile(selected));
+  $('#detail-edit').addEventListener('click', () => { const p = current(); if (p) openEditor(p); });
+  $('#detail-duplicate').addEventListener('click', () => selected && duplicate(selected));
+  $('#detail-export').addEventListener('click', () => selected && showExport(selected));
+  $('#detail-rename').addEventListener('click', () => selected && askRename(selected));
+  $('#detail-delete').addEventListener('click', () => selected && confirmDelete(selected));
+  initMenu();
+}
+
+// "More": a menu button (WAI-ARIA menu button pattern): Enter, Space or Down opens it on its
+// first item, arrows move, Escape or a click elsewhere closes it and focus goes back.
+function initMenu() {
+  const button = $('#detail-more');
+  const menu = $('#detail-menu');
+  const items = () => [...menu.querySelectorAll('[role=menuitem]')];
+  const open = (focusAt = 0) => {
+    menu.hidden = false;
+    button.setAttribute('aria-expanded', 'true');
+    items()[focusAt]?.focus();
+  };
+  const close = (refocus = true) => {
+    if (menu.hidden) return;
+    menu.hidden = true;
+    button.setAttribute('aria-expanded', 'false');
+    if (refocus) button.focus();
+  };
+  button.addEventListener('click', () => (menu.hidden ? open() : close()));
+  button.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowDown') { e.preventDefault(); open(); }
+    if (e.key === 'ArrowUp') { e.preventDefault(); open(items().length - 1); }
+  });
+  menu.addEventListener('keydown', (e) => {
+    const list = items();
+    const at = list.indexOf(document.activeElement);
+    const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: list.length - 1 }[e.key];
+    if (to !== undefined) { e.preventDefault(); list[(to + list.length) % list.length].focus(); }
+    if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); close(); }
+    if (e.key === 'Tab') close(false);
+  });
+  // Choosing an item closes the menu first (its dialog then takes the focus).
+  menu.addEventListener('click', () => close(false));
+  document.addEventListener('click', (e) => { if (!e.target.closest('.menu')) close(false); });
 }
 
 function showFieldsFor(authType) {
@@ -64,57 +149,82 @@ function showFieldsFor(authType) {
 let listing = null;
 
 export async function refreshProfiles() {
-  const status = $('#profiles-status');
   let view;
   try {
     listing = invoke('profiles_list');
     view = await listing;
   } catch (e) {
-    status.textContent = String(e);
+    say(String(e));
     return;
   }
+  profiles = view.profiles;
   $('#profiles-file').textContent = t('ui.profiles.file', { file: view.file });
   const problem = $('#keyring-problem');
   problem.hidden = !view.keyring_problem;
   // In words first; what the OS said (a D-Bus error) behind a disclosure.
   $('#keyring-problem-detail').textContent = view.keyring_problem ?? '';
-  $('#profiles tbody').replaceChildren(...view.profiles.map(profileRow));
-  $('#profiles-empty').hidden = view.profiles.length > 0;
+  $('#profile-list').replaceChildren(...profiles.map(profileItem));
+  $('#profiles-empty').hidden = profiles.length > 0;
+  $('.master-detail').hidden = profiles.length === 0 && editing === null;
+  // The selection stays where it was; else the cloud in use, else the first.
+  const keep = [selected, active(), profiles[0]?.name].find((n) => n && profiles.some((p) => p.name === n));
+  select(keep ?? null, { keepTest: true });
 }
 
-function profileRow(p) {
-  const tr = document.createElement('tr');
-  tr.dataset.name = p.name;
-  const cells = [p.name, p.auth_url, p.username ?? p.user_id ?? p.application_credential_id ?? '',
-    p.project_name ?? p.project_id ?? '', p.region_name ?? '', secretState(p.secret)];
-  for (const c of cells) {
-    const td = document.createElement('td');
-    td.textContent = c;
-    tr.append(td);
+function profileItem(p) {
+  const li = document.createElement('li');
+  const b = Object.assign(document.createElement('button'), { type: 'button', className: 'profile-item' });
+  b.dataset.name = p.name;
+  const line = (cls, text) => Object.assign(document.createElement('span'), { className: cls, textContent: text });
+  const name = line('p-name', p.name);
+  if (p.name === active()) name.append(' ', line('mark', t('ui.profiles.active')));
+  b.append(name, line('p-host', hostOf(p.auth_url)), line('p-who', whoOf(p)));
+  const secret = line('p-secret', secretState(p.secret));
+  secret.dataset.state = p.secret;
+  b.append(secret);
+  b.addEventListener('click', () => select(p.name));
+  li.append(b);
+  return li;
+}
+
+const current = () => profiles.find((p) => p.name === selected) ?? null;
+
+/** Show `name`'s detail (and mark it in the list); the editor, if open, stays in front. */
+function select(name, { keepTest = false } = {}) {
+  const changedSelection = name !== selected;
+  selected = name;
+  for (const b of document.querySelectorAll('#profile-list button')) {
+    const on = b.dataset.name === name;
+    b.setAttribute('aria-current', String(on));
+    b.tabIndex = on || (!name && b === document.querySelector('#profile-list button')) ? 0 : -1;
   }
-  const td = document.createElement('td');
-  td.className = 'row-actions';
-  for (const [cls, label, fn] of [['test', 'ui.profiles.test', () => testProfile(p.name)], ['edit', 'ui.profiles.edit', () => openEditor(p)],
-    ['duplicate', 'ui.profiles.duplicate', () => duplicate(p.name)], ['export', 'ui.profiles.export', () => showExport(p.name)],
-    ['delete', 'ui.common.delete', () => confirmDelete(p.name)]]) {
-    const b = Object.assign(document.createElement('button'), { type: 'button', className: cls, textContent: t(label) });
-    b.addEventListener('click', fn);
-    td.append(b, ' ');
-  }
-  tr.append(td);
-  return tr;
+  const p = current();
+  const detail = $('#profile-detail');
+  if (!p) { detail.hidden = true; return; }
+  if (editing === null) detail.hidden = false;
+  $('#detail-name').textContent = p.name;
+  $('#detail-active').hidden = p.name !== active();
+  $('#detail-fields').replaceChildren(...detailRows(p).flatMap(([key, value]) => {
+    const dt = Object.assign(document.createElement('dt'), { textContent: t(key) });
+    const dd = Object.assign(document.createElement('dd'), { textContent: value });
+    dd.dataset.key = key;
+    return [dt, dd];
+  }));
+  if (changedSelection && !keepTest) $('#profile-test').hidden = true;
+  if (changedSelection && keepTest && $('#profile-test').dataset.name !== name) $('#profile-test').hidden = true;
 }
 
 /** Open the editor on the profile `name` (from the banner's "Edit profile"). */
 export async function editProfile(name) {
   const view = await (listing ?? invoke('profiles_list'));
   const p = view.profiles.find((x) => x.name === name);
-  if (p) openEditor(p);
+  if (p) { select(name); openEditor(p); }
 }
 
 function openEditor(p) {
   const form = $('#profile-editor');
   editing = p ? p.name : '';
+  $('.master-detail').hidden = false;
   $('#editor-title').textContent = p ? t('ui.profiles.edit_title', { name: p.name }) : t('ui.editor.new');
   const fresh = { auth_type: 'password', interface: 'public', user_domain_name: 'Default', project_domain_name: 'Default' };
   const values = fromProfile(p ?? fresh, shape.fields);
@@ -126,8 +236,11 @@ function openEditor(p) {
   form.elements.secret.value = '';
   form.elements.secret.placeholder = p && p.secret === 'saved' ? t('ui.profiles.unchanged') : '';
   form.elements.ask_each_time.checked = false;
+  // The TLS settings open by themselves when the profile has any.
+  $('[data-group="advanced"]', form).open = Boolean(values.cacert || values.cert || values.key || values.verify === false);
   $('.form-errors', form).textContent = '';
   showFieldsFor(values.auth_type);
+  $('#profile-detail').hidden = true;
   form.hidden = false;
   form.elements.name.focus();
 }
@@ -136,7 +249,12 @@ function closeEditor() {
   const form = $('#profile-editor');
   form.elements.secret.value = '';
   form.hidden = true;
+  const was = editing;
   editing = null;
+  $('#profile-detail').hidden = !current();
+  $('.master-detail').hidden = profiles.length === 0;
+  // Focus goes back where the editing began.
+  (was ? $('#detail-edit') : $('#profile-add')).focus();
 }
 
 async function saveEditor() {
@@ -159,24 +277,59 @@ async function saveEditor() {
     return;
   }
   const saved = profile.name;
-  closeEditor();
-  $('#profiles-status').textContent = t(result.secret_forgotten ? 'ui.profiles.saved_forgot' : 'ui.profiles.saved', { name: saved });
+  selected = saved;
+  form.hidden = true;
+  editing = null;
+  say(t(result.secret_forgotten ? 'ui.profiles.saved_forgot' : 'ui.profiles.saved', { name: saved }));
   await refreshProfiles();
   await changed(saved);
+  $(`#profile-list [data-name="${CSS.escape(saved)}"]`)?.focus();
 }
 
 async function duplicate(name) {
-  let n = 2;
-  const taken = new Set([...document.querySelectorAll('#profiles tbody tr')].map((tr) => tr.dataset.name));
-  while (taken.has(`${name}-${n}`)) n += 1;
+  const copy = copyName(name, profiles.map((p) => p.name));
   try {
-    await invoke('profile_duplicate', { name, newName: `${name}-${n}` });
-    $('#profiles-status').textContent = t('ui.profiles.copied', { name, copy: `${name}-${n}` });
+    await invoke('profile_duplicate', { name, newName: copy });
+    say(t('ui.profiles.copied', { name, copy }));
+    selected = copy;
   } catch (e) {
-    $('#profiles-status').textContent = String(e);
+    say(String(e));
   }
   await refreshProfiles();
   await changed(null);
+}
+
+function askRename(name) {
+  const dialog = $('#rename-dialog');
+  const form = $('#rename-form');
+  const input = form.elements.name;
+  const error = $('#rename-error');
+  $('#rename-title').textContent = t('ui.profiles.rename_title', { name });
+  input.value = name;
+  error.hidden = true;
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    const to = input.value.trim();
+    if (!to || to === name) { dialog.close(); return; }
+    try {
+      await invoke('profile_rename', { name, newName: to });
+    } catch (err) {
+      error.textContent = String(err);
+      error.hidden = false;
+      input.focus();
+      return;
+    }
+    dialog.close();
+    selected = to;
+    say(t('ui.profiles.renamed', { name, to }));
+    await refreshProfiles();
+    await changed(active() === name ? to : null);
+    $(`#profile-list [data-name="${CSS.escape(to)}"]`)?.focus();
+  };
+  $('#rename-cancel').onclick = () => dialog.close();
+  dialog.onclose = () => { if (!dialog.returnValue) $('#detail-more').focus(); };
+  dialog.showModal();
+  input.select();
 }
 
 async function showExport(name) {
@@ -184,7 +337,7 @@ async function showExport(name) {
   try {
     text = await invoke('profile_export', { name });
   } catch (e) {
-    $('#profiles-status').textContent = String(e);
+    say(String(e));
     return;
   }
   const dialog = $('#export-dialog');
@@ -193,8 +346,10 @@ async function showExport(name) {
   $('#export-copy').onclick = async () => {
     try { await navigator.clipboard.writeText(text); $('#export-copy').textContent = t('ui.copy.done'); } catch { $('#export-copy').textContent = t('ui.copy.failed'); }
   };
-  $('#export-close').onclick = () => { dialog.close(); $('#export-copy').textContent = t('ui.export.copy'); };
+  $('#export-close').onclick = () => dialog.close();
+  dialog.onclose = () => { $('#export-copy').textContent = t('ui.export.copy'); $('#detail-more').focus(); };
   dialog.showModal();
+  $('#export-close').focus();
 }
 
 function confirmDelete(name) {
@@ -204,21 +359,26 @@ function confirmDelete(name) {
     dialog.close();
     try {
       const notes = await invoke('profile_delete', { name });
-      $('#profiles-status').textContent = notes.length ? notes.join(' ') : t('ui.profiles.deleted', { name });
+      say(notes.length ? notes.join(' ') : t('ui.profiles.deleted', { name }));
     } catch (e) {
-      $('#profiles-status').textContent = String(e);
+      say(String(e));
     }
+    if (selected === name) selected = null;
     await refreshProfiles();
     await changed(null);
+    ($('#profile-list button[aria-current="true"]') ?? $('#profile-add')).focus();
   };
-  $('#confirm-no').onclick = () => dialog.close();
+  $('#confirm-no').onclick = () => { dialog.close(); $('#detail-more').focus(); };
   dialog.showModal();
   $('#confirm-no').focus();
 }
 
 // ------------------------------------------------------------ test connection
 export async function testProfile(name) {
+  if (editing !== null) closeEditor();
+  if (profiles.some((p) => p.name === name)) select(name);
   const panel = $('#profile-test');
+  panel.dataset.name = name;
   const list = $('#test-steps');
   list.replaceChildren();
   $('#test-title').textContent = t('ui.profiles.testing', { name });
@@ -226,6 +386,7 @@ export async function testProfile(name) {
   panel.hidden = false;
   const onStep = new Channel();
   onStep.onmessage = (step) => {
+    if (panel.dataset.name !== name) return;
     let li = list.querySelector(`[data-step="${step.id}"]`);
     if (!li) {
       li = document.createElement('li');
@@ -240,9 +401,11 @@ export async function testProfile(name) {
   };
   try {
     await invoke('profile_test', { name, onStep });
+    if (panel.dataset.name !== name) return;
     $('#test-result').textContent = t('ui.profiles.all_passed');
     panel.dataset.result = 'ok';
   } catch (e) {
+    if (panel.dataset.name !== name) return;
     $('#test-result').textContent = String(e);
     panel.dataset.result = 'failed';
   }
@@ -309,6 +472,9 @@ export function askSecret(name, need) {
   const error = $('#secret-error');
   $('#secret-text').textContent = t('ui.secret.text', { name, what: need.what, why: need.why });
   $('#secret-what').textContent = need.what.charAt(0).toUpperCase() + need.what.slice(1);
+  // What the OS said (no keyring: a D-Bus error) only behind a disclosure.
+  $('#secret-detail').hidden = !need.detail;
+  $('#secret-detail code').textContent = need.detail ?? '';
   input.value = '';
   input.type = 'password';
   form.elements.show.checked = false;

@@ -60,7 +60,8 @@ pub enum Connection {
         warnings: Vec<String>,
     },
     /// The profile's secret is not stored (or there is no keyring): the page asks for it.
-    NeedsSecret { what: String, why: String, keyring: bool },
+    /// `why` is in words; `detail` is what the OS said (no keyring), for a disclosure.
+    NeedsSecret { what: String, why: String, detail: Option<String>, keyring: bool },
     /// Keystone or Glance said no, or could not be reached: the message, and what fixes it
     /// (the page offers that action on its banner).
     Failed { message: String, fix: Fix, what: Option<String> },
@@ -111,9 +112,11 @@ pub async fn cloud_connect(state: State<'_, AppState>, cloud: String) -> CmdResu
             let secrets = sessions.secrets.clone();
             let keyring = blocking(move || Ok(secrets.probe().is_ok())).await?;
             let lang = stackdrop::i18n::current();
+            let (why, detail) = stackdrop::i18n::missing_secret_in_words(lang, &why, auth_type);
             return Ok(Connection::NeedsSecret {
                 what: stackdrop::i18n::secret_label(lang, auth_type),
-                why: stackdrop::i18n::missing_secret(lang, &why, auth_type),
+                why,
+                detail,
                 keyring,
             });
         }

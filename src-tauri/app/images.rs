@@ -102,12 +102,19 @@ pub async fn image_members(state: State<'_, AppState>, cloud: String, id: String
     s.images().members(&id).await.map_err(shown)
 }
 
-/// Share with a project given by name or id.
+/// Share with a project given by name (within `domain`, by name or id, when given) or id.
 #[tauri::command]
-pub async fn image_share(state: State<'_, AppState>, cloud: String, id: String, project: String) -> CmdResult<Member> {
+pub async fn image_share(
+    state: State<'_, AppState>,
+    cloud: String,
+    id: String,
+    project: String,
+    domain: Option<String>,
+) -> CmdResult<Member> {
     let s = state.sessions.get(&cloud).await.map_err(shown)?;
+    let domain = domain.as_deref().map(str::trim).filter(|d| !d.is_empty());
     let project =
-        stackdrop::openstack::identity::projects::resolve_id(&s, project.trim(), None).await.map_err(shown)?;
+        stackdrop::openstack::identity::projects::resolve_id(&s, project.trim(), domain).await.map_err(shown)?;
     s.images().add_member(&id, &project).await.map_err(shown)
 }
 

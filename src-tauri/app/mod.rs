@@ -180,6 +180,8 @@ pub fn run() -> ExitCode {
             profiles::profiles_import,
             profiles::profiles_import_preview,
             profiles::profile_fields,
+            profiles::profile_rename,
+            profiles::profile_pick_file,
             images::image_formats,
             settings::i18n_catalog,
             settings::upload_choices_save,

@@ -71,11 +71,16 @@ pub async fn profile_save(
     let name = profile.name.clone();
     let opts = ApplyOptions { replace: false, without_keyring: ask_each_time };
     let (secret_for_session, to_keyring) = if ask_each_time { (secret, None) } else { (None, secret) };
+    let settings = state.settings.clone();
     blocking(move || {
         let r = match old_name.filter(|n| !n.is_empty()) {
             Some(old) => {
                 s.drop_session(&old);
-                manage::update(&s.store, &s.secrets, &old, profile, to_keyring, opts)
+                let r = manage::update(&s.store, &s.secrets, &old, profile, to_keyring, opts);
+                if r.is_ok() && old != name {
+                    settings.update(|x| x.cloud_renamed(&old, &name));
+                }
+                r
             }
             None => manage::save(&s.store, &s.secrets, profile, to_keyring, opts),
         };
@@ -113,12 +118,45 @@ pub async fn profile_duplicate(state: State<'_, AppState>, name: String, new_nam
     blocking(move || manage::duplicate(&s.store, &s.secrets, &name, &new_name).map_err(shown)).await
 }
 
-/// Remove a profile and its keyring entry; returns notes for what could not be removed.
+/// Rename a profile: its keyring entry and remembered choices follow it.
+#[tauri::command]
+pub async fn profile_rename(state: State<'_, AppState>, name: String, new_name: String) -> CmdResult<()> {
+    let (s, settings) = (state.sessions.clone(), state.settings.clone());
+    s.drop_session(&name);
+    blocking(move || {
+        manage::rename(&s.store, &s.secrets, &name, new_name.trim()).map_err(shown)?;
+        settings.update(|x| x.cloud_renamed(&name, new_name.trim()));
+        Ok(())
+    })
+    .await
+}
+
+/// Remove a profile, its keyring entry and what was remembered for it; returns notes for
+/// what could not be removed.
 #[tauri::command]
 pub async fn profile_delete(state: State<'_, AppState>, name: String) -> CmdResult<Vec<String>> {
-    let s = state.sessions.clone();
+    let (s, settings) = (state.sessions.clone(), state.settings.clone());
     s.drop_session(&name);
-    blocking(move || manage::remove(&s.store, &s.secrets, &[name]).map_err(shown)).await
+    blocking(move || {
+        let notes = manage::remove(&s.store, &s.secrets, std::slice::from_ref(&name)).map_err(shown)?;
+        settings.update(|x| x.cloud_removed(&name));
+        Ok(notes)
+    })
+    .await
+}
+
+/// The native dialog for a file a profile names (CA bundle, client certificate or key): its
+/// path, which the profile keeps (the file itself is read when connecting).
+#[tauri::command]
+pub async fn profile_pick_file(what: String) -> CmdResult<Option<String>> {
+    let title = stackdrop::i18n::tf("ui.editor.pick_title", &[("what", &what)]);
+    let picked = rfd::AsyncFileDialog::new()
+        .set_title(title)
+        .add_filter("PEM", &["pem", "crt", "cer", "key"])
+        .add_filter("All files", &["*"])
+        .pick_file()
+        .await;
+    Ok(picked.map(|f| f.path().display().to_string()))
 }
 
 /// The secret typed in when connecting: checked with Keystone, then into the keyring

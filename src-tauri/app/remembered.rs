@@ -45,6 +45,27 @@ pub struct Settings {
     pub upload_by_cloud: std::collections::BTreeMap<String, UploadChoices>,
 }
 
+impl Settings {
+    /// A profile was renamed: what was remembered for it follows the new name.
+    pub fn cloud_renamed(&mut self, from: &str, to: &str) {
+        if let Some(c) = self.upload_by_cloud.remove(from) {
+            self.upload_by_cloud.insert(to.to_owned(), c);
+        }
+        if self.last_cloud.as_deref() == Some(from) {
+            self.last_cloud = Some(to.to_owned());
+        }
+    }
+
+    /// A profile was deleted: nothing is kept under its name (a later profile of the same
+    /// name starts afresh).
+    pub fn cloud_removed(&mut self, name: &str) {
+        self.upload_by_cloud.remove(name);
+        if self.last_cloud.as_deref() == Some(name) {
+            self.last_cloud = None;
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SettingsStore {
     path: PathBuf,
@@ -109,5 +130,23 @@ mod tests {
         assert_eq!(store.load(), Settings::default());
         store.update(|s| s.parallel = Some(3));
         assert_eq!(store.load().parallel, Some(3));
+    }
+
+    #[test]
+    fn choices_follow_a_renamed_profile_and_go_with_a_deleted_one() {
+        let tags = |t: &str| UploadChoices { tags: Some(t.into()), ..UploadChoices::default() };
+        let mut s = Settings { last_cloud: Some("lab".into()), ..Settings::default() };
+        s.upload_by_cloud.insert("lab".into(), tags("a"));
+        s.upload_by_cloud.insert("other".into(), tags("b"));
+        s.cloud_renamed("lab", "lab-east");
+        assert_eq!(s.last_cloud.as_deref(), Some("lab-east"));
+        assert_eq!(s.upload_by_cloud.get("lab-east"), Some(&tags("a")));
+        assert!(!s.upload_by_cloud.contains_key("lab"));
+        s.cloud_removed("lab-east");
+        assert_eq!(s.last_cloud, None);
+        assert_eq!(s.upload_by_cloud.keys().collect::<Vec<_>>(), ["other"]);
+        // Renaming one that had nothing remembered changes nothing.
+        s.cloud_renamed("none", "x");
+        assert_eq!(s.upload_by_cloud.len(), 1);
     }
 }

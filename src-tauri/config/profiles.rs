@@ -50,16 +50,34 @@ pub struct Profile {
 }
 
 /// A profile's text field as the editor shows it: its key (a [`Profile`] field, and the
-/// clouds.yaml key of the same name) and the auth types that use it (`None`: every one).
-/// The app's profile editor is built from this list, in this order.
+/// clouds.yaml key of the same name), the group it belongs to, whether it names a file (the
+/// editor offers a picker), and the auth types that use it (`None`: every one). The app's
+/// profile editor is built from this list, in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct FieldInfo {
     pub key: &'static str,
+    pub group: FieldGroup,
+    pub file: bool,
     pub auth_types: Option<&'static [AuthType]>,
 }
 
-const fn field(key: &'static str, auth_types: Option<&'static [AuthType]>) -> FieldInfo {
-    FieldInfo { key, auth_types }
+/// The editor's groups, in the order they are shown: who signs in and where, which project,
+/// which endpoint, and the TLS files (advanced). Upload defaults are choices of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldGroup {
+    Identity,
+    Scope,
+    Endpoint,
+    Advanced,
+}
+
+const fn field(key: &'static str, group: FieldGroup, auth_types: Option<&'static [AuthType]>) -> FieldInfo {
+    FieldInfo { key, group, file: false, auth_types }
+}
+
+const fn file(key: &'static str) -> FieldInfo {
+    FieldInfo { key, group: FieldGroup::Advanced, file: true, auth_types: None }
 }
 
 const PASSWORD: &[AuthType] = &[AuthType::Password];
@@ -67,23 +85,28 @@ const APPCRED: &[AuthType] = &[AuthType::ApplicationCredential];
 const USER_DOMAIN: &[AuthType] = &[AuthType::Password, AuthType::ApplicationCredential];
 const SCOPED: &[AuthType] = &[AuthType::Password, AuthType::Token];
 
-/// The editor's text fields (the auth type, interface, `verify` and upload defaults are
-/// choices of their own).
-pub const EDITOR_FIELDS: &[FieldInfo] = &[
-    field("name", None),
-    field("auth_url", None),
-    field("username", Some(PASSWORD)),
-    field("user_id", Some(PASSWORD)),
-    field("user_domain_name", Some(USER_DOMAIN)),
-    field("application_credential_id", Some(APPCRED)),
-    field("application_credential_name", Some(APPCRED)),
-    field("project_name", Some(SCOPED)),
-    field("project_id", Some(SCOPED)),
-    field("project_domain_name", Some(SCOPED)),
-    field("region_name", None),
-    field("image_endpoint_override", None),
-    field("cacert", None),
-];
+/// The editor's text fields (the auth type, the secret, interface, `verify` and upload
+/// defaults are choices of their own).
+pub const EDITOR_FIELDS: &[FieldInfo] = {
+    use FieldGroup::*;
+    &[
+        field("name", Identity, None),
+        field("auth_url", Identity, None),
+        field("username", Identity, Some(PASSWORD)),
+        field("user_id", Identity, Some(PASSWORD)),
+        field("user_domain_name", Identity, Some(USER_DOMAIN)),
+        field("application_credential_id", Identity, Some(APPCRED)),
+        field("application_credential_name", Identity, Some(APPCRED)),
+        field("project_name", Scope, Some(SCOPED)),
+        field("project_id", Scope, Some(SCOPED)),
+        field("project_domain_name", Scope, Some(SCOPED)),
+        field("region_name", Endpoint, None),
+        field("image_endpoint_override", Endpoint, None),
+        file("cacert"),
+        file("cert"),
+        file("key"),
+    ]
+};
 
 impl Profile {
     /// Would this profile's secret go to the same place, for the same user, as `other`'s? The

@@ -46,6 +46,15 @@ fn file(lang: Lang, path: &str, detail: &str) -> String {
     tf_in(lang, "err.file", &[("path", &path), ("detail", &detail)])
 }
 
+/// Why a profile's secret is not at hand, in words alone (the window's prompt), and what the
+/// OS said, if anything (shown behind a disclosure there).
+pub fn missing_secret_in_words(lang: Lang, why: &Missing, auth_type: AuthType) -> (String, Option<String>) {
+    match why {
+        Missing::NotSaved => (missing_secret(lang, why, auth_type), None),
+        Missing::NoKeyring(d) => (tf_in(lang, "secret.no_keyring_words", &[]), Some(d.clone())),
+    }
+}
+
 /// Why a profile's secret is not at hand, in `lang` (the CLI's prompt says it too).
 pub fn missing_secret(lang: Lang, why: &Missing, auth_type: AuthType) -> String {
     match why {

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 
 mod errors;
-pub use errors::{missing_secret, secret_label, Localized};
+pub use errors::{missing_secret, missing_secret_in_words, secret_label, Localized};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

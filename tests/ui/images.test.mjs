@@ -71,3 +71,19 @@ test('the editor sends only what changed, and says what is wrong', () => {
   const { errors } = editFrom(img, bad);
   assert.equal(errors.length, 4, errors.join(' | '));
 });
+
+test("the cloud's schema decides what else is read-only", async () => {
+  const { editableProperties, readOnlyKeys } = await import('../../ui/lib/images.js');
+  // A cloud whose schema marks an extra attribute read-only (as a deployer's own plugin may).
+  const schema = { properties: { name: { type: 'string' }, site_lock: { type: 'string', readOnly: true }, size: { readOnly: true } } };
+  assert.deepEqual(readOnlyKeys(schema), ['site_lock', 'size']);
+  assert.deepEqual(readOnlyKeys(null), []);
+  const img = { id: 'i', name: 'n', visibility: 'private', tags: [], site_lock: 'yes', os_distro: 'cirros' };
+  assert.deepEqual(editableProperties(img, readOnlyKeys(schema)), [['os_distro', 'cirros']]);
+  assert.deepEqual(editableProperties(img).map(([k]) => k), ['os_distro', 'site_lock']);
+  const form = { name: 'n', visibility: 'private', min_disk: '', min_ram: '', protected: false, tags: '',
+    properties: [['os_distro', 'cirros'], ['site_lock', 'no']] };
+  const { errors } = editFrom(img, form, readOnlyKeys(schema));
+  assert.equal(errors.length, 1, errors.join(' | '));
+  assert.match(errors[0], /site_lock/);
+});

@@ -49,3 +49,31 @@ test('profiles round-trip through the form', () => {
   assert.deepEqual(again, profile);
   assert.equal(secretLabel('v3applicationcredential'), 'Application credential secret');
 });
+
+test('the list says where and as whom, in one short line each', async () => {
+  const { hostOf, whoOf } = await import('../../ui/lib/profile-form.js');
+  assert.equal(hostOf('https://keystone.example.com:5000/v3'), 'keystone.example.com:5000');
+  assert.equal(hostOf('not a url'), 'not a url');
+  assert.equal(whoOf(lab), 'admin@admin');
+  assert.equal(whoOf({ auth_type: 'v3applicationcredential', application_credential_id: 'ac1' }), 'ac1');
+  assert.equal(whoOf({ auth_type: 'token', project_id: 'p1' }), 'Token@p1');
+  assert.equal(whoOf({ auth_type: 'password', user_id: 'u1', project_id: 'p1' }), 'u1@p1');
+});
+
+test('the detail shows what is set, domains beside what they qualify, the secret last', async () => {
+  const { detailRows } = await import('../../ui/lib/profile-form.js');
+  const rows = detailRows({ ...lab, region_name: 'RegionOne', verify: false, cacert: '/etc/ca.pem', secret: 'saved', defaults: { visibility: 'shared' } });
+  const keys = rows.map(([k]) => k);
+  assert.deepEqual(keys, ['ui.pf.auth_url', 'ui.editor.auth', 'ui.pf.username', 'ui.pf.project_name', 'ui.pf.region_name',
+    'ui.editor.interface', 'ui.pf.cacert', 'ui.editor.verify', 'ui.editor.default_visibility', 'ui.col.secret']);
+  assert.equal(rows[2][1], 'admin (Default)');
+  assert.equal(rows.at(-1)[1], 'in the OS keyring');
+  // Nothing unset shows: no empty "User id", no "Verify TLS" when it is on.
+  assert.ok(!detailRows(lab).some(([k]) => k === 'ui.pf.user_id' || k === 'ui.editor.verify'));
+});
+
+test('a copy takes the first free -N name', async () => {
+  const { copyName } = await import('../../ui/lib/profile-form.js');
+  assert.equal(copyName('lab', ['lab']), 'lab-2');
+  assert.equal(copyName('lab', ['lab', 'lab-2', 'lab-3']), 'lab-4');
+});

@@ -105,19 +105,30 @@ export function detailGroups(img, ownerName = null) {
   ];
 }
 
-/** The editable custom properties of `img` as [key, value] pairs (for the editor's table). */
-export function editableProperties(img) {
+/** The attributes Glance's image schema marks read-only (`readOnly: true`), as a list. */
+export function readOnlyKeys(schema) {
+  return Object.entries(schema?.properties ?? {}).filter(([, p]) => p?.readOnly === true).map(([k]) => k);
+}
+
+const reserved = (k, readOnly) => CORE.includes(k) || MANAGED.includes(k) || k.startsWith('os_glance_') || readOnly.includes(k);
+
+/**
+ * The editable custom properties of `img` as [key, value] pairs (for the editor's table): not
+ * Glance's own, nor any the cloud's schema calls read-only (`readOnly`, from readOnlyKeys).
+ */
+export function editableProperties(img, readOnly = []) {
   return Object.entries(img)
-    .filter(([k, v]) => !CORE.includes(k) && !MANAGED.includes(k) && !k.startsWith('os_glance_') && typeof v === 'string')
+    .filter(([k, v]) => !reserved(k, readOnly) && typeof v === 'string')
     .sort(([a], [b]) => a.localeCompare(b));
 }
 
 /**
  * The editor's form against the image: { edit, errors }. `form`: { name, visibility, min_disk,
  * min_ram, protected, tags (comma-separated), properties: [[key, value], …] }. `edit` holds
- * only what changed, in the shape of the library's ImageEdit.
+ * only what changed, in the shape of the library's ImageEdit. `readOnly`: the schema's
+ * read-only attributes, refused as property keys like Glance's own.
  */
-export function editFrom(img, form) {
+export function editFrom(img, form, readOnly = []) {
   const errors = [];
   const edit = {};
   const name = form.name.trim();
@@ -136,13 +147,13 @@ export function editFrom(img, form) {
   const remove = had.filter((x) => !tags.includes(x));
   if (add.length) edit.add_tags = add;
   if (remove.length) edit.remove_tags = remove;
-  const old = Object.fromEntries(editableProperties(img));
+  const old = Object.fromEntries(editableProperties(img, readOnly));
   const now = {};
   for (const [k0, v] of form.properties) {
     const k = k0.trim();
     if (!k && !v) continue;
     if (!k) { errors.push(t('ui.edit.no_key')); continue; }
-    if (CORE.includes(k) || MANAGED.includes(k) || k.startsWith('os_glance_')) { errors.push(t('ui.edit.reserved', { key: k })); continue; }
+    if (reserved(k, readOnly)) { errors.push(t('ui.edit.reserved', { key: k })); continue; }
     if (k in now) { errors.push(t('ui.edit.twice', { key: k })); continue; }
     now[k] = v;
   }

@@ -61,3 +61,55 @@ export function fromProfile(p, fields) {
 export function secretState(state) {
   return ['saved', 'session', 'missing', 'no_keyring'].includes(state) ? t(`ui.pf.state.${state}`) : state;
 }
+
+/** Where a profile signs in, shortly: the Keystone host (and port), or the URL as given. */
+export function hostOf(authUrl) {
+  const m = /^https?:\/\/([^/?#]+)/.exec(authUrl ?? '');
+  return m ? m[1] : (authUrl ?? '');
+}
+
+/** Who a profile signs in as, for the list: "user@project", or the credential or token. */
+export function whoOf(p) {
+  const user = p.username ?? p.user_id ?? (p.application_credential_name ?? p.application_credential_id);
+  const project = p.project_name ?? p.project_id;
+  if (p.auth_type === 'token') return project ? `${t('ui.pf.auth.token')}@${project}` : t('ui.pf.auth.token');
+  if (user && project) return `${user}@${project}`;
+  return user ?? project ?? '';
+}
+
+/**
+ * The detail of a profile, as [label key, value] pairs: what is set, in the editor's order,
+ * the domain next to what it qualifies; the secret's whereabouts last.
+ */
+export function detailRows(p) {
+  const withDomain = (v, domain) => (v && domain ? `${v} (${domain})` : v);
+  const rows = [
+    ['ui.pf.auth_url', p.auth_url],
+    ['ui.editor.auth', t(authTypeLabelKey(p.auth_type))],
+    ['ui.pf.username', withDomain(p.username, p.user_domain_name ?? p.user_domain_id)],
+    ['ui.pf.user_id', p.user_id],
+    ['ui.pf.application_credential_id', p.application_credential_id],
+    ['ui.pf.application_credential_name', p.application_credential_name],
+    ['ui.pf.project_name', withDomain(p.project_name, p.project_domain_name ?? p.project_domain_id)],
+    ['ui.pf.project_id', p.project_id],
+    ['ui.pf.region_name', p.region_name],
+    ['ui.editor.interface', p.interface],
+    ['ui.pf.image_endpoint_override', p.image_endpoint_override],
+    ['ui.pf.cacert', p.cacert],
+    ['ui.pf.cert', p.cert],
+    ['ui.pf.key', p.key],
+    ['ui.editor.verify', p.verify === false ? t('ui.common.no') : null],
+    ['ui.editor.default_visibility', p.defaults?.visibility],
+    ['ui.editor.default_disk_format', p.defaults?.disk_format],
+    ['ui.col.secret', p.secret ? secretState(p.secret) : null],
+  ];
+  return rows.filter(([, v]) => v !== null && v !== undefined && v !== '');
+}
+
+/** The first free "name-2", "name-3", … for a copy of `name`. */
+export function copyName(name, taken) {
+  const have = new Set(taken);
+  let n = 2;
+  while (have.has(`${name}-${n}`)) n += 1;
+  return `${name}-${n}`;
+}
