@@ -277,12 +277,15 @@ async function saveEditor() {
     return;
   }
   const saved = profile.name;
+  // A new profile becomes the cloud in use (it was added to be used); an edited one stays in
+  // use if it was, under its new name, and otherwise leaves the cloud in use alone.
+  const use = editing === '' || editing === active() ? saved : null;
   selected = saved;
   form.hidden = true;
   editing = null;
   say(t(result.secret_forgotten ? 'ui.profiles.saved_forgot' : 'ui.profiles.saved', { name: saved }));
   await refreshProfiles();
-  await changed(saved);
+  await changed(use);
   $(`#profile-list [data-name="${CSS.escape(saved)}"]`)?.focus();
 }
 
