@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
+use stackdrop::i18n::Localized;
 use stackdrop::openstack::image::import::ImportMethod;
 use stackdrop::openstack::image::Image;
 use stackdrop::openstack::Session;
@@ -57,6 +58,9 @@ pub async fn create(g: &GlobalArgs, args: CreateArgs, out: &mut dyn Write) -> Re
         return Err(Error::Usage("--store, --all-stores and --allow-failure go with --import or --uri".into()));
     }
     let files = args.files()?;
+    if !args.to.is_empty() {
+        return create_everywhere(g, s, &spec, &files, &args, out).await;
+    }
     if files.len() > 1 {
         if args.name.is_some() || args.id.is_some() {
             return Err(Error::Usage(
@@ -210,6 +214,100 @@ async fn create_many(
         return Err(Error::Partly { failed, total: files.len(), what: "uploads" });
     }
     Ok(())
+}
+
+/// `--to`: each file read once and streamed to --os-cloud and every --to at the same time; a
+/// progress line per target and file, then a table of the outcomes.
+async fn create_everywhere(
+    g: &GlobalArgs,
+    source: Session,
+    spec: &ImageSpec,
+    files: &[PathBuf],
+    args: &CreateArgs,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    if files.is_empty() {
+        return Err(Error::Usage("--to sends a file: give --file".into()));
+    }
+    if args.project.is_some() {
+        return Err(Error::Usage("--project names a project of one cloud; it does not go with --to".into()));
+    }
+    if files.len() > 1 && (args.name.is_some() || args.id.is_some()) {
+        return Err(Error::Usage("with several files each image is named after its file: give no NAME or --id".into()));
+    }
+    let mut targets = vec![(g.os_cloud.clone().unwrap_or_else(|| "OS_*".into()), source)];
+    for (cloud, region) in &args.to {
+        let label = region.as_ref().map_or_else(|| cloud.clone(), |r| format!("{cloud}:{r}"));
+        targets.push((label, super::target_session(cloud, region.as_deref())?));
+    }
+    let show = args.progress || std::io::stderr().is_terminal();
+    let labels: Vec<String> = files
+        .iter()
+        .flat_map(|f| {
+            let name = stackdrop::upload::local::image_name(f);
+            targets.iter().map(move |(t, _)| if files.len() > 1 { format!("{t} {name}") } else { t.clone() })
+        })
+        .collect();
+    let bars = progress::MultiBar::new(labels);
+    let opts = upload_options(args, None);
+    let mut rows = Vec::new();
+    let mut failed = 0;
+    for (n, path) in files.iter().enumerate() {
+        let mut spec = spec.clone();
+        if spec.name.is_empty() || files.len() > 1 {
+            spec.name = stackdrop::upload::local::image_name(path);
+        }
+        let to: Vec<upload::Target> = targets
+            .iter()
+            .enumerate()
+            .map(|(i, (label, session))| upload::Target {
+                label: label.clone(),
+                session,
+                progress: Some(tracked(show.then(|| bars.line(n * targets.len() + i)))),
+            })
+            .collect();
+        let results = upload::create_and_upload_to_many(&to, &spec, path, &opts, args.all_or_nothing).await;
+        for (i, ((label, _), r)) in targets.iter().zip(&results).enumerate() {
+            settled(r);
+            if show && r.is_err() {
+                bars.failed(n * targets.len() + i);
+            }
+            let file = json!(path.display().to_string());
+            rows.push(match r {
+                Ok(u) => vec![
+                    json!(label),
+                    file,
+                    json!(u.image.id()),
+                    json!(u.image.status()),
+                    json!(verified(u)),
+                    Value::Null,
+                ],
+                Err(e) => {
+                    failed += 1;
+                    let id = e.cleanup().map(|(id, _)| json!(id)).unwrap_or(Value::Null);
+                    vec![json!(label), file, id, json!("failed"), Value::Null, json!(e.localized())]
+                }
+            });
+        }
+    }
+    if show {
+        eprintln!();
+    }
+    output::show_list(out, &["Target", "File", "ID", "Status", "Verified", "Error"], &rows, &args.output)
+        .map_err(io)?;
+    if failed > 0 {
+        return Err(Error::Partly { failed, total: rows.len(), what: "uploads" });
+    }
+    Ok(())
+}
+
+/// What was checked of an upload against its cloud's Glance.
+fn verified(u: &upload::Uploaded) -> String {
+    let mut what = vec!["size".to_owned(), "md5".to_owned()];
+    if let Some(algo) = &u.verified_os_hash {
+        what.push(algo.clone());
+    }
+    what.join(", ")
 }
 
 /// Images this process has made and not yet finished with (verified, or cleaned up): what

@@ -355,10 +355,28 @@ pub struct CreateArgs {
     /// Let Glance download the image from this URL (web-download import; no --file)
     #[arg(long, value_name = "URL", conflicts_with_all = ["file", "import"])]
     pub uri: Option<String>,
+    /// Also upload to this cloud (a profile or clouds.yaml name), or to one of its regions
+    /// (CLOUD:REGION); repeat for more. The file is read and hashed once and streams to
+    /// --os-cloud and every --to at the same time; each image is verified on its own
+    #[arg(long = "to", value_name = "CLOUD[:REGION]", value_parser = parse_target, action = ArgAction::Append, conflicts_with_all = ["uri", "import"])]
+    pub to: Vec<(String, Option<String>)>,
+    /// With --to: when one target fails, remove the images the others made (default: keep
+    /// what succeeded and report the failure)
+    #[arg(long, requires = "to")]
+    pub all_or_nothing: bool,
     #[command(flatten)]
     pub stores: StoreArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `--to CLOUD[:REGION]`.
+pub(crate) fn parse_target(s: &str) -> Result<(String, Option<String>), String> {
+    match s.split_once(':') {
+        None if !s.is_empty() => Ok((s.to_owned(), None)),
+        Some((c, r)) if !c.is_empty() && !r.is_empty() => Ok((c.to_owned(), Some(r.to_owned()))),
+        _ => Err(format!("'{s}' is not CLOUD or CLOUD:REGION")),
+    }
 }
 
 pub(crate) fn parse_property(s: &str) -> Result<(String, String), String> {
@@ -489,6 +507,27 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 fn session(g: &GlobalArgs) -> Result<(Session, stackdrop::config::profiles::UploadDefaults), Error> {
     // Files, the keyring and maybe a terminal prompt: blocking work, told to the runtime.
     tokio::task::block_in_place(|| open_session(g))
+}
+
+/// The session for another cloud named on the command line (`--to CLOUD[:REGION]`): its own
+/// settings (a profile, or clouds.yaml), only the region taken from the flag; none of the
+/// `--os-*` flags, which describe --os-cloud.
+fn target_session(cloud: &str, region: Option<&str>) -> Result<Session, Error> {
+    use stackdrop::config::{self, process_env, ProfileStore, Secrets};
+    tokio::task::block_in_place(|| {
+        let store = ProfileStore::default_location(&process_env);
+        let secrets = Secrets::for_store(&store);
+        let overrides = match region {
+            Some(r) => serde_json::json!({ "region_name": r }),
+            None => serde_json::json!({}),
+        };
+        let opened =
+            config::open(Some(cloud), &overrides, &process_env, &store, &secrets, Some(&profile::ask_on_terminal))?;
+        for w in opened.cloud.wire_warnings() {
+            eprintln!("stackdrop: {}", stackdrop::i18n::tf("cli.warning", &[("message", &w.localized())]));
+        }
+        Ok(config::session(opened, &secrets)?)
+    })
 }
 
 fn open_session(g: &GlobalArgs) -> Result<(Session, stackdrop::config::profiles::UploadDefaults), Error> {

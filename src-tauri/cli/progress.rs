@@ -108,6 +108,12 @@ impl MultiBar {
         let bar = self.bars[i].clone();
         Arc::new(move |p: &Progress| show(&bar, p))
     }
+
+    /// Line `i` ended in failure (the reason is in the table that follows): said on the line,
+    /// rather than its last phase (often "removing the image").
+    pub fn failed(&self, i: usize) {
+        self.bars[i].abandon_with_message(stackdrop::i18n::t("cli.phase.failed"));
+    }
 }
 
 #[cfg(test)]

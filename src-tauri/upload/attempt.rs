@@ -23,14 +23,14 @@ use crate::openstack::image::import;
 use super::{progress, stream, ImageSpec, Phase, Progress, ProgressFn, RateMeter, UploadOptions, Uploaded};
 
 #[derive(Clone)]
-struct Reporter {
-    f: Option<ProgressFn>,
-    total: u64,
-    image_id: Option<String>,
+pub(super) struct Reporter {
+    pub(super) f: Option<ProgressFn>,
+    pub(super) total: u64,
+    pub(super) image_id: Option<String>,
 }
 
 impl Reporter {
-    fn phase(&self, phase: Phase, sent: u64) {
+    pub(super) fn phase(&self, phase: Phase, sent: u64) {
         if let Some(f) = &self.f {
             f(&Progress {
                 phase,
@@ -61,7 +61,7 @@ impl Reporter {
     }
 }
 
-const CHANGED: &str =
+pub(super) const CHANGED: &str =
     "it changed while it was being uploaded (its size or modification time); upload it again once it is final";
 
 /// Create an image from `spec` and upload `path` into it: `openstack image create --file`.
@@ -74,14 +74,7 @@ pub async fn create_and_upload(
     let started = Instant::now();
     // The file is opened and its headers read once, on the blocking pool; the first attempt
     // streams from that same handle, a retry opens it again.
-    let (mut spec, owned, force) = (spec.clone(), path.to_owned(), opts.force);
-    let (spec, local) =
-        tokio::task::spawn_blocking(move || open_and_prepare(&mut spec, &owned, force).map(|(_, local)| (spec, local)))
-            .await
-            .map_err(|e| Error::File {
-                path: path.display().to_string(),
-                detail: format!("reading its headers failed: {e}"),
-            })??;
+    let (spec, local) = open_prepared(spec, path, opts).await?;
     let (spec, len, modified) = (&spec, local.len, local.modified);
     let first = std::sync::Mutex::new(Some(local));
     let rep = Reporter { f: opts.progress.clone(), total: len, image_id: None };
@@ -116,6 +109,22 @@ pub async fn create_and_upload(
     retry(RetryPolicy::UPLOADS, "upload", |_| attempt(session, spec, file(), opts, &rep, started), retryable).await
 }
 
+/// The file opened and its headers read (once, on the blocking pool), `spec` completed from
+/// them (disk format, checks).
+pub(super) async fn open_prepared(
+    spec: &ImageSpec,
+    path: &Path,
+    opts: &UploadOptions,
+) -> Result<(ImageSpec, LocalFile)> {
+    let (mut spec, owned, force) = (spec.clone(), path.to_owned(), opts.force);
+    tokio::task::spawn_blocking(move || open_and_prepare(&mut spec, &owned, force).map(|(_, local)| (spec, local)))
+        .await
+        .map_err(|e| Error::File {
+            path: path.display().to_string(),
+            detail: format!("reading its headers failed: {e}"),
+        })?
+}
+
 /// One upload attempt: a new image, the bytes, the checks; on failure the image is removed
 /// (unless kept) and the error says what became of it. A 401 gets a new token here, so that
 /// the next attempt starts with one.
@@ -134,25 +143,36 @@ async fn attempt(
     let image = create_image(session, spec).await?;
     let rep = Reporter { image_id: Some(image.id().to_owned()), ..rep };
     let id = image.id().to_owned();
-    let cause = match upload_into(session, &image, local, spec, opts, &rep, started).await {
-        Ok(done) => return Ok(done),
-        Err(cause) => cause,
-    };
+    match upload_into(session, &image, local, spec, opts, &rep, started).await {
+        Ok(done) => Ok(done),
+        Err(cause) => Err(clean_up(session, &id, cause, opts, &rep).await?),
+    }
+}
+
+/// The upload into image `id` failed with `cause`: remove the image (unless kept) and say what
+/// became of it. A 401 gets a new token here, so that a next attempt starts with one.
+pub(super) async fn clean_up(
+    session: &Session,
+    id: &str,
+    cause: Error,
+    opts: &UploadOptions,
+    rep: &Reporter,
+) -> Result<Error> {
     let cleanup = if opts.keep_on_failure {
         Cleanup::Kept
     } else {
         rep.phase(Phase::CleaningUp, 0);
-        session.images().remove_made(&id).await
+        session.images().remove_made(id).await
     };
     if cause.status() == Some(401) && cleanup == Cleanup::Deleted {
         session.reauthenticate().await?;
     }
-    Err(Error::Failed { cause: Box::new(cause), image_id: id, cleanup })
+    Ok(Error::Failed { cause: Box::new(cause), image_id: id.to_owned(), cleanup })
 }
 
 /// Faults that a fresh attempt may get past. Glance's 4xx verdicts (400, 403, 409, 413, 415)
 /// and a checksum mismatch are final.
-fn retryable_upload(e: &Error) -> bool {
+pub(super) fn retryable_upload(e: &Error) -> bool {
     match e {
         Error::Stalled { .. } => true,
         Error::Protocol(crate::openstack::Error::Api { status, .. }) => *status == 401 || *status >= 500,
@@ -164,7 +184,7 @@ fn retryable_upload(e: &Error) -> bool {
 /// `POST /v2/images` with an id chosen here, so that a POST whose answer was lost can be
 /// checked (`GET` that id) instead of being sent again blindly, which could create a twin.
 /// A repeated POST with the same id can only be refused (409), and then that GET tells.
-async fn create_image(session: &Session, spec: &ImageSpec) -> Result<Image> {
+pub(super) async fn create_image(session: &Session, spec: &ImageSpec) -> Result<Image> {
     let images = session.images();
     let mut body = spec.create_body();
     let id = spec.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -192,7 +212,7 @@ async fn create_image(session: &Session, spec: &ImageSpec) -> Result<Image> {
 }
 
 /// `f`, unless cancelled first.
-async fn cancellable<T, E: Into<Error>>(
+pub(super) async fn cancellable<T, E: Into<Error>>(
     cancel: &CancellationToken,
     f: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T> {
@@ -213,47 +233,15 @@ async fn upload_into(
     rep: &Reporter,
     started: Instant,
 ) -> Result<Uploaded> {
-    let images = session.images();
     let len = local.len;
     let path_str = local.path.display().to_string();
     // A second handle on the same open file, to see afterwards whether it changed meanwhile.
     let watch = local.file.try_clone().map_err(|e| Error::File { path: path_str.clone(), detail: e.to_string() })?;
     let body = stream::file_body(local.file, len);
-    let sent = body.sent.clone();
     ensure_token_lasts(session, len, opts).await?;
-    rep.phase(Phase::Uploading, 0);
-    let put_started = Instant::now();
-    // Progress ticks from a counter, so the data path never waits on the UI; a stalled
-    // server (no byte accepted for `stall_timeout` while bytes remain) fails the PUT so that
-    // it can be retried, while a slow but moving upload is never cut off. Both stop when the
-    // PUT ends (or this future is dropped).
-    let ticking = rep.f.clone().map(|f| ticker(f, sent.clone(), rep.image_id.clone(), len));
-    let (stalled, watching) = watchdog(sent.clone(), len, opts.stall_timeout);
-    let put = tokio::select! {
-        biased;
-        _ = opts.cancel.cancelled() => Err(Error::Cancelled),
-        _ = stalled.cancelled() => Err(Error::Stalled { secs: opts.stall_timeout.as_secs() }),
-        r = async {
-            match &opts.import {
-                Some(_) => images.stage(image, body.body, len).await,
-                None => images.upload(image, body.body, len).await,
-            }
-        } => r.map_err(Error::from),
-    };
-    drop((ticking, watching));
-    let upload_secs = put_started.elapsed().as_secs_f64();
-    // A read failure is the real cause of a failed PUT; report it rather than the broken body.
-    let digests = match tokio::time::timeout(Duration::from_secs(10), body.digests)
-        .await
-        .unwrap_or(Ok(Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "reader did not stop"))))
-    {
-        Ok(Ok(d)) => Some(d),
-        Ok(Err(e)) if put.is_err() && !opts.cancel.is_cancelled() && e.kind() != std::io::ErrorKind::BrokenPipe => {
-            return Err(Error::File { path: path_str, detail: format!("reading failed during the upload: {e}") });
-        }
-        _ => None,
-    };
-    put?;
+    let put = send(session, image, body.body, body.sent, len, opts, rep).await;
+    let digests = reader_outcome(put.is_err(), body.digests, opts, &path_str).await?;
+    let upload_secs = put?;
     let digests = digests.ok_or_else(|| Error::File {
         path: path_str.clone(),
         detail: "the file could not be read to the end".into(),
@@ -269,9 +257,65 @@ async fn upload_into(
     Ok(Uploaded { image, digests, verified_os_hash, upload_secs, total_secs: started.elapsed().as_secs_f64() })
 }
 
+/// The PUT (or glance-direct's stage) of `body` into `image`, `sent` counting what the HTTP
+/// stack took; returns how long it took.
+pub(super) async fn send(
+    session: &Session,
+    image: &Image,
+    body: reqwest::Body,
+    sent: Arc<AtomicU64>,
+    len: u64,
+    opts: &UploadOptions,
+    rep: &Reporter,
+) -> Result<f64> {
+    let images = session.images();
+    rep.phase(Phase::Uploading, 0);
+    let put_started = Instant::now();
+    // Progress ticks from a counter, so the data path never waits on the UI; a stalled
+    // server (no byte accepted for `stall_timeout` while bytes remain) fails the PUT so that
+    // it can be retried, while a slow but moving upload is never cut off. Both stop when the
+    // PUT ends (or this future is dropped).
+    let ticking = rep.f.clone().map(|f| ticker(f, sent.clone(), rep.image_id.clone(), len));
+    let (stalled, watching) = watchdog(sent.clone(), len, opts.stall_timeout);
+    let put = tokio::select! {
+        biased;
+        _ = opts.cancel.cancelled() => Err(Error::Cancelled),
+        _ = stalled.cancelled() => Err(Error::Stalled { secs: opts.stall_timeout.as_secs() }),
+        r = async {
+            match &opts.import {
+                Some(_) => images.stage(image, body, len).await,
+                None => images.upload(image, body, len).await,
+            }
+        } => r.map_err(Error::from),
+    };
+    drop((ticking, watching));
+    put.map(|()| put_started.elapsed().as_secs_f64())
+}
+
+/// What the reader said once the bytes went: the digests (`None`: it did not get to the end).
+/// A read failure is the real cause of a failed PUT, and is reported rather than the broken
+/// body.
+pub(super) async fn reader_outcome(
+    put_failed: bool,
+    digests: tokio::sync::oneshot::Receiver<std::io::Result<stream::Digests>>,
+    opts: &UploadOptions,
+    path: &str,
+) -> Result<Option<stream::Digests>> {
+    match tokio::time::timeout(Duration::from_secs(10), digests)
+        .await
+        .unwrap_or(Ok(Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "reader did not stop"))))
+    {
+        Ok(Ok(d)) => Ok(Some(d)),
+        Ok(Err(e)) if put_failed && !opts.cancel.is_cancelled() && e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::File { path: path.to_owned(), detail: format!("reading failed during the upload: {e}") })
+        }
+        _ => Ok(None),
+    }
+}
+
 /// The bytes are in: wait for Glance to finish (the import, or `active`), check what it
 /// stored, and record our checksums on the image as openstacksdk does.
-async fn finish(
+pub(super) async fn finish(
     session: &Session,
     image: &Image,
     digests: &stream::Digests,
@@ -300,7 +344,7 @@ async fn finish(
 
 /// The token must outlive the PUT: at a pessimistic 10 MiB/s, get a new one now if not, and
 /// warn when even a fresh one may not last.
-async fn ensure_token_lasts(session: &Session, len: u64, opts: &UploadOptions) -> Result<()> {
+pub(super) async fn ensure_token_lasts(session: &Session, len: u64, opts: &UploadOptions) -> Result<()> {
     let now = time::OffsetDateTime::now_utc;
     if token_warning(len, session.token().await?.remaining_at(now())).is_some() {
         let fresh = session.reauthenticate().await?;

@@ -30,6 +30,8 @@ pub enum Error {
     Corrupt { image_id: String, detail: String },
     /// A download stopped before the end; what came is kept for the same command to resume.
     Partial { cause: Box<Error>, path: String },
+    /// This target's image was fine, but another target failed and all or nothing was asked.
+    RolledBack,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -90,6 +92,7 @@ impl fmt::Display for Error {
             Error::Partial { cause, path } => {
                 write!(f, "{cause}; what arrived is kept in {path}: the same command resumes from there")
             }
+            Error::RolledBack => f.write_str("another target failed, and all or nothing was asked"),
         }
     }
 }

@@ -3,13 +3,15 @@
 //! it created (unless asked to keep it).
 //!
 //! [`spec`]: what to create and the options; [`file`]: the local file, opened and checked
-//! once; [`attempt`]: create, stream, retry and clean up; [`verify`]: wait for `active` and
-//! compare; [`stream`]: the reader thread that hashes. Glance's interoperable import lives
+//! once; [`attempt`]: create, stream, retry and clean up; [`fan_out`]: one read to several
+//! clouds or regions; [`verify`]: wait for `active` and compare; [`stream`]: the reader thread
+//! that hashes. Glance's interoperable import lives
 //! in [`crate::openstack::image::import`]: glance-direct's staging is an upload and goes
 //! through here; web-download and copy-image send no bytes and do not.
 
 mod attempt;
 pub mod error;
+pub mod fan_out;
 mod file;
 pub mod local;
 pub mod progress;
@@ -20,6 +22,7 @@ mod verify;
 
 pub use attempt::{create_and_upload, token_warning};
 pub use error::{Error, Result};
+pub use fan_out::{create_and_upload_to_many, Target};
 pub use file::{open_file, prepare, LocalFile};
 pub use progress::{Phase, Progress, ProgressFn, RateMeter, WarnFn};
 pub use queue::{Queue, Ticket};
