@@ -1,7 +1,7 @@
-//! One file to several clouds (`image create --to`), against the project's two labs: `lab`
-//! (the plain layout) and `other` (the devstack-prefix lab: another Keystone and Glance, whose
-//! Glance caps images at 48 MiB). Each test names its images uniquely and checks that nothing
-//! of its own is left in either cloud.
+//! One file to several clouds and regions (`image create --to`), against the project's two
+//! labs: `lab` (the plain layout, with a second Glance in region RegionTwo) and `other` (the
+//! devstack-prefix lab: another Keystone and Glance, whose Glance caps images at 48 MiB). Each
+//! test names its images uniquely and checks that nothing of its own is left in any of them.
 
 mod support;
 
@@ -27,6 +27,19 @@ fn both_clouds(dir: &std::path::Path) -> (Lab, Lab, std::path::PathBuf) {
     (plain, prefix, path)
 }
 
+/// A session on the plain lab's cloud in region RegionTwo (its second Glance).
+fn region_two(plain: &Lab) -> Session {
+    let clouds = plain.clouds.display().to_string();
+    let env = move |k: &str| match k {
+        "OS_CLIENT_CONFIG_FILE" => Some(clouds.clone()),
+        "OS_CLIENT_SECURE_FILE" => Some("/nonexistent".to_owned()),
+        _ => None,
+    };
+    let cloud =
+        stackdrop::config::resolve(Some("lab"), &serde_json::json!({"region_name": "RegionTwo"}), &env).unwrap();
+    Session::new(cloud).unwrap()
+}
+
 async fn named(s: &Session, name: &str) -> Vec<stackdrop::openstack::image::Image> {
     s.images().list(&[("name", name)]).await.unwrap()
 }
@@ -37,7 +50,7 @@ fn run(plain: &Lab, clouds: &std::path::Path, args: &[&str]) -> std::process::Ou
 
 #[tokio::test]
 #[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
-async fn one_read_to_two_clouds_each_verified_on_its_own() {
+async fn one_read_to_two_regions_and_another_cloud_each_verified_on_its_own() {
     let dir = tempfile::tempdir().unwrap();
     let (plain, prefix, clouds) = both_clouds(dir.path());
     let f = random_file(dir.path(), "two.raw", 5 << 20);
@@ -55,6 +68,8 @@ async fn one_read_to_two_clouds_each_verified_on_its_own() {
             f.to_str().unwrap(),
             &name,
             "--to",
+            "lab:RegionTwo",
+            "--to",
             "other",
             "--tag",
             "fan",
@@ -68,12 +83,19 @@ async fn one_read_to_two_clouds_each_verified_on_its_own() {
     assert!(o.status.success(), "{}", stderr(&o));
     let rows: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let rows = rows.as_array().unwrap();
-    assert_eq!(rows.iter().map(|r| r["Target"].as_str().unwrap()).collect::<Vec<_>>(), ["lab", "other"]);
+    assert_eq!(
+        rows.iter().map(|r| r["Target"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["lab", "lab:RegionTwo", "other"]
+    );
     let sha256 = hex(sha2::Sha256::digest(&data));
-    for (row, l) in rows.iter().zip([&plain, &prefix]) {
+    let glances = [session(&plain, "lab"), region_two(&plain), session(&prefix, "lab")];
+    // Two regions of one cloud are two Glances: each holds its own image only.
+    assert_eq!(named(&glances[0], &name).await.len(), 1);
+    assert_eq!(named(&glances[1], &name).await.len(), 1);
+    assert_ne!(rows[0]["ID"], rows[1]["ID"]);
+    for (row, s) in rows.iter().zip(&glances) {
         assert_eq!(row["Status"], "active", "{row}");
         assert_eq!(row["Verified"], "size, md5, sha512", "{row}");
-        let s = session(l, "lab");
         let img = s.images().get(row["ID"].as_str().unwrap()).await.unwrap();
         // Each Glance holds the same bytes, with the same metadata and openstacksdk's keys.
         assert_eq!(img.name(), Some(name.as_str()));
