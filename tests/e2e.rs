@@ -786,6 +786,28 @@ async fn the_whole_app_in_its_window() {
         wait_present(c, "#profile-editor:not([hidden])", 5).await;
         shot(c, "28-editor-ko").await;
         click(c, "#editor-cancel").await;
+        // The profile dialogs in Korean: the menu, Rename, Export, Delete's confirmation.
+        click(c, "#detail-more").await;
+        wait_present(c, "#detail-menu:not([hidden])", 5).await;
+        shot(c, "29-menu-ko").await;
+        click(c, "#detail-rename").await;
+        wait_present(c, "#rename-dialog[open]", 5).await;
+        shot(c, "30-rename-ko").await;
+        click(c, "#rename-cancel").await;
+        profile_action(c, "lab-badpass", "export").await;
+        wait_present(c, "#export-dialog[open]", 5).await;
+        shot(c, "31-export-ko").await;
+        click(c, "#export-close").await;
+        profile_action(c, "lab-badpass", "delete").await;
+        wait_present(c, "#confirm[open]", 5).await;
+        shot(c, "32-confirm-ko").await;
+        click(c, "#confirm-no").await;
+        wait_gone(c, "#confirm[open]", 5).await;
+        assert_eq!(
+            js(c, "return document.activeElement.id").await,
+            json!("detail-more"),
+            "focus back on the menu button"
+        );
         // The Images tab and its drawer, in Korean.
         let ko_name = unique("e2e-ko");
         let f = support::lab::random_file(dir.path(), "ko.raw", 100_000);

@@ -1,6 +1,6 @@
 //! One file to several clouds and regions (`image create --to`), against the project's two
-//! labs: `lab` (the plain layout, with a second Glance in region RegionTwo) and `other` (the
-//! devstack-prefix lab: another Keystone and Glance, whose Glance caps images at 48 MiB). Each
+//! labs: `lab` (the plain layout) and `other` (the devstack-prefix lab: another Keystone, whose
+//! RegionOne Glance caps images at 48 MiB, and a second, uncapped Glance in RegionTwo). Each
 //! test names its images uniquely and checks that nothing of its own is left in any of them.
 
 mod support;
@@ -27,9 +27,9 @@ fn both_clouds(dir: &std::path::Path) -> (Lab, Lab, std::path::PathBuf) {
     (plain, prefix, path)
 }
 
-/// A session on the plain lab's cloud in region RegionTwo (its second Glance).
-fn region_two(plain: &Lab) -> Session {
-    let clouds = plain.clouds.display().to_string();
+/// A session on the devstack lab's cloud in region RegionTwo (its second Glance).
+fn region_two(prefix: &Lab) -> Session {
+    let clouds = prefix.clouds.display().to_string();
     let env = move |k: &str| match k {
         "OS_CLIENT_CONFIG_FILE" => Some(clouds.clone()),
         "OS_CLIENT_SECURE_FILE" => Some("/nonexistent".to_owned()),
@@ -68,9 +68,9 @@ async fn one_read_to_two_regions_and_another_cloud_each_verified_on_its_own() {
             f.to_str().unwrap(),
             &name,
             "--to",
-            "lab:RegionTwo",
-            "--to",
             "other",
+            "--to",
+            "other:RegionTwo",
             "--tag",
             "fan",
             "--property",
@@ -85,14 +85,14 @@ async fn one_read_to_two_regions_and_another_cloud_each_verified_on_its_own() {
     let rows = rows.as_array().unwrap();
     assert_eq!(
         rows.iter().map(|r| r["Target"].as_str().unwrap()).collect::<Vec<_>>(),
-        ["lab", "lab:RegionTwo", "other"]
+        ["lab", "other", "other:RegionTwo"]
     );
     let sha256 = hex(sha2::Sha256::digest(&data));
-    let glances = [session(&plain, "lab"), region_two(&plain), session(&prefix, "lab")];
+    let glances = [session(&plain, "lab"), session(&prefix, "lab"), region_two(&prefix)];
     // Two regions of one cloud are two Glances: each holds its own image only.
-    assert_eq!(named(&glances[0], &name).await.len(), 1);
     assert_eq!(named(&glances[1], &name).await.len(), 1);
-    assert_ne!(rows[0]["ID"], rows[1]["ID"]);
+    assert_eq!(named(&glances[2], &name).await.len(), 1);
+    assert_ne!(rows[1]["ID"], rows[2]["ID"]);
     for (row, s) in rows.iter().zip(&glances) {
         assert_eq!(row["Status"], "active", "{row}");
         assert_eq!(row["Verified"], "size, md5, sha512", "{row}");

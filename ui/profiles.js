@@ -163,7 +163,7 @@ export async function refreshProfiles() {
   problem.hidden = !view.keyring_problem;
   // In words first; what the OS said (a D-Bus error) behind a disclosure.
   $('#keyring-problem-detail').textContent = view.keyring_problem ?? '';
-  $('#profile-list').replaceChildren(...profiles.map(profileItem));
+  drawList();
   $('#profiles-empty').hidden = profiles.length > 0;
   $('.master-detail').hidden = profiles.length === 0 && editing === null;
   // The selection stays where it was; else the cloud in use, else the first.
@@ -171,20 +171,38 @@ export async function refreshProfiles() {
   select(keep ?? null, { keepTest: true });
 }
 
-function profileItem(p) {
+// The list is updated in place: an item that stays keeps its element (and so the focus, when
+// it has it); only what changed is touched.
+function drawList() {
+  const list = $('#profile-list');
+  const have = new Map([...list.children].map((li) => [li.firstElementChild.dataset.name, li]));
+  profiles.forEach((p, i) => {
+    const li = have.get(p.name) ?? profileItem(p.name);
+    have.delete(p.name);
+    fillItem(li.firstElementChild, p);
+    if (list.children[i] !== li) list.insertBefore(li, list.children[i] ?? null);
+  });
+  for (const li of have.values()) li.remove();
+}
+
+function profileItem(name) {
   const li = document.createElement('li');
   const b = Object.assign(document.createElement('button'), { type: 'button', className: 'profile-item' });
-  b.dataset.name = p.name;
+  b.dataset.name = name;
+  b.addEventListener('click', () => select(name));
+  li.append(b);
+  return li;
+}
+
+function fillItem(b, p) {
   const line = (cls, text) => Object.assign(document.createElement('span'), { className: cls, textContent: text });
   const name = line('p-name', p.name);
   if (p.name === active()) name.append(' ', line('mark', t('ui.profiles.active')));
-  b.append(name, line('p-host', hostOf(p.auth_url)), line('p-who', whoOf(p)));
   const secret = line('p-secret', secretState(p.secret));
   secret.dataset.state = p.secret;
-  b.append(secret);
-  b.addEventListener('click', () => select(p.name));
-  li.append(b);
-  return li;
+  const fresh = [name, line('p-host', hostOf(p.auth_url)), line('p-who', whoOf(p)), secret];
+  // Untouched when nothing changed (no flicker, nothing for a screen reader to re-read).
+  if (b.innerHTML !== fresh.map((e) => e.outerHTML).join('')) b.replaceChildren(...fresh);
 }
 
 const current = () => profiles.find((p) => p.name === selected) ?? null;

@@ -235,7 +235,9 @@ async fn create_everywhere(
     if files.len() > 1 && (args.name.is_some() || args.id.is_some()) {
         return Err(Error::Usage("with several files each image is named after its file: give no NAME or --id".into()));
     }
-    let mut targets = vec![(g.os_cloud.clone().unwrap_or_else(|| "OS_*".into()), source)];
+    // The source as the person named it: --os-cloud, else OS_CLOUD, else the OS_* variables.
+    let source_label = g.os_cloud.clone().or_else(|| std::env::var("OS_CLOUD").ok().filter(|c| !c.is_empty()));
+    let mut targets = vec![(source_label.unwrap_or_else(|| "OS_*".into()), source)];
     for (cloud, region) in &args.to {
         let label = region.as_ref().map_or_else(|| cloud.clone(), |r| format!("{cloud}:{r}"));
         targets.push((label, super::target_session(cloud, region.as_deref())?));
