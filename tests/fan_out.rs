@@ -44,8 +44,17 @@ async fn named(s: &Session, name: &str) -> Vec<stackdrop::openstack::image::Imag
     s.images().list(&[("name", name)]).await.unwrap()
 }
 
-fn run(plain: &Lab, clouds: &std::path::Path, args: &[&str]) -> std::process::Output {
-    command(plain, args).env("OS_CLIENT_CONFIG_FILE", clouds).output().unwrap()
+/// `stackdrop --os-cloud lab image create --file FILE NAME MORE…` with both labs' clouds.
+fn create(
+    plain: &Lab,
+    clouds: &std::path::Path,
+    file: &std::path::Path,
+    name: &str,
+    more: &[&str],
+) -> std::process::Output {
+    let mut args = vec!["--os-cloud", "lab", "image", "create", "--file", file.to_str().unwrap(), name];
+    args.extend(more);
+    command(plain, &args).env("OS_CLIENT_CONFIG_FILE", clouds).output().unwrap()
 }
 
 #[tokio::test]
@@ -56,17 +65,12 @@ async fn one_read_to_two_regions_and_another_cloud_each_verified_on_its_own() {
     let f = random_file(dir.path(), "two.raw", 5 << 20);
     let data = std::fs::read(&f).unwrap();
     let name = unique("fan");
-    let o = run(
+    let o = create(
         &plain,
         &clouds,
+        &f,
+        &name,
         &[
-            "--os-cloud",
-            "lab",
-            "image",
-            "create",
-            "--file",
-            f.to_str().unwrap(),
-            &name,
             "--to",
             "other",
             "--to",
@@ -119,9 +123,7 @@ async fn a_target_that_refuses_is_cleaned_up_and_the_other_goes_on_unless_all_or
     let (s_lab, s_other) = (session(&plain, "lab"), session(&prefix, "lab"));
 
     let name = unique("fan-cap");
-    let args =
-        ["--os-cloud", "lab", "image", "create", "--file", f.to_str().unwrap(), &name, "--to", "other", "-f", "json"];
-    let o = run(&plain, &clouds, &args);
+    let o = create(&plain, &clouds, &f, &name, &["--to", "other", "-f", "json"]);
     assert!(!o.status.success(), "one target failed: the exit status says so");
     let rows: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(rows[0]["Status"], "active", "{rows}");
@@ -134,10 +136,7 @@ async fn a_target_that_refuses_is_cleaned_up_and_the_other_goes_on_unless_all_or
 
     // All or nothing: the image that worked is removed too.
     let name = unique("fan-all");
-    let mut args = args.to_vec();
-    args[6] = &name;
-    args.push("--all-or-nothing");
-    let o = run(&plain, &clouds, &args);
+    let o = create(&plain, &clouds, &f, &name, &["--to", "other", "-f", "json", "--all-or-nothing"]);
     assert!(!o.status.success());
     let rows: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let why = rows[0]["Error"].as_str().unwrap();
@@ -157,23 +156,7 @@ async fn a_target_that_cannot_be_reached_does_not_stop_the_others() {
     let f = random_file(dir.path(), "r.raw", 1 << 20);
     let name = unique("fan-region");
     // A region `other` does not have: no image service there, said for that target alone.
-    let o = run(
-        &plain,
-        &clouds,
-        &[
-            "--os-cloud",
-            "lab",
-            "image",
-            "create",
-            "--file",
-            f.to_str().unwrap(),
-            &name,
-            "--to",
-            "other:Nowhere",
-            "-f",
-            "json",
-        ],
-    );
+    let o = create(&plain, &clouds, &f, &name, &["--to", "other:Nowhere", "-f", "json"]);
     assert!(!o.status.success());
     let rows: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(rows[0]["Status"], "active", "{rows}");
@@ -182,11 +165,7 @@ async fn a_target_that_cannot_be_reached_does_not_stop_the_others() {
     let s = session(&plain, "lab");
     s.images().delete(rows[0]["ID"].as_str().unwrap()).await.unwrap();
     // A bad --to is a usage error before anything is sent.
-    let o = run(
-        &plain,
-        &clouds,
-        &["--os-cloud", "lab", "image", "create", "--file", f.to_str().unwrap(), &name, "--to", "other:"],
-    );
+    let o = create(&plain, &clouds, &f, &name, &["--to", "other:"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("'other:' is not CLOUD or CLOUD:REGION"), "{}", stderr(&o));
     assert!(named(&s, &name).await.is_empty());

@@ -168,7 +168,7 @@ export async function refreshProfiles() {
   $('.master-detail').hidden = profiles.length === 0 && editing === null;
   // The selection stays where it was; else the cloud in use, else the first.
   const keep = [selected, active(), profiles[0]?.name].find((n) => n && profiles.some((p) => p.name === n));
-  select(keep ?? null, { keepTest: true });
+  select(keep ?? null);
 }
 
 // The list is updated in place: an item that stays keeps its element (and so the focus, when
@@ -208,8 +208,7 @@ function fillItem(b, p) {
 const current = () => profiles.find((p) => p.name === selected) ?? null;
 
 /** Show `name`'s detail (and mark it in the list); the editor, if open, stays in front. */
-function select(name, { keepTest = false } = {}) {
-  const changedSelection = name !== selected;
+function select(name) {
   selected = name;
   for (const b of document.querySelectorAll('#profile-list button')) {
     const on = b.dataset.name === name;
@@ -228,8 +227,8 @@ function select(name, { keepTest = false } = {}) {
     dd.dataset.key = key;
     return [dt, dd];
   }));
-  if (changedSelection && !keepTest) $('#profile-test').hidden = true;
-  if (changedSelection && keepTest && $('#profile-test').dataset.name !== name) $('#profile-test').hidden = true;
+  // A test's results belong to the profile tested: they go when another one shows.
+  if ($('#profile-test').dataset.name !== name) $('#profile-test').hidden = true;
 }
 
 /** Open the editor on the profile `name` (from the banner's "Edit profile"). */

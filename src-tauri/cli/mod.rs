@@ -513,35 +513,27 @@ fn session(g: &GlobalArgs) -> Result<(Session, stackdrop::config::profiles::Uplo
 /// settings (a profile, or clouds.yaml), only the region taken from the flag; none of the
 /// `--os-*` flags, which describe --os-cloud.
 fn target_session(cloud: &str, region: Option<&str>) -> Result<Session, Error> {
-    use stackdrop::config::{self, process_env, ProfileStore, Secrets};
-    tokio::task::block_in_place(|| {
-        let store = ProfileStore::default_location(&process_env);
-        let secrets = Secrets::for_store(&store);
-        let overrides = match region {
-            Some(r) => serde_json::json!({ "region_name": r }),
-            None => serde_json::json!({}),
-        };
-        let opened =
-            config::open(Some(cloud), &overrides, &process_env, &store, &secrets, Some(&profile::ask_on_terminal))?;
-        for w in opened.cloud.wire_warnings() {
-            eprintln!("stackdrop: {}", stackdrop::i18n::tf("cli.warning", &[("message", &w.localized())]));
-        }
-        Ok(config::session(opened, &secrets)?)
-    })
+    let overrides = match region {
+        Some(r) => serde_json::json!({ "region_name": r }),
+        None => serde_json::json!({}),
+    };
+    tokio::task::block_in_place(|| open_cloud(Some(cloud), &overrides)).map(|(s, _)| s)
 }
 
 fn open_session(g: &GlobalArgs) -> Result<(Session, stackdrop::config::profiles::UploadDefaults), Error> {
+    open_cloud(g.os_cloud.as_deref(), &g.overrides())
+}
+
+/// A cloud found as openstackclient finds it (a profile first), `overrides` on top; its wire
+/// warnings said on stderr; its session and the profile's upload defaults.
+fn open_cloud(
+    cloud: Option<&str>,
+    overrides: &Value,
+) -> Result<(Session, stackdrop::config::profiles::UploadDefaults), Error> {
     use stackdrop::config::{self, process_env, ProfileStore, Secrets};
     let store = ProfileStore::default_location(&process_env);
     let secrets = Secrets::for_store(&store);
-    let opened = config::open(
-        g.os_cloud.as_deref(),
-        &g.overrides(),
-        &process_env,
-        &store,
-        &secrets,
-        Some(&profile::ask_on_terminal),
-    )?;
+    let opened = config::open(cloud, overrides, &process_env, &store, &secrets, Some(&profile::ask_on_terminal))?;
     let defaults = opened.profile.as_ref().map(|p| p.defaults.clone()).unwrap_or_default();
     for w in opened.cloud.wire_warnings() {
         eprintln!("stackdrop: {}", stackdrop::i18n::tf("cli.warning", &[("message", &w.localized())]));

@@ -117,10 +117,11 @@ async fn shared_pass(
     let read = reader_outcome(puts.iter().all(Result::is_err), digests, opts, &path_str).await;
     let changed = LocalFile::changed_since_open(&watch, len, modified);
 
-    // Then each on its own: verified, or cleaned up.
-    let mut puts = live.iter().copied().zip(puts).collect::<std::collections::HashMap<_, _>>();
-    join_all(targets.iter().zip(made).enumerate().map(|(i, (t, made))| {
-        let put = puts.remove(&i);
+    // Then each on its own: verified, or cleaned up. The PUTs are in the order of the images
+    // made, so each made image takes the next one.
+    let mut puts = puts.into_iter();
+    join_all(targets.iter().zip(made).map(|(t, made)| {
+        let put = made.is_ok().then(|| puts.next()).flatten();
         let (read, path_str) = (&read, &path_str);
         async move {
             let (image, rep) = made?;
