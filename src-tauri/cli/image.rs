@@ -16,7 +16,7 @@ use super::error::Error;
 use stackdrop::upload::{self, ImageSpec, Queue, UploadOptions};
 
 use super::output::{self, OutputArgs};
-use super::{inspection_fields, io, progress, session, CreateArgs, GlobalArgs};
+use super::{inspection_fields, io, progress, session, CopyArgs, CreateArgs, GlobalArgs};
 
 /// `image create`: one file, several, a URL (web-download), or no data at all.
 pub async fn create(g: &GlobalArgs, args: CreateArgs, out: &mut dyn Write) -> Result<(), Error> {
@@ -299,6 +299,90 @@ async fn create_everywhere(
         .map_err(io)?;
     if failed > 0 {
         return Err(Error::Partly { failed, total: rows.len(), what: "uploads" });
+    }
+    Ok(())
+}
+
+/// `image copy IMAGE --to CLOUD[:REGION]…`: Glance's data streamed to every target at once;
+/// a progress line per target, then a table of the outcomes.
+pub async fn copy(g: &GlobalArgs, args: CopyArgs, out: &mut dyn Write) -> Result<(), Error> {
+    let (s, _) = session(g)?;
+    let image = s.images().find(&args.image).await?;
+    let mut targets = Vec::new();
+    for (cloud, region) in &args.to {
+        let label = region.as_ref().map_or_else(|| cloud.clone(), |r| format!("{cloud}:{r}"));
+        targets.push((label, super::target_session(cloud, region.as_deref())?));
+    }
+    let show = args.progress || std::io::stderr().is_terminal();
+    let bars = progress::MultiBar::new(targets.iter().map(|(l, _)| l.clone()).collect());
+    let cancel = CancellationToken::new();
+    watch_signals(cancel.clone(), "cli.cancelling");
+    let opts = UploadOptions {
+        keep_on_failure: args.keep_on_failure,
+        cancel,
+        activation_timeout: Duration::from_secs(args.wait_timeout),
+        ..Default::default()
+    };
+    let copy = upload::CopyOptions {
+        name: args.name.clone(),
+        visibility: args.visibility(),
+        force: args.force,
+        all_or_nothing: args.all_or_nothing,
+    };
+    let to: Vec<upload::Target> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, (label, session))| upload::Target {
+            label: label.clone(),
+            session,
+            progress: Some(tracked(show.then(|| bars.line(i)))),
+        })
+        .collect();
+    let results = upload::copy_to_many(&s, &image, &to, &copy, &opts).await;
+    let mut rows = Vec::new();
+    let mut failed = 0;
+    for (i, ((label, _), r)) in targets.iter().zip(&results).enumerate() {
+        match r {
+            Ok(upload::Copied::Made(u)) => drop(in_flight().remove(u.image.id())),
+            Ok(upload::Copied::AlreadyThere(_)) => {}
+            Err(e) => {
+                if let Some((id, _)) = e.cleanup() {
+                    in_flight().remove(id);
+                }
+                if show {
+                    bars.failed(i);
+                }
+            }
+        }
+        rows.push(match r {
+            Ok(c) => {
+                let (verified, outcome) = match c {
+                    upload::Copied::Made(u) => (json!(verified(u)), "copied"),
+                    upload::Copied::AlreadyThere(_) => (Value::Null, "already there"),
+                };
+                vec![
+                    json!(label),
+                    json!(c.image().id()),
+                    json!(c.image().status()),
+                    verified,
+                    json!(outcome),
+                    Value::Null,
+                ]
+            }
+            Err(e) => {
+                failed += 1;
+                let id = e.cleanup().map(|(id, _)| json!(id)).unwrap_or(Value::Null);
+                vec![json!(label), id, json!("failed"), Value::Null, json!("failed"), json!(e.localized())]
+            }
+        });
+    }
+    if show {
+        eprintln!();
+    }
+    output::show_list(out, &["Target", "ID", "Status", "Verified", "Outcome", "Error"], &rows, &args.output)
+        .map_err(io)?;
+    if failed > 0 {
+        return Err(Error::Partly { failed, total: rows.len(), what: "copies" });
     }
     Ok(())
 }

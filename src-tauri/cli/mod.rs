@@ -229,6 +229,8 @@ pub enum ImageCommand {
     },
     /// Save an image locally (verified against Glance's checksums; resumable)
     Save(Box<manage::SaveArgs>),
+    /// Copy an image to other clouds or regions, Glance to Glance (no temporary file)
+    Copy(Box<CopyArgs>),
     /// Upload data for a specific image to staging (interoperable import, then `image import`)
     Stage(Box<manage::StageArgs>),
     /// Initiate the image import process (glance-direct, web-download, copy-image)
@@ -368,6 +370,56 @@ pub struct CreateArgs {
     pub stores: StoreArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// Image to copy (name or ID), in --os-cloud
+    pub image: String,
+    /// Copy to this cloud (a profile or clouds.yaml name), or to one of its regions
+    /// (CLOUD:REGION); repeat for more. The data streams from --os-cloud's Glance to every
+    /// --to at the same time, checked against the source's checksums on the way
+    #[arg(long = "to", value_name = "CLOUD[:REGION]", value_parser = parse_target, action = ArgAction::Append, required = true)]
+    pub to: Vec<(String, Option<String>)>,
+    /// Name of the copies (default: the source's name)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Make the copies public (default: the source's visibility)
+    #[arg(long, group = "visibility")]
+    pub public: bool,
+    #[arg(long, group = "visibility")]
+    pub private: bool,
+    #[arg(long, group = "visibility")]
+    pub community: bool,
+    #[arg(long, group = "visibility")]
+    pub shared: bool,
+    /// Copy even where an image with the same data is already there (found by
+    /// owner_specified.openstack.sha256, or the source's os_hash_value)
+    #[arg(long)]
+    pub force: bool,
+    /// When one target fails, remove the copies the others made
+    #[arg(long)]
+    pub all_or_nothing: bool,
+    /// Draw progress lines even when stderr is not a terminal
+    #[arg(long)]
+    pub progress: bool,
+    /// Keep a copy whose upload failed or was cancelled (default: delete it)
+    #[arg(long)]
+    pub keep_on_failure: bool,
+    /// Seconds to wait for each Glance to make its copy active after the data is in
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub wait_timeout: u64,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl CopyArgs {
+    pub fn visibility(&self) -> Option<String> {
+        [("public", self.public), ("private", self.private), ("community", self.community), ("shared", self.shared)]
+            .into_iter()
+            .find(|(_, on)| *on)
+            .map(|(v, _)| v.to_owned())
+    }
 }
 
 /// `--to CLOUD[:REGION]`.
@@ -563,6 +615,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             manage::unset(g, image, tags, properties).await
         }
         Command::Image(ImageCommand::Save(args)) => manage::save(g, *args).await,
+        Command::Image(ImageCommand::Copy(args)) => image::copy(g, *args, &mut out).await,
         Command::Image(ImageCommand::Stage(args)) => manage::stage(g, *args).await,
         Command::Image(ImageCommand::Import(args)) => manage::import(g, *args, &mut out).await,
         Command::Image(ImageCommand::Add(manage::ProjectCommand::Project {

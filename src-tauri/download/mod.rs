@@ -160,6 +160,43 @@ pub async fn save(s: &Session, image: &Image, target: Target, opts: &SaveOptions
     })
 }
 
+/// An image's data as a blocking reader (for a thread that sends it on, as `image copy`
+/// does), and the download that feeds it, for the caller to drive. The download checks
+/// nothing but the size; the reader's user hashes what it reads. A broken connection is
+/// picked up again with `Range` as for [`save`]; a server that ignores the range fails the
+/// read, since what was read cannot be taken back.
+pub fn data_stream<'a>(
+    s: &'a Session,
+    image: &'a Image,
+    opts: &'a SaveOptions,
+) -> (impl std::future::Future<Output = Result<u32>> + 'a, DataReader) {
+    let (tx, rx) = channel::<Msg>(QUEUE);
+    (async move { fetch(s, image, 0, &tx, opts).await }, DataReader { rx, at: Bytes::new() })
+}
+
+/// See [`data_stream`]. Ends (reads 0) when the download ends, whether it succeeded or not.
+pub struct DataReader {
+    rx: Receiver<Msg>,
+    at: Bytes,
+}
+
+impl Read for DataReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Msg::Data(b)) => self.at = b,
+                Some(Msg::Restart) => {
+                    return Err(io::Error::other("Glance ignored a range request, and a copy cannot start over"))
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.at.len());
+        buf[..n].copy_from_slice(&self.at.split_to(n));
+        Ok(n)
+    }
+}
+
 /// The `.part` file, opened for appending after what an earlier run wrote (hashed again), or
 /// made afresh; and the free space checked for what is still to come.
 fn open_part(part: &Path, image: &Image, algo: Option<&str>, resume: bool) -> Result<(File, u64, Hashes)> {

@@ -182,6 +182,9 @@ impl Localized for upload::Error {
             E::Failed { cause, image_id, cleanup: c } => cause.in_lang(lang) + &cleanup(lang, image_id, c),
             E::Corrupt { image_id, detail } => tf_in(lang, "err.corrupt", &[("id", image_id), ("detail", detail)]),
             E::Partial { cause, path } => cause.in_lang(lang) + &tf_in(lang, "err.partial", &[("path", path)]),
+            E::SourceCorrupt { image_id, detail } => {
+                tf_in(lang, "err.source_corrupt", &[("id", image_id), ("detail", detail)])
+            }
             E::RolledBack => tf_in(lang, "err.rolled_back", &[]),
         }
     }
@@ -263,6 +266,7 @@ mod tests {
             Box::new(upload::Error::Verification { image_id: "i".into(), detail: d() }),
             Box::new(upload::Error::Cancelled),
             Box::new(upload::Error::RolledBack),
+            Box::new(upload::Error::SourceCorrupt { image_id: "i".into(), detail: d() }),
             Box::new(upload::Error::Corrupt { image_id: "i".into(), detail: d() }),
             Box::new(upload::Error::Partial {
                 cause: Box::new(upload::Error::Cancelled),

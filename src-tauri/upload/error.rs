@@ -30,6 +30,8 @@ pub enum Error {
     Corrupt { image_id: String, detail: String },
     /// A download stopped before the end; what came is kept for the same command to resume.
     Partial { cause: Box<Error>, path: String },
+    /// The data of the image being copied does not match what its own Glance recorded.
+    SourceCorrupt { image_id: String, detail: String },
     /// This target's image was fine, but another target failed and all or nothing was asked.
     RolledBack,
 }
@@ -91,6 +93,9 @@ impl fmt::Display for Error {
             ),
             Error::Partial { cause, path } => {
                 write!(f, "{cause}; what arrived is kept in {path}: the same command resumes from there")
+            }
+            Error::SourceCorrupt { image_id, detail } => {
+                write!(f, "the data of image {image_id} as its cloud sent it does not match what that cloud recorded: {detail}")
             }
             Error::RolledBack => f.write_str("another target failed, and all or nothing was asked"),
         }

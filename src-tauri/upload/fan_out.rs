@@ -30,6 +30,18 @@ pub struct Target<'a> {
     pub progress: Option<ProgressFn>,
 }
 
+/// What the targets get: a local file, or an image in another cloud or region (`image copy`).
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    File(&'a Path),
+    /// An active image, read from its Glance as it is sent on (no temporary file), and checked
+    /// on the way against the size, md5 and `os_hash_value` that Glance recorded for it.
+    Image {
+        session: &'a Session,
+        image: &'a Image,
+    },
+}
+
 /// Upload `path` to every target at once; one result per target, in their order.
 pub async fn create_and_upload_to_many(
     targets: &[Target<'_>],
@@ -38,8 +50,20 @@ pub async fn create_and_upload_to_many(
     opts: &UploadOptions,
     all_or_nothing: bool,
 ) -> Vec<Result<Uploaded>> {
-    let mut results = shared_pass(targets, spec, path, opts).await;
-    // A passing fault on one target: that one again, alone (a fresh image, the file read anew).
+    send_to_many(targets, spec, Source::File(path), opts, all_or_nothing).await
+}
+
+/// `source` to every target at once, each as an image made from `spec`; one result per
+/// target, in their order.
+pub async fn send_to_many(
+    targets: &[Target<'_>],
+    spec: &ImageSpec,
+    source: Source<'_>,
+    opts: &UploadOptions,
+    all_or_nothing: bool,
+) -> Vec<Result<Uploaded>> {
+    let mut results = shared_pass(targets, spec, source, opts).await;
+    // A passing fault on one target: that one again, alone (a fresh image, the source read anew).
     for (t, r) in targets.iter().zip(results.iter_mut()) {
         let again = matches!(r, Err(Error::Failed { cause, cleanup: Cleanup::Deleted, .. })
             if spec.id.is_none() && !opts.cancel.is_cancelled() && retryable_upload(cause));
@@ -49,8 +73,16 @@ pub async fn create_and_upload_to_many(
                 t.label,
                 r.as_ref().err().map(ToString::to_string).unwrap_or_default()
             );
-            let opts = UploadOptions { progress: t.progress.clone(), ..opts.clone() };
-            *r = create_and_upload(t.session, spec, path, &opts).await;
+            *r = match source {
+                Source::File(path) => {
+                    let opts = UploadOptions { progress: t.progress.clone(), ..opts.clone() };
+                    create_and_upload(t.session, spec, path, &opts).await
+                }
+                Source::Image { .. } => {
+                    let mut once = shared_pass(std::slice::from_ref(t), spec, source, opts).await;
+                    once.pop().expect("one result for one target")
+                }
+            };
         }
     }
     if all_or_nothing && results.iter().any(Result::is_err) {
@@ -65,11 +97,61 @@ pub async fn create_and_upload_to_many(
     results
 }
 
-/// Every target from one read of the file.
+/// The source opened for one pass: what is created from it, how long it is, what reads it,
+/// and how to tell afterwards whether a file changed meanwhile.
+struct Opened {
+    spec: ImageSpec,
+    len: u64,
+    /// How errors name it: the path, or `image ID`.
+    name: String,
+    reader: Box<dyn std::io::Read + Send>,
+    changed: Box<dyn FnOnce() -> bool + Send>,
+}
+
+async fn open_source(spec: &ImageSpec, source: Source<'_>, opts: &UploadOptions) -> Result<Opened> {
+    match source {
+        Source::File(path) => {
+            let (spec, local) = open_prepared(spec, path, opts).await?;
+            let (len, modified, name) = (local.len, local.modified, local.path.display().to_string());
+            let fail = |e: std::io::Error| Error::File { path: name.clone(), detail: e.to_string() };
+            let watch = local.file.try_clone().map_err(fail)?;
+            // From the start, whatever reads came before (Windows' positioned reads move the
+            // cursor).
+            let mut file = local.file;
+            std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).map_err(fail)?;
+            let reader = Box::new(file);
+            let changed = Box::new(move || LocalFile::changed_since_open(&watch, len, modified));
+            Ok(Opened { spec, len, name, reader, changed })
+        }
+        Source::Image { image, .. } => {
+            if image.status != crate::openstack::image::ImageStatus::Active {
+                return Err(Error::Invalid(format!(
+                    "image {} is '{}': only an active image has data to copy",
+                    image.id(),
+                    image.status()
+                )));
+            }
+            let len = image
+                .size()
+                .ok_or_else(|| Error::Invalid(format!("Glance recorded no size for image {}", image.id())))?;
+            // Filled in by the pass, once the download starts.
+            let reader = Box::new(std::io::empty());
+            Ok(Opened {
+                spec: spec.clone(),
+                len,
+                name: format!("image {}", image.id()),
+                reader,
+                changed: Box::new(|| false),
+            })
+        }
+    }
+}
+
+/// Every target from one read of the source.
 async fn shared_pass(
     targets: &[Target<'_>],
     spec: &ImageSpec,
-    path: &Path,
+    source: Source<'_>,
     opts: &UploadOptions,
 ) -> Vec<Result<Uploaded>> {
     let started = Instant::now();
@@ -79,18 +161,11 @@ async fn shared_pass(
             .map(|_| Err(Error::Invalid("glance-direct (--import) sends to one cloud at a time".into())))
             .collect();
     }
-    let (spec, local) = match open_prepared(spec, path, opts).await {
+    let Opened { spec, len, name, reader, changed } = match open_source(spec, source, opts).await {
         Ok(x) => x,
         Err(e) => return targets.iter().map(|_| Err(same(&e))).collect(),
     };
-    let (spec, len, modified) = (&spec, local.len, local.modified);
-    let path_str = local.path.display().to_string();
-    let watch = match local.file.try_clone() {
-        Ok(w) => w,
-        Err(e) => {
-            return targets.iter().map(|_| Err(Error::File { path: path_str.clone(), detail: e.to_string() })).collect()
-        }
-    };
+    let spec = &spec;
 
     // Each target: its Glance, a token that will last, its image.
     let made: Vec<Result<(Image, Reporter)>> = join_all(targets.iter().map(|t| async move {
@@ -106,23 +181,50 @@ async fn shared_pass(
     }))
     .await;
 
-    // One read for every image made; each PUT takes its own lane.
+    // One read for every image made; each PUT takes its own lane. An image source is
+    // downloaded at the same time, at the pace the targets take it.
     let live: Vec<usize> = (0..targets.len()).filter(|&i| made[i].is_ok()).collect();
-    let (bodies, digests) = stream::fan_out_bodies(local.file, len, live.len());
-    let puts: Vec<Result<f64>> = join_all(live.iter().zip(bodies).map(|(&i, b)| {
+    let save = crate::download::SaveOptions { cancel: opts.cancel.clone(), ..Default::default() };
+    let (reader, fetch): (Box<dyn std::io::Read + Send>, _) = match source {
+        Source::Image { session, image } if !live.is_empty() => {
+            let (fetch, data) = crate::download::data_stream(session, image, &save);
+            (Box::new(data), Some(fetch))
+        }
+        _ => (reader, None),
+    };
+    let (bodies, digests) = stream::fan_out_reader(reader, len, live.len());
+    let sending = join_all(live.iter().zip(bodies).map(|(&i, b)| {
         let (image, rep) = made[i].as_ref().expect("made");
         send(targets[i].session, image, b.body, b.sent, len, opts, rep)
-    }))
-    .await;
-    let read = reader_outcome(puts.iter().all(Result::is_err), digests, opts, &path_str).await;
-    let changed = LocalFile::changed_since_open(&watch, len, modified);
+    }));
+    let (puts, fetched): (Vec<Result<f64>>, _) = match fetch {
+        Some(fetch) => {
+            let (puts, fetched) = futures_util::future::join(sending, fetch).await;
+            (puts, Some(fetched))
+        }
+        None => (sending.await, None),
+    };
+    let mut read = reader_outcome(puts.iter().all(Result::is_err), digests, opts, &name).await;
+    // For an image: the download's own failure is the cause, and what was read must be what
+    // its Glance recorded.
+    if let (Source::Image { image, .. }, Some(fetched)) = (source, fetched) {
+        read = match (fetched, read) {
+            (Err(e), _) => Err(e),
+            (Ok(_), Ok(Some(d))) => match super::verify(image, &d) {
+                Ok(_) => Ok(Some(d)),
+                Err(e) => Err(Error::SourceCorrupt { image_id: image.id().to_owned(), detail: verification_detail(e) }),
+            },
+            (Ok(_), other) => other,
+        };
+    }
+    let changed = changed();
 
     // Then each on its own: verified, or cleaned up. The PUTs are in the order of the images
     // made, so each made image takes the next one.
     let mut puts = puts.into_iter();
     join_all(targets.iter().zip(made).map(|(t, made)| {
         let put = made.is_ok().then(|| puts.next()).flatten();
-        let (read, path_str) = (&read, &path_str);
+        let (read, name) = (&read, &name);
         async move {
             let (image, rep) = made?;
             let outcome = async {
@@ -131,14 +233,14 @@ async fn shared_pass(
                     Ok(Some(d)) => d,
                     Ok(None) => {
                         return Err(Error::File {
-                            path: path_str.clone(),
-                            detail: "the file could not be read to the end".into(),
+                            path: name.clone(),
+                            detail: "it could not be read to the end".into(),
                         })
                     }
                     Err(e) => return Err(same(e)),
                 };
                 if changed {
-                    return Err(Error::File { path: path_str.clone(), detail: CHANGED.into() });
+                    return Err(Error::File { path: name.clone(), detail: CHANGED.into() });
                 }
                 rep.phase(Phase::Verifying, len);
                 let (image, verified_os_hash) = finish(t.session, &image, digests, spec, opts, &rep).await?;
@@ -161,6 +263,13 @@ async fn shared_pass(
     .await
 }
 
+fn verification_detail(e: Error) -> String {
+    match e {
+        Error::Verification { detail, .. } => detail,
+        e => e.to_string(),
+    }
+}
+
 /// An error that befell every target, once for each (errors are not `Clone`: what each
 /// front end shows of it is kept).
 fn same(e: &Error) -> Error {
@@ -168,6 +277,9 @@ fn same(e: &Error) -> Error {
         Error::File { path, detail } => Error::File { path: path.clone(), detail: detail.clone() },
         Error::Refused { path, reasons } => Error::Refused { path: path.clone(), reasons: reasons.clone() },
         Error::Cancelled => Error::Cancelled,
+        Error::SourceCorrupt { image_id, detail } => {
+            Error::SourceCorrupt { image_id: image_id.clone(), detail: detail.clone() }
+        }
         e => Error::Invalid(e.to_string()),
     }
 }

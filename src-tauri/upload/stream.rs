@@ -207,6 +207,17 @@ pub fn fan_out_bodies(
     (lanes.into_iter().map(target_body).collect(), digests)
 }
 
+/// [`fan_out_bodies`] over any reader that yields exactly `len` bytes (another Glance's
+/// image data, for a copy), read from its current position.
+pub fn fan_out_reader(
+    reader: impl Read + Send + 'static,
+    len: u64,
+    targets: usize,
+) -> (Vec<TargetBody>, oneshot::Receiver<io::Result<Digests>>) {
+    let (lanes, digests) = chunks(reader, len, Hashing::ThreadPerDigest, targets);
+    (lanes.into_iter().map(target_body).collect(), digests)
+}
+
 fn target_body(mut rx: mpsc::Receiver<io::Result<Bytes>>) -> TargetBody {
     let sent = Arc::new(AtomicU64::new(0));
     let counter = sent.clone();
@@ -222,16 +233,34 @@ fn target_body(mut rx: mpsc::Receiver<io::Result<Bytes>>) -> TargetBody {
 
 type Lanes = (Vec<mpsc::Receiver<io::Result<Bytes>>>, oneshot::Receiver<io::Result<Digests>>);
 
-/// The reader thread: chunks of the file in order to every lane, then an error item if
-/// reading failed.
+/// The reader thread over a file, from its start whatever reads came before (Windows'
+/// positioned reads move the cursor).
 fn file_chunks(mut file: File, len: u64, hashing: Hashing, lanes: usize) -> Lanes {
+    match io::Seek::seek(&mut file, io::SeekFrom::Start(0)) {
+        Ok(_) => chunks(file, len, hashing, lanes),
+        Err(e) => chunks(Failing(Some(e)), len, hashing, lanes),
+    }
+}
+
+/// A reader whose first read fails with the error it holds.
+struct Failing(Option<io::Error>);
+
+impl Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(self.0.take().unwrap_or_else(|| io::Error::other("read failed")))
+    }
+}
+
+/// The reader thread: chunks of `reader` in order to every lane, then an error item if
+/// reading failed.
+fn chunks(mut reader: impl Read + Send + 'static, len: u64, hashing: Hashing, lanes: usize) -> Lanes {
     let (txs, rxs): (Vec<_>, Vec<_>) = (0..lanes).map(|_| mpsc::channel::<io::Result<Bytes>>(QUEUE)).unzip();
     let (done_tx, done_rx) = oneshot::channel();
     std::thread::Builder::new()
         .name("stackdrop-read".into())
         .spawn(move || {
             let mut txs: Vec<_> = txs.into_iter().map(Some).collect();
-            let result = pump(&mut file, len, hashing, &mut txs);
+            let result = pump(&mut reader, len, hashing, &mut txs);
             if let Err(e) = &result {
                 // Fail the bodies so the requests are aborted rather than sent short.
                 for tx in txs.iter().flatten() {
@@ -244,16 +273,14 @@ fn file_chunks(mut file: File, len: u64, hashing: Hashing, lanes: usize) -> Lane
     (rxs, done_rx)
 }
 
-/// Read and hash `file`, every chunk to every live lane; a lane whose body was dropped (its
+/// Read and hash `reader`, every chunk to every live lane; a lane whose body was dropped (its
 /// request ended) is let go. Stops when none is left.
 fn pump(
-    file: &mut File,
+    file: &mut impl Read,
     len: u64,
     hashing: Hashing,
     txs: &mut [Option<mpsc::Sender<io::Result<Bytes>>>],
 ) -> io::Result<Digests> {
-    // From the start, whatever reads came before (Windows' positioned reads move the cursor).
-    io::Seek::seek(file, io::SeekFrom::Start(0))?;
     let mut h = AnyHasher::new(hashing);
     loop {
         let mut buf = vec![0u8; CHUNK];
