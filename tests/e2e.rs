@@ -479,6 +479,66 @@ async fn the_whole_app_in_its_window() {
         assert!(images_named(&lab, &slow).await.is_empty(), "nothing left of {slow}");
     })
     .await;
+    sc.run("copy an image to another cloud from its drawer", async {
+        // The drawer's "Copy to another cloud…" to lab-demo (another project of the lab: the
+        // data streams out of Glance and back in as that user). The job joins the queue.
+        clear_queue(&c).await;
+        let copied = unique("e2e-copy");
+        let f = support::lab::random_file(dir.path(), &format!("{copied}.raw"), 3 << 20);
+        let mut data = std::fs::read(&f).unwrap();
+        data[..copied.len()].copy_from_slice(copied.as_bytes());
+        std::fs::write(&f, &data).unwrap();
+        let spec = stackdrop::upload::ImageSpec {
+            name: copied.clone(),
+            disk_format: "raw".into(),
+            container_format: "bare".into(),
+            ..Default::default()
+        };
+        let source = stackdrop::upload::create_and_upload(&s, &spec, &f, &Default::default()).await.unwrap().image;
+        c.find(Locator::Css("#tab-images")).await.unwrap().click().await.unwrap();
+        let row = format!("#images tr[data-id='{}']", source.id());
+        wait_present(&c, &row, 20).await;
+        click(&c, &format!("{row} .details")).await;
+        wait_text(&c, "#details-title", &copied, 10).await;
+        click(&c, "#d-copy-cloud").await;
+        wait_present(&c, "#copy-cloud-dialog[open]", 5).await;
+        // Every other cloud is offered, not the one in use; the name is the source's.
+        let offered =
+            js(&c, "return [...document.querySelector('#copy-cloud-form [name=to]').options].map((o) => o.value)")
+                .await;
+        assert!(offered.as_array().unwrap().contains(&json!("lab-demo")), "{offered}");
+        assert!(!offered.as_array().unwrap().contains(&json!("lab")), "{offered}");
+        assert_eq!(js(&c, "return document.querySelector('#copy-cloud-form [name=name]').value").await, json!(copied));
+        c.find(Locator::Css("#copy-cloud-form [name=to]")).await.unwrap().select_by_value("lab-demo").await.unwrap();
+        shot(&c, "34-copy-to-cloud").await;
+        click(&c, "#copy-cloud-form button[type=submit]").await;
+        // The upload tab shows the job; it ends active, verified, in lab-demo's project.
+        wait_present(&c, "#upload-view:not([hidden]) .row[data-state=done]", 60).await;
+        assert!(text(&c, ".row .file-meta").await.starts_with("copy from lab to lab-demo"));
+        let id = text(&c, ".row .image-id").await;
+        assert_ne!(id, source.id());
+        shot(&c, "35-copy-done").await;
+        let demo = session(&lab, "lab-demo");
+        let copy = demo.images().get(&id).await.unwrap();
+        assert_eq!(copy.checksum, source.checksum);
+        assert_ne!(copy.owner, source.owner, "the copy belongs to lab-demo's project");
+        // Again: lab-demo already holds the same data, so nothing is sent.
+        c.find(Locator::Css("#tab-images")).await.unwrap().click().await.unwrap();
+        wait_present(&c, &row, 20).await;
+        click(&c, &format!("{row} .details")).await;
+        wait_text(&c, "#details-title", &copied, 10).await;
+        click(&c, "#d-copy-cloud").await;
+        wait_present(&c, "#copy-cloud-dialog[open]", 5).await;
+        c.find(Locator::Css("#copy-cloud-form [name=to]")).await.unwrap().select_by_value("lab-demo").await.unwrap();
+        click(&c, "#copy-cloud-form button[type=submit]").await;
+        wait_for_count(&c, ".row[data-state=done]", 2, 60).await;
+        let sums = js(&c, "return document.querySelector('.row:last-child .sums').textContent").await;
+        assert!(sums.as_str().unwrap().contains("already in lab-demo with the same data"), "{sums}");
+        assert_eq!(js(&c, "return document.querySelector('.row:last-child .image-id').textContent").await, json!(id));
+        demo.images().delete(&id).await.unwrap();
+        s.images().delete(source.id()).await.unwrap();
+    })
+    .await;
     sc.run("the image manager: search, filter, sort, edit, share, download, bulk delete", async {
         image_manager(&c, &lab, dir.path()).await;
     })

@@ -4,6 +4,7 @@
 import { bytes, percent, rate } from './lib/format.js';
 import { allTags, detailGroups, editFrom, editableProperties, isBusy, localTime, matches, readOnlyKeys, sortImages } from './lib/images.js';
 import { t } from './lib/i18n.js';
+import { VISIBILITIES } from './lib/form.js';
 
 const { invoke, Channel } = window.__TAURI__.core;
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -18,8 +19,9 @@ let open = null; // the image in the drawer
 let schema = null; // Glance's image schema (enums), per cloud
 let pollTimer = null;
 
-export function initImages({ cloud }) {
+export function initImages({ cloud, clouds, copyToCloud }) {
   getCloud = cloud;
+  initCopyDialog(clouds, copyToCloud);
   $('#refresh').addEventListener('click', () => refreshImages());
   $('#images-more').addEventListener('click', () => loadPage(true));
   for (const id of ['#img-search', '#img-owner', '#img-format', '#img-tag']) $(id).addEventListener('input', render);
@@ -252,6 +254,7 @@ function drawDetails(img, ownerName) {
   $('#d-activation').disabled = !['active', 'deactivated'].includes(img.status);
   $('#d-hidden').textContent = t(img.os_hidden ? 'ui.images.unhide' : 'ui.images.hide');
   $('#d-download').disabled = img.status !== 'active';
+  $('#d-copy-cloud').disabled = img.status !== 'active';
   $('#d-delete').disabled = !!img.protected;
   $('#d-delete').title = img.protected ? t('ui.images.protected_why') : '';
   const groups = detailGroups(img, ownerName).filter((g) => g.rows.length);
@@ -451,6 +454,47 @@ async function copyToStores() {
   } catch (e) {
     $('#d-status').textContent = String(e);
   }
+}
+
+// ---------------------------------------------------------------- copy to another cloud
+/**
+ * "Copy to another cloud…": choose the cloud (any other profile or clouds.yaml cloud), the
+ * copy's name and visibility; the copy joins the upload queue (`copyToCloud(job)`).
+ */
+function initCopyDialog(clouds, copyToCloud) {
+  const dialog = $('#copy-cloud-dialog');
+  const form = $('#copy-cloud-form');
+  let opener = null;
+  $('#d-copy-cloud').addEventListener('click', () => {
+    if (!open) return;
+    opener = document.activeElement;
+    const img = open;
+    const others = clouds().filter((c) => c.name !== getCloud());
+    form.elements.to.replaceChildren(...others.map((c) => new Option(c.label, c.name)));
+    form.elements.name.value = img.name ?? '';
+    form.elements.visibility.replaceChildren(
+      new Option(t('ui.copycloud.same_visibility', { visibility: img.visibility ?? '' }), ''),
+      ...VISIBILITIES.map((v) => new Option(v, v)),
+    );
+    $('#copy-cloud-what').textContent = t('ui.copycloud.what', { name: img.name ?? img.id, size: bytes(img.size ?? 0), cloud: getCloud() });
+    $('#copy-cloud-errors').textContent = others.length ? '' : t('ui.copycloud.no_other');
+    form.querySelector('[type=submit]').disabled = !others.length;
+    dialog.showModal();
+    form.elements.to.focus();
+  });
+  $('#copy-cloud-cancel').addEventListener('click', () => dialog.close());
+  dialog.addEventListener('close', () => opener?.focus());
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    // One job per opening of the dialog (a double click adds nothing more).
+    if (!dialog.open || !open) return;
+    const f = form.elements;
+    if (!f.name.value.trim()) { $('#copy-cloud-errors').textContent = t('ui.copycloud.no_name'); return; }
+    const job = { cloud: getCloud(), image: open, to: f.to.value, name: f.name.value.trim(), visibility: f.visibility.value };
+    opener = null;
+    dialog.close();
+    copyToCloud(job);
+  });
 }
 
 // ---------------------------------------------------------------- download

@@ -4,7 +4,7 @@ import { setFormats } from './lib/form.js';
 import { askSecret, editProfile, initProfiles, offerImport, refreshProfiles, testProfile } from './profiles.js';
 import { setEntries, t, translate } from './lib/i18n.js';
 import { initImages, refreshImages, showDetails } from './images.js';
-import { addFiles, initQueue, redraw as redrawQueue, useProfile } from './queue.js';
+import { addCopy, addFiles, initQueue, redraw as redrawQueue, useProfile } from './queue.js';
 
 const { invoke } = window.__TAURI__.core;
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -194,7 +194,12 @@ $('#tab-profiles').addEventListener('click', () => showTab('profiles'));
 
 // ---------------------------------------------------------------- profiles
 setFormats(await invoke('image_formats'));
-initImages({ cloud: () => cloud });
+initImages({
+  cloud: () => cloud,
+  clouds: () => [...$('#cloud').options].map((o) => ({ name: o.value, label: o.text })),
+  // A copy to another cloud joins the queue, where its progress shows.
+  copyToCloud: (job) => { showTab('upload'); addCopy(job); },
+});
 initQueue({
   cloud: () => cloud,
   showImage: (id) => { showTab('images'); showDetails(id); },

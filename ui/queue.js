@@ -116,7 +116,10 @@ function newRow(it) {
   li.tabIndex = -1;
   const name = it.file.file_name;
   $('.file-name', li).textContent = name;
-  $('.file-meta', li).textContent = it.kind === 'url' ? t('ui.url.meta', { uri: it.uri }) : describeFile(it.file);
+  $('.file-meta', li).textContent = it.kind === 'url' ? t('ui.url.meta', { uri: it.uri })
+    : it.kind === 'copy' ? t('ui.copycloud.meta', { from: it.copy.cloud, to: it.copy.to, size: describeFile(it.file) }) : describeFile(it.file);
+  // A copy's image lives in the other cloud: the Images tab shows the connected one.
+  $('.show', li).hidden = it.kind === 'copy';
   $('.sel', li).setAttribute('aria-label', t('ui.row.select', { name }));
   $('progress', li).setAttribute('aria-label', t('ui.row.progress', { name }));
   $('.cancel', li).setAttribute('aria-label', t('ui.row.cancel', { name }));
@@ -135,7 +138,12 @@ function newRow(it) {
     drawAll();
   });
   $('.cancel', li).addEventListener('click', () => cancel(it));
-  $('.retry', li).addEventListener('click', () => { Q.reset(it); if (it.kind === 'url') runUrl(it); else start([it]); });
+  $('.retry', li).addEventListener('click', () => {
+    Q.reset(it);
+    if (it.kind === 'url') runUrl(it);
+    else if (it.kind === 'copy') runCopy(it);
+    else start([it]);
+  });
   $('.remove', li).addEventListener('click', () => remove(it));
   $('.copy', li).addEventListener('click', async (e) => {
     try { await navigator.clipboard.writeText(it.run.imageId); e.target.textContent = t('ui.copy.done'); } catch { e.target.textContent = t('ui.copy.failed'); }
@@ -179,7 +187,8 @@ function drawRow(it, li) {
   if (s.state === 'done' && $('.image-id', li).textContent !== s.result.image_id) {
     $('.image-id', li).textContent = s.result.image_id;
     const verified = s.result.verified_os_hash ? t('ui.upload.verified_os_hash', { algo: s.result.verified_os_hash }) : t('ui.upload.verified_md5');
-    const rows = s.result.md5 ? [['md5', s.result.md5], ['sha256', s.result.sha256], ['sha512', s.result.sha512], [t('ui.upload.verified'), verified]]
+    const rows = s.result.already_there ? [['md5', s.result.md5], [t('ui.copycloud.outcome'), t('ui.copycloud.already_there', { to: it.copy.to })]]
+      : s.result.md5 ? [['md5', s.result.md5], ['sha256', s.result.sha256], ['sha512', s.result.sha512], [t('ui.upload.verified'), verified]]
       : [[t('ui.upload.verified'), t('ui.url.verified_by_glance')]];
     $('.sums', li).replaceChildren(...rows.flatMap(([k, v]) => {
       const dt = document.createElement('dt'); dt.textContent = k;
@@ -361,6 +370,36 @@ async function runUrl(it) {
     Q.onEvent(it, { event: it.cancelRequested ? 'cancelled' : 'failed', message: String(e) });
   }
   drawItem(it, true);
+}
+
+// ------------------------------------------------------------------ copy to another cloud
+/** A copy of an image into another cloud joins the queue and starts. */
+export function addCopy(job) {
+  const it = Q.newCopyItem(job);
+  queue.push(it);
+  selected = new Set([it.key]);
+  drawAll();
+  runCopy(it);
+  rowOf(it.key)?.focus();
+}
+
+async function runCopy(it) {
+  const j = it.copy;
+  it.cancelRequested = false;
+  Q.onEvent(it, { event: 'progress', phase: 'queued', sent: 0, total: it.file.size, rate: 0, eta_secs: null });
+  drawItem(it);
+  const onEvent = new Channel();
+  onEvent.onmessage = (ev) => {
+    Q.onEvent(it, ev);
+    drawItem(it, ev.event !== 'progress');
+  };
+  try {
+    it.upload = await invoke('image_copy_to_cloud', { cloud: j.cloud, id: j.image.id, to: j.to, name: j.name || null, visibility: j.visibility || null, onEvent });
+    if (it.cancelRequested) invoke('upload_cancel', { upload: it.upload });
+  } catch (e) {
+    Q.onEvent(it, { event: 'failed', message: String(e) });
+    drawItem(it, true);
+  }
 }
 
 /** Remove a row; a running upload is cancelled first (its image deleted), then the row goes. */

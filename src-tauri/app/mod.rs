@@ -204,6 +204,7 @@ pub fn run() -> ExitCode {
             images::image_schema,
             images::image_delete,
             images::image_copy,
+            upload::image_copy_to_cloud,
             images::image_download,
             images::image_download_cancel,
             quit::app_close,

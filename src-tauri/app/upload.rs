@@ -6,7 +6,9 @@ use serde::Serialize;
 use stackdrop::i18n::Localized;
 use stackdrop::openstack::image::import::Import;
 use stackdrop::upload::Error;
-use stackdrop::upload::{create_and_upload, ImageSpec, Phase, Progress, UploadOptions, Uploaded};
+use stackdrop::upload::{
+    copy_to_many, create_and_upload, Copied, CopyOptions, ImageSpec, Phase, Progress, Target, UploadOptions, Uploaded,
+};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
@@ -58,6 +60,62 @@ pub async fn upload_start(
         let _ = on_event.send(UploadEvent::outcome(&result));
     });
     Ok(id)
+}
+
+/// Copy image `id` of `cloud` into the cloud `to` (the image drawer's "Copy to another
+/// cloud…"), streamed Glance to Glance: in the upload queue like an upload, its progress and
+/// outcome on `on_event`; returns the job's id for cancel.
+#[allow(clippy::too_many_arguments)]
+#[tauri::command]
+pub async fn image_copy_to_cloud(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    cloud: String,
+    id: String,
+    to: String,
+    name: Option<String>,
+    visibility: Option<String>,
+    on_event: Channel<UploadEvent>,
+) -> CmdResult<String> {
+    let source = state.sessions.get(&cloud).await.map_err(shown)?;
+    let target = state.sessions.get(&to).await.map_err(shown)?;
+    let image = source.images().get(&id).await.map_err(|e| shown(Error::from(e)))?;
+    let ticket = state.uploads.enter(None);
+    let events = on_event.clone();
+    let progress: stackdrop::upload::ProgressFn = Arc::new(move |p| {
+        let _ = events.send(UploadEvent::Progress(p.clone()));
+    });
+    let opts = UploadOptions { cancel: ticket.cancel.clone(), ..Default::default() };
+    let copy = CopyOptions {
+        name: name.filter(|n| !n.is_empty()),
+        visibility: visibility.filter(|v| !v.is_empty()),
+        ..Default::default()
+    };
+    let job = ticket.id.clone();
+    let started = std::time::Instant::now();
+    tauri::async_runtime::spawn(async move {
+        let _ = on_event.send(UploadEvent::Progress(Progress {
+            phase: Phase::Queued,
+            image_id: None,
+            sent: 0,
+            total: image.size().unwrap_or(0),
+            rate: 0.0,
+            eta_secs: None,
+            server_status: None,
+        }));
+        let queue = &app.state::<AppState>().uploads;
+        let targets = [Target { label: to.clone(), session: &target, progress: Some(progress) }];
+        let copying = async { copy_to_many(&source, &image, &targets, &copy, &opts).await.pop().expect("one target") };
+        let result = queue.run(&ticket, copying).await;
+        let label = image.name().unwrap_or(image.id()).to_owned();
+        tell_if_away(&app, started.elapsed(), &label, &to, &result);
+        let _ = on_event.send(match &result {
+            Ok(Copied::AlreadyThere(there)) => UploadEvent::already_there(there),
+            Ok(Copied::Made(u)) => UploadEvent::done(u),
+            Err(e) => UploadEvent::ended(e),
+        });
+    });
+    Ok(job)
 }
 
 #[tauri::command]
@@ -148,6 +206,9 @@ pub enum UploadEvent {
         sha512: String,
         /// The `os_hash_algo` whose `os_hash_value` was verified.
         verified_os_hash: Option<String>,
+        /// A copy found the same data already there (this image) and sent nothing.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        already_there: bool,
     },
     Failed {
         message: String,
@@ -162,21 +223,52 @@ pub enum UploadEvent {
 }
 
 impl UploadEvent {
+    /// A copy that found `image` already holding the same data.
+    pub fn already_there(image: &stackdrop::openstack::image::Image) -> UploadEvent {
+        UploadEvent::Done {
+            image_id: image.id().to_owned(),
+            name: image.name().unwrap_or_default().to_owned(),
+            status: image.status().to_string(),
+            size: image.size().unwrap_or(0),
+            md5: image.checksum.clone().unwrap_or_default(),
+            sha256: image.other_str("owner_specified.openstack.sha256").unwrap_or_default().to_owned(),
+            sha512: match image.os_hash_algo.as_deref() {
+                Some("sha512") => image.os_hash_value.clone().unwrap_or_default(),
+                _ => String::new(),
+            },
+            verified_os_hash: None,
+            already_there: true,
+        }
+    }
+
     /// The final event for an upload's result.
     pub fn outcome(r: &Result<Uploaded, Error>) -> UploadEvent {
         match r {
-            Ok(u) => UploadEvent::Done {
-                image_id: u.image.id().to_owned(),
-                name: u.image.name().unwrap_or_default().to_owned(),
-                status: u.image.status().to_string(),
-                size: u.digests.bytes,
-                md5: u.digests.md5.clone(),
-                sha256: u.digests.sha256.clone(),
-                sha512: u.digests.sha512.clone(),
-                verified_os_hash: u.verified_os_hash.clone(),
-            },
-            Err(e) if e.is_cancelled() => UploadEvent::Cancelled { message: e.localized() },
-            Err(e) => UploadEvent::Failed { message: e.localized() },
+            Ok(u) => UploadEvent::done(u),
+            Err(e) => UploadEvent::ended(e),
+        }
+    }
+
+    fn done(u: &Uploaded) -> UploadEvent {
+        UploadEvent::Done {
+            image_id: u.image.id().to_owned(),
+            name: u.image.name().unwrap_or_default().to_owned(),
+            status: u.image.status().to_string(),
+            size: u.digests.bytes,
+            md5: u.digests.md5.clone(),
+            sha256: u.digests.sha256.clone(),
+            sha512: u.digests.sha512.clone(),
+            verified_os_hash: u.verified_os_hash.clone(),
+            already_there: false,
+        }
+    }
+
+    /// Failed or cancelled.
+    fn ended(e: &Error) -> UploadEvent {
+        if e.is_cancelled() {
+            UploadEvent::Cancelled { message: e.localized() }
+        } else {
+            UploadEvent::Failed { message: e.localized() }
         }
     }
 }

@@ -69,6 +69,32 @@ export function newUrlItem(uri, spec) {
   };
 }
 
+/**
+ * A copy of an image of one cloud into another (`job`: `{ cloud, image, to, name, visibility }`,
+ * `image` as Glance shows it). Like a URL job it starts at once and has no settings to edit.
+ */
+export function newCopyItem(job) {
+  serial += 1;
+  const img = job.image;
+  const name = job.name || img.name || img.id;
+  return {
+    key: `q${serial}`,
+    kind: 'copy',
+    copy: job,
+    handle: null,
+    file: { file_name: name, size: img.size ?? 0, disk_format: img.disk_format, virtual_size: img.virtual_size ?? null },
+    settings: { name, disk_format: img.disk_format, container_format: img.container_format, visibility: job.visibility || img.visibility,
+      min_disk: '', min_ram: '', protected: false, tags: '', properties: '', method: 'put', stores: '' },
+    run: initial(),
+    upload: null,
+  };
+}
+
+/** A job the queue runs as it was asked (a URL, a copy), not a file with settings to edit. */
+export function isJob(item) {
+  return item.kind === 'url' || item.kind === 'copy';
+}
+
 /** The disk formats a URL's extension can name (`.img` names none). */
 const FORMAT_EXTENSIONS = 'qcow2|raw|vmdk|vhdx|vhd|vdi|iso';
 
@@ -86,7 +112,7 @@ export function formatFromUrl(uri) {
 
 /** Whether an item's settings may change: not while it runs, not once it is active. */
 export function editable(item) {
-  return item.kind !== 'url' && item.run.state !== 'running' && item.run.state !== 'done';
+  return !isJob(item) && item.run.state !== 'running' && item.run.state !== 'done';
 }
 
 /** `{ value, mixed }` of one setting over `items` (mixed when they differ). */
@@ -123,12 +149,12 @@ export function specOf(item) {
 
 /** Items "Upload all" would start now: never started, with valid settings. */
 export function startable(queue) {
-  return queue.filter((it) => it.kind !== 'url' && it.run.state === 'ready' && !specOf(it).errors.length);
+  return queue.filter((it) => !isJob(it) && it.run.state === 'ready' && !specOf(it).errors.length);
 }
 
 /** Items not started whose settings are invalid, with the first reason each. */
 export function blocked(queue) {
-  return queue.filter((it) => it.kind !== 'url' && it.run.state === 'ready').map((it) => ({ item: it, errors: specOf(it).errors })).filter((b) => b.errors.length);
+  return queue.filter((it) => !isJob(it) && it.run.state === 'ready').map((it) => ({ item: it, errors: specOf(it).errors })).filter((b) => b.errors.length);
 }
 
 /** Which of a row's buttons apply. Remove always does (a running upload is cancelled first). */
