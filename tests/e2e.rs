@@ -539,6 +539,44 @@ async fn the_whole_app_in_its_window() {
         s.images().delete(source.id()).await.unwrap();
     })
     .await;
+    sc.run("one file to several clouds at once, a line per cloud", async {
+        // "Also upload to: lab-demo": one read, an image in each cloud, each verified.
+        c.find(Locator::Css("#tab-upload")).await.unwrap().click().await.unwrap();
+        clear_queue(&c).await;
+        let both = unique("e2e-both");
+        let f = sparse_file(dir.path(), &format!("{both}.raw"), 4 << 20);
+        drag_onto_app(&f);
+        wait_present(&c, ".row", 15).await;
+        let boxes = js(&c, "return [...document.querySelectorAll('#s-also input')].map((i) => i.dataset.also)").await;
+        assert!(boxes.as_array().unwrap().contains(&json!("lab-demo")), "{boxes}");
+        assert!(!boxes.as_array().unwrap().contains(&json!("lab")), "not the cloud in use: {boxes}");
+        click(&c, "#s-also input[data-also=lab-demo]").await;
+        // And a cloud whose password Keystone refuses: that line fails, the others go on.
+        click(&c, "#s-also input[data-also=lab-badpass]").await;
+        shot(&c, "36-also-upload-to").await;
+        click(&c, "#upload-all").await;
+        wait_present(&c, ".row[data-state=failed]", 90).await;
+        let lines = js(&c, "return [...document.querySelectorAll('.row .targets li')].map((l) => [l.dataset.target, l.dataset.state, l.textContent])").await;
+        let lines = lines.as_array().unwrap();
+        let states: Vec<_> = lines.iter().map(|l| (l[0].as_str().unwrap(), l[1].as_str().unwrap())).collect();
+        assert_eq!(states, [("lab", "done"), ("lab-badpass", "failed"), ("lab-demo", "done")], "{lines:?}");
+        assert_eq!(text(&c, ".row .error").await, "1 of 3 clouds did not get it: lab-badpass");
+        assert!(lines[1][2].as_str().unwrap().contains("refused the credentials"), "{lines:?}");
+        shot(&c, "37-several-clouds").await;
+        let demo = session(&lab, "lab-demo");
+        // lab-demo sees its own only; lab's admin sees every project's.
+        let theirs = demo.images().list(&[("name", &both)]).await.unwrap();
+        assert_eq!(theirs.len(), 1, "one image in lab-demo's project");
+        let mine: Vec<_> = images_named(&lab, &both).await.into_iter().filter(|i| i.owner != theirs[0].owner).collect();
+        assert_eq!(mine.len(), 1, "one image in lab's project");
+        assert_eq!(theirs[0].checksum, mine[0].checksum);
+        assert!(lines[0][2].as_str().unwrap().contains(mine[0].id()), "{lines:?}");
+        assert!(lines[2][2].as_str().unwrap().contains(theirs[0].id()), "{lines:?}");
+        s.images().delete(mine[0].id()).await.unwrap();
+        demo.images().delete(theirs[0].id()).await.unwrap();
+        clear_queue(&c).await;
+    })
+    .await;
     sc.run("the image manager: search, filter, sort, edit, share, download, bulk delete", async {
         image_manager(&c, &lab, dir.path()).await;
     })

@@ -202,6 +202,7 @@ initImages({
 });
 initQueue({
   cloud: () => cloud,
+  clouds: () => [...$('#cloud').options].map((o) => ({ name: o.value, label: o.text })),
   showImage: (id) => { showTab('images'); showDetails(id); },
   remember: (name, choices) => {
     remembered.byCloud[name] = choices;

@@ -31,6 +31,7 @@ export function initQueue(c) {
   $('#settings').addEventListener('input', onSettingsInput);
   $('#settings').addEventListener('change', onSettingsInput);
   $('#settings').addEventListener('submit', (e) => e.preventDefault());
+  $('#s-also').addEventListener('change', onAlsoChange);
   $('#upload-all').addEventListener('click', uploadAll);
   initUrlDialog();
   $('#clear-finished').addEventListener('click', clearFinished);
@@ -56,6 +57,8 @@ export function initQueue(c) {
 export function useProfile(defaults, remembered) {
   profileDefaults = defaults ?? {};
   choices = remembered ?? {};
+  // "Also upload to" offers every cloud but the one now in use.
+  if (ctx) drawSettings();
 }
 
 /** Files offered by the core join the queue; the new ones are selected. */
@@ -173,6 +176,7 @@ function drawRow(it, li) {
   setText($('.rate', li), s.phase === 'uploading' && s.state === 'running' ? rate(s.rate) : '');
   setText($('.eta', li), s.phase === 'uploading' && s.state === 'running' && s.eta != null ? t('ui.upload.eta', { eta: eta(s.eta) }) : '');
   $('.state', li).hidden = s.state === 'done';
+  drawTargets(it, $('.targets', li));
   const a = Q.actions(it);
   $('.cancel', li).hidden = !a.cancel;
   $('.retry', li).hidden = !a.retry;
@@ -196,6 +200,32 @@ function drawRow(it, li) {
       return [dt, dd];
     }));
   }
+}
+
+/** A file sent to several clouds: a line per cloud with its own state. */
+function drawTargets(it, list) {
+  list.hidden = !it.targets;
+  if (!it.targets) return;
+  while (list.children.length > it.targets.length) list.lastElementChild.remove();
+  it.targets.forEach((tg, i) => {
+    let li = list.children[i];
+    if (!li) {
+      li = document.createElement('li');
+      li.append(Object.assign(document.createElement('span'), { className: 'target-name' }), Object.assign(document.createElement('span'), { className: 'target-state' }));
+      list.append(li);
+    }
+    const r = tg.run;
+    const state = {
+      done: () => `✓ ${t('ui.queue.active_short')} · ${r.imageId}`,
+      running: () => `${phaseLabel(r.phase)}${r.phase === 'uploading' ? ` ${percent(r.sent, r.total)} %` : ''}`,
+      failed: () => `${t('ui.upload.failed')}: ${r.message}`,
+      cancelled: () => t('ui.upload.cancelled'),
+    }[r.state]?.() ?? t('ui.queue.status.waiting');
+    li.dataset.state = r.state;
+    li.dataset.target = tg.name;
+    setText(li.firstChild, tg.name);
+    setText(li.lastChild, state);
+  });
 }
 
 function drawBar() {
@@ -231,8 +261,10 @@ function drawSettings() {
   $('#s-name').hidden = !one;
   const el = form.elements;
   const active = document.activeElement;
+  drawAlso(items, locked);
   for (const field of ['name', ...Q.SHARED_FIELDS]) {
     const input = el[field];
+    if (!input) continue; // "also" is drawn by drawAlso
     input.disabled = locked;
     if (input === active) continue;
     const { value, mixed } = field === 'name' ? { value: one ? items[0].settings.name : '', mixed: false } : Q.shared(items, field);
@@ -252,6 +284,44 @@ function drawSettings() {
   }
   const problems = Q.blocked(items).map((b) => (one ? b.errors.join('; ') : `${b.item.settings.name}: ${b.errors[0]}`));
   setText($('.form-errors', form), problems.join(' · '));
+}
+
+/** "Also upload to": a box per other cloud, checked when every selected file goes there too. */
+function drawAlso(items, locked) {
+  const box = $('#s-also .also-list');
+  const current = ctx.cloud();
+  const names = (ctx.clouds?.() ?? []).map((c) => c.name).filter((n) => n !== current);
+  if (box.dataset.names !== names.join(',')) {
+    box.dataset.names = names.join(',');
+    box.replaceChildren(...names.map((n) => {
+      const label = Object.assign(document.createElement('label'), { className: 'check' });
+      const input = Object.assign(document.createElement('input'), { type: 'checkbox' });
+      input.dataset.also = n;
+      label.append(input, ` ${n}`);
+      return label;
+    }));
+  }
+  $('#s-also .also-none').hidden = names.length > 0;
+  for (const input of box.querySelectorAll('input')) {
+    const on = items.filter((it) => Q.alsoTo(it).includes(input.dataset.also)).length;
+    input.checked = on > 0 && on === items.length;
+    input.indeterminate = on > 0 && on < items.length;
+    input.disabled = locked;
+  }
+}
+
+function onAlsoChange(e) {
+  const name = e.target.dataset?.also;
+  if (!name) return;
+  for (const it of queue.filter((i) => selected.has(i.key))) {
+    const set = new Set(Q.alsoTo(it));
+    if (e.target.checked) set.add(name);
+    else set.delete(name);
+    Q.edit([it], 'also', [...set].sort().join(','));
+  }
+  e.target.indeterminate = false;
+  drawBar();
+  drawSettings();
 }
 
 function onSettingsInput(e) {
@@ -284,6 +354,8 @@ async function start(items) {
   for (const it of items) {
     const { spec, errors, importChoice } = Q.specOf(it);
     if (errors.length) continue;
+    // The cloud in use and the ones ticked under "Also upload to" (on a retry: those that failed).
+    const targets = Q.targetsToRun(it, cloud);
     Q.onEvent(it, { event: 'progress', phase: 'queued', sent: 0, total: it.file.size, rate: 0, eta_secs: null });
     const onEvent = new Channel();
     onEvent.onmessage = (ev) => {
@@ -291,7 +363,7 @@ async function start(items) {
       drawItem(it, ev.event !== 'progress');
     };
     try {
-      it.upload = await invoke('upload_start', { cloud, handle: it.handle, spec, import: importChoice, onEvent });
+      it.upload = await invoke('upload_start', { cloud: targets[0], handle: it.handle, spec, import: importChoice, also: targets.slice(1), onEvent });
     } catch (e) {
       Q.onEvent(it, { event: 'failed', message: String(e) });
     }

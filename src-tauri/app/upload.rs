@@ -7,14 +7,18 @@ use stackdrop::i18n::Localized;
 use stackdrop::openstack::image::import::Import;
 use stackdrop::upload::Error;
 use stackdrop::upload::{
-    copy_to_many, create_and_upload, Copied, CopyOptions, ImageSpec, Phase, Progress, Target, UploadOptions, Uploaded,
+    copy_to_many, create_and_upload, create_and_upload_to_many, Copied, CopyOptions, ImageSpec, Phase, Progress,
+    Target, UploadOptions, Uploaded,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
 use super::{shown, AppState, CmdResult};
 
-/// Start uploading the offered file `handle` to `cloud`; returns the upload's id for cancel.
+/// Start uploading the offered file `handle` to `cloud`, and to every cloud in `also` at the
+/// same time (the file read once); returns the upload's id for cancel. With `also`, each
+/// cloud's progress and outcome come as `target` events.
+#[allow(clippy::too_many_arguments)]
 #[tauri::command]
 pub async fn upload_start(
     app: AppHandle,
@@ -23,10 +27,20 @@ pub async fn upload_start(
     handle: String,
     spec: ImageSpec,
     import: Option<Import>,
+    also: Option<Vec<String>>,
     on_event: Channel<UploadEvent>,
 ) -> CmdResult<String> {
     let path = state.files.path(&handle).ok_or("this file is no longer offered: drop it again")?;
     let session = state.sessions.get(&cloud).await.map_err(shown)?;
+    // A cloud that cannot be reached (a wrong password, no image service) fails on its own
+    // line; the others go on.
+    let (mut others, mut unreachable) = (Vec::new(), Vec::new());
+    for name in also.unwrap_or_default().into_iter().filter(|n| *n != cloud) {
+        match state.sessions.get(&name).await {
+            Ok(s) => others.push((s, name)),
+            Err(e) => unreachable.push((name, shown(e))),
+        }
+    }
     let ticket = state.uploads.enter(None);
     let events = on_event.clone();
     let warnings = on_event.clone();
@@ -55,11 +69,49 @@ pub async fn upload_start(
         };
         let _ = on_event.send(UploadEvent::Progress(queued));
         let queue = &app.state::<AppState>().uploads;
-        let result = queue.run(&ticket, create_and_upload(&session, &spec, &path, &opts)).await;
-        tell_if_away(&app, started.elapsed(), &spec.name, &cloud, &result);
-        let _ = on_event.send(UploadEvent::outcome(&result));
+        for (name, message) in unreachable {
+            let _ = on_event.send(UploadEvent::target(&name, UploadEvent::Failed { message }));
+        }
+        if others.is_empty() {
+            let result = queue.run(&ticket, create_and_upload(&session, &spec, &path, &opts)).await;
+            tell_if_away(&app, started.elapsed(), &spec.name, &cloud, &result);
+            let _ = on_event.send(UploadEvent::outcome(&result));
+            return;
+        }
+        // Several clouds: one read, each its own image, progress and outcome.
+        let mut all = vec![(&session, cloud.clone())];
+        all.extend(others.iter().map(|(s, n)| (s, n.clone())));
+        let targets: Vec<Target> = all
+            .iter()
+            .map(|(s, name)| {
+                let (events, label) = (on_event.clone(), name.clone());
+                let progress: stackdrop::upload::ProgressFn = Arc::new(move |p| {
+                    let _ = events.send(UploadEvent::target(&label, UploadEvent::Progress(p.clone())));
+                });
+                Target { label: name.clone(), session: s, progress: Some(progress) }
+            })
+            .collect();
+        let many = async { Ok(create_and_upload_to_many(&targets, &spec, &path, &opts, false).await) };
+        let results = match queue.run(&ticket, many).await {
+            Ok(r) => r,
+            // Cancelled while it waited for a slot: every target was.
+            Err(e) => all.iter().map(|_| Err(Error::Invalid(e.to_string()))).collect(),
+        };
+        let labels: Vec<String> = all.iter().map(|(_, n)| n.clone()).collect();
+        tell_if_away(&app, started.elapsed(), &spec.name, &labels.join(", "), &first_error(&results));
+        for ((_, name), r) in all.iter().zip(&results) {
+            let _ = on_event.send(UploadEvent::target(name, UploadEvent::outcome(r)));
+        }
     });
     Ok(id)
+}
+
+/// Ok, or the first target's error (for the notification).
+fn first_error(results: &[Result<Uploaded, Error>]) -> Result<(), Error> {
+    match results.iter().find_map(|r| r.as_ref().err()) {
+        Some(e) => Err(Error::Invalid(e.localized())),
+        None => Ok(()),
+    }
 }
 
 /// Copy image `id` of `cloud` into the cloud `to` (the image drawer's "Copy to another
@@ -220,9 +272,18 @@ pub enum UploadEvent {
     Warning {
         message: String,
     },
+    /// One cloud's event, when a file goes to several at once.
+    Target {
+        target: String,
+        inner: Box<UploadEvent>,
+    },
 }
 
 impl UploadEvent {
+    fn target(name: &str, inner: UploadEvent) -> UploadEvent {
+        UploadEvent::Target { target: name.to_owned(), inner: Box::new(inner) }
+    }
+
     /// A copy that found `image` already holding the same data.
     pub fn already_there(image: &stackdrop::openstack::image::Image) -> UploadEvent {
         UploadEvent::Done {
@@ -300,6 +361,12 @@ mod event_tests {
         assert_eq!(
             serde_json::to_value(UploadEvent::outcome(&cancelled)).unwrap(),
             json!({"event": "cancelled", "message": "cancelled; image i was deleted"})
+        );
+        // A file to several clouds: each cloud's events, named.
+        let one = UploadEvent::target("lab-demo", UploadEvent::Failed { message: "refused".into() });
+        assert_eq!(
+            serde_json::to_value(one).unwrap(),
+            json!({"event": "target", "target": "lab-demo", "inner": {"event": "failed", "message": "refused"}})
         );
     }
 }

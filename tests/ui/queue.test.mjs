@@ -158,3 +158,56 @@ test('a copy to another cloud is a job: never edited, not in Upload all, named a
   onEvent(renamed, { event: 'failed', message: 'Glance refused the size' });
   assert.deepEqual(actions(renamed), { cancel: false, retry: true, remove: true });
 });
+
+test('a file to several clouds: a run per cloud, the row sums them up, and a retry sends only to those that failed', async () => {
+  const { alsoTo, targetsToRun } = await import('../../ui/lib/queue.js');
+  const it = newItem(file(1));
+  assert.deepEqual(targetsToRun(it, 'lab'), ['lab'], 'nothing ticked: the cloud in use only');
+  assert.equal(it.targets, undefined);
+  edit([it], 'also', 'lab-demo,other');
+  assert.deepEqual(alsoTo(it), ['lab-demo', 'other']);
+  assert.deepEqual(targetsToRun(it, 'lab'), ['lab', 'lab-demo', 'other']);
+  onEvent(it, { event: 'progress', phase: 'queued', sent: 0, total: 100, rate: 0, eta_secs: null });
+  assert.deepEqual(it.targets.map((t) => t.run.state), ['running', 'running', 'running']);
+  const target = (name, inner) => onEvent(it, { event: 'target', target: name, inner });
+  target('lab', { event: 'progress', phase: 'uploading', sent: 50, total: 100, rate: 10, eta_secs: 5 });
+  target('lab-demo', { event: 'progress', phase: 'uploading', sent: 20, total: 100, rate: 4, eta_secs: 20 });
+  assert.equal(it.run.state, 'running');
+  assert.equal(it.run.sent, 70, 'the bytes of every cloud');
+  assert.equal(it.run.total, 300);
+  assert.equal(it.run.rate, 4, 'the slowest sets the pace');
+  assert.equal(it.run.eta, 20);
+  target('lab', { event: 'done', image_id: 'a', size: 100, md5: 'm' });
+  target('other', { event: 'done', image_id: 'c', size: 100, md5: 'm' });
+  assert.equal(it.run.state, 'running', 'one cloud still sends');
+  target('lab-demo', { event: 'failed', message: 'Glance refused the size' });
+  assert.equal(it.run.state, 'failed');
+  assert.equal(it.run.message, '1 of 3 clouds did not get it: lab-demo');
+  assert.equal(it.targets[1].run.message, 'Glance refused the size', 'the cloud\'s own line says why');
+  assert.deepEqual(actions(it), { cancel: false, retry: true, remove: true });
+  // Retry: only lab-demo again; the active ones stay as they are.
+  reset(it);
+  assert.deepEqual(targetsToRun(it, 'somewhere-else'), ['lab-demo']);
+  onEvent(it, { event: 'progress', phase: 'queued', sent: 0, total: 100, rate: 0, eta_secs: null });
+  assert.deepEqual(it.targets.map((t) => t.run.state), ['done', 'running', 'done']);
+  target('lab-demo', { event: 'done', image_id: 'b', size: 100, md5: 'm' });
+  assert.equal(it.run.state, 'done');
+  assert.equal(it.run.imageId, 'a', 'the row shows the first cloud\'s image');
+  // Unticked after a failure: not tried again; ticked: added.
+  const edited = newItem(file(3));
+  edit([edited], 'also', 'bad,lab-demo');
+  targetsToRun(edited, 'lab');
+  onEvent(edited, { event: 'target', target: 'bad', inner: { event: 'failed', message: 'no' } });
+  onEvent(edited, { event: 'target', target: 'lab', inner: { event: 'done', image_id: 'a', size: 1 } });
+  onEvent(edited, { event: 'target', target: 'lab-demo', inner: { event: 'done', image_id: 'b', size: 1 } });
+  assert.equal(edited.run.state, 'failed');
+  edit([edited], 'also', 'lab-demo,other');
+  assert.deepEqual(targetsToRun(edited, 'lab'), ['other']);
+  assert.deepEqual(edited.targets.map((t) => t.name), ['lab', 'lab-demo', 'other']);
+  // glance-direct goes to one cloud at a time.
+  edit([it], 'method', 'glance-direct');
+  const other = newItem(file(2));
+  edit([other], 'also', 'lab-demo');
+  edit([other], 'method', 'glance-direct');
+  assert.match(specOf(other).errors.join(), /one cloud at a time/);
+});

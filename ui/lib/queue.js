@@ -11,9 +11,10 @@
 import { suggestedMinDisk, percent } from './format.js';
 import { toSpec } from './form.js';
 import { apply, initial } from './upload-state.js';
+import { t } from './i18n.js';
 
 /** The settings a batch edit can change for several items (everything but the name). */
-export const SHARED_FIELDS = ['visibility', 'disk_format', 'container_format', 'min_disk', 'min_ram', 'protected', 'tags', 'properties', 'method', 'stores'];
+export const SHARED_FIELDS = ['visibility', 'disk_format', 'container_format', 'min_disk', 'min_ram', 'protected', 'tags', 'properties', 'method', 'stores', 'also'];
 /** The settings remembered per profile for the next files. */
 export const REMEMBERED = ['visibility', 'container_format', 'method', 'protected', 'tags', 'properties'];
 
@@ -43,6 +44,7 @@ export function newItem(file, remembered = {}, profile = {}) {
       properties: remembered.properties ?? '',
       method: remembered.method ?? 'put',
       stores: '',
+      also: '',
     },
     run: initial(),
     upload: null,
@@ -144,6 +146,7 @@ export function specOf(item) {
   const { spec, errors } = toSpec(s);
   const stores = String(s.stores ?? '').split(/[\s,]+/).filter(Boolean);
   const importChoice = s.method === 'glance-direct' ? { method: { name: 'glance-direct' }, stores, all_stores: false, allow_failure: false } : null;
+  if (importChoice && alsoTo(item).length) errors.push(t('ui.form.err.import_one_cloud'));
   return { spec, errors, importChoice };
 }
 
@@ -163,10 +166,75 @@ export function actions(item) {
   return { cancel: s === 'running', retry: s === 'failed' || s === 'cancelled', remove: true };
 }
 
-/** The item after an event from the core (see upload-state.js). */
+/**
+ * The item after an event from the core (see upload-state.js). An item sent to several clouds
+ * has a run per cloud (`targets`): a `target` event is that cloud's; any other event goes to
+ * each cloud not yet ended; the item's own run sums them up (see `overall`).
+ */
 export function onEvent(item, ev) {
-  item.run = apply(item.run, ev);
+  if (!item.targets) {
+    item.run = apply(item.run, ev);
+    return item;
+  }
+  for (const t of item.targets) {
+    if (ev.event === 'target') {
+      if (t.name === ev.target) t.run = apply(t.run, ev.inner);
+    } else if (!['done', 'failed', 'cancelled'].includes(t.run.state)) {
+      t.run = apply(t.run, ev);
+    }
+  }
+  item.run = overall(item.targets, item.run);
   return item;
+}
+
+/** The clouds a file goes to besides the one in use (`settings.also`, comma-separated). */
+export function alsoTo(item) {
+  return String(item.settings?.also ?? '').split(',').filter(Boolean);
+}
+
+/**
+ * Before a start: an item going to several clouds gets a run per cloud (`cloud` first), or,
+ * when it ran before, its failed and cancelled clouds start again and the active ones stay.
+ * Returns the clouds to send to now.
+ */
+export function targetsToRun(item, cloud) {
+  if (!item.targets) {
+    const also = alsoTo(item).filter((n) => n !== cloud);
+    if (!also.length) return [cloud];
+    item.targets = [cloud, ...also].map((name) => ({ name, run: initial() }));
+  } else {
+    // Edited since: a cloud no longer ticked is not tried again, a newly ticked one is added.
+    const wanted = [item.targets[0].name, ...alsoTo(item)];
+    item.targets = item.targets.filter((t) => t.run.state === 'done' || wanted.includes(t.name));
+    for (const name of wanted) if (!item.targets.some((t) => t.name === name)) item.targets.push({ name, run: initial() });
+  }
+  for (const t of item.targets) if (t.run.state === 'failed' || t.run.state === 'cancelled') t.run = initial();
+  return item.targets.filter((t) => t.run.state === 'ready').map((t) => t.name);
+}
+
+/**
+ * One run for several clouds: running while any is; active when all are (the first one's
+ * result); else failed (or cancelled when none failed), naming each cloud that did not make it.
+ */
+export function overall(targets, before = initial()) {
+  const runs = targets.map((t) => t.run);
+  const running = runs.filter((r) => r.state === 'running' || r.state === 'ready');
+  const sum = (k) => runs.reduce((n, r) => n + (r[k] || 0), 0);
+  if (running.some((r) => r.state === 'running')) {
+    const lead = running.find((r) => r.state === 'running');
+    const rates = running.map((r) => r.rate).filter((r) => r > 0);
+    const etas = running.map((r) => r.eta).filter((e) => e != null);
+    return { ...initial(), state: 'running', phase: lead.phase, serverStatus: lead.serverStatus, sent: sum('sent'), total: sum('total'),
+      rate: rates.length ? Math.min(...rates) : 0, eta: etas.length ? Math.max(...etas) : null, warning: before.warning };
+  }
+  if (running.length) return before.state === 'running' ? before : initial();
+  if (runs.every((r) => r.state === 'done')) {
+    return { ...runs[0], sent: sum('sent'), total: sum('total') };
+  }
+  // Each cloud's line says why; the row says how many.
+  const ended = targets.filter((t) => t.run.state !== 'done');
+  const state = ended.some((t) => t.run.state === 'failed') ? 'failed' : 'cancelled';
+  return { ...initial(), state, message: t('ui.queue.targets_failed', { n: ended.length, total: targets.length, names: ended.map((x) => x.name).join(', ') }) };
 }
 
 /** Back to `ready` for a retry (same file, same settings). */
