@@ -10,6 +10,7 @@
 //! ends in the `stackdrop` binary, beside this library: each uses it, neither uses the other.
 
 pub mod config;
+pub mod convert;
 pub mod download;
 pub mod i18n;
 pub mod inspect;

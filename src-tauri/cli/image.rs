@@ -19,9 +19,18 @@ use super::output::{self, OutputArgs};
 use super::{inspection_fields, io, progress, session, CopyArgs, CreateArgs, GlobalArgs};
 
 /// `image create`: one file, several, a URL (web-download), or no data at all.
-pub async fn create(g: &GlobalArgs, args: CreateArgs, out: &mut dyn Write) -> Result<(), Error> {
+pub async fn create(g: &GlobalArgs, mut args: CreateArgs, out: &mut dyn Write) -> Result<(), Error> {
     let (s, defaults) = session(g)?;
     let mut spec = args.spec();
+    if args.convert.is_some() && !matches!(spec.disk_format.as_str(), "" | "qcow2") {
+        return Err(Error::Usage(format!(
+            "--convert qcow2 creates a qcow2 image: --disk-format {} does not go with it",
+            spec.disk_format
+        )));
+    }
+    if args.convert.is_none() && !args.no_convert {
+        args.profile_convert = defaults.convert;
+    }
     // The profile's upload defaults fill what the flags leave out (a file's own format,
     // read from its headers, still wins over a default disk format).
     if spec.visibility.is_none() {
@@ -98,13 +107,24 @@ async fn upload_one(
         min_disk_hint(path);
     }
     let show = args.progress || std::io::stderr().is_terminal();
-    let opts = upload_options(args, Some(tracked(show.then(progress::terminal_bar))));
+    let mut opts = upload_options(args, Some(tracked(show.then(progress::terminal_bar))));
+    opts.convert = convert_for(args, path);
     let done = upload::create_and_upload(s, &spec, path, &opts).await;
     settled(&done);
     if show {
         eprintln!();
     }
     Ok(done?.image)
+}
+
+/// The conversion for `path`: `--convert` as asked (a file that is not raw is then refused);
+/// the profile's default only for a raw file (any other uploads as it is).
+fn convert_for(args: &CreateArgs, path: &std::path::Path) -> Option<stackdrop::convert::Format> {
+    args.convert.or_else(|| {
+        let raw =
+            || tokio::task::block_in_place(|| stackdrop::inspect::inspect_path(path)).is_ok_and(|f| f.format == "raw");
+        args.profile_convert.filter(|_| raw())
+    })
 }
 
 /// The engine inspects and checks the file itself; this reads it only to suggest `--min-disk`.
@@ -180,7 +200,8 @@ async fn create_many(
         // Ctrl-C (the shared token) cancels every upload, waiting or running.
         let ticket = queue.enter(Some(&opts.cancel));
         let progress = Some(tracked(show.then(|| bars.line(i))));
-        let opts = UploadOptions { progress, cancel: ticket.cancel.clone(), ..opts.clone() };
+        let convert = convert_for(args, path);
+        let opts = UploadOptions { progress, cancel: ticket.cancel.clone(), convert, ..opts.clone() };
         let spec = ImageSpec { name: stackdrop::upload::local::image_name(path), ..spec.clone() };
         let queue = &queue;
         async move {
@@ -268,6 +289,7 @@ async fn create_everywhere(
                 progress: Some(tracked(show.then(|| bars.line(n * targets.len() + i)))),
             })
             .collect();
+        let opts = UploadOptions { convert: convert_for(args, path), ..opts.clone() };
         let results = upload::create_and_upload_to_many(&to, &spec, path, &opts, args.all_or_nothing).await;
         for (i, ((label, _), r)) in targets.iter().zip(&results).enumerate() {
             settled(r);

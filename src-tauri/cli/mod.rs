@@ -351,6 +351,17 @@ pub struct CreateArgs {
     /// Use Glance's interoperable import (glance-direct: stage, then import)
     #[arg(long)]
     pub import: bool,
+    /// Turn a raw disk into this format while it streams (qcow2): only the clusters that hold
+    /// data are sent, the image is created as qcow2. Not for clouds that want raw images (Ceph
+    /// copy-on-write clones)
+    #[arg(long, value_name = "FORMAT", conflicts_with_all = ["import", "uri", "no_convert"])]
+    pub convert: Option<stackdrop::convert::Format>,
+    /// Send a raw disk as it is, even when the profile converts raw disks
+    #[arg(long)]
+    pub no_convert: bool,
+    /// The profile's default conversion, for raw files only (set from the profile, no flag)
+    #[arg(skip)]
+    pub profile_convert: Option<stackdrop::convert::Format>,
     /// Seconds to wait for Glance to make the image active after the data is in
     #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     pub wait_timeout: u64,

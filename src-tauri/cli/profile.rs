@@ -42,6 +42,9 @@ pub enum ProfileCommand {
         /// Upload default: disk format when the file's headers do not tell
         #[arg(long)]
         disk_format: Option<String>,
+        /// Upload default: turn raw disks into qcow2 on the way (image create --convert)
+        #[arg(long, value_name = "FORMAT")]
+        convert: Option<stackdrop::convert::Format>,
         #[command(flatten)]
         save: SaveArgs,
     },
@@ -236,11 +239,12 @@ fn edit(
             let l = manage::Listed { secret: secrets.state(&name), profile: p };
             output::show_one(out, &fields(&l), &output).map_err(io)
         }
-        ProfileCommand::Add { name, visibility, disk_format, save } => {
+        ProfileCommand::Add { name, visibility, disk_format, convert, save } => {
             let entry = g.overrides();
             let (mut p, secret) = Profile::from_entry(&name, &entry)?;
             p.defaults.visibility = visibility;
             p.defaults.disk_format = disk_format;
+            p.defaults.convert = convert;
             let secret = match secret {
                 Some(s) => Some(s),
                 None => secret_for(&p, save.secret_stdin)?,

@@ -28,11 +28,15 @@ pub struct UploadDefaults {
     pub visibility: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disk_format: Option<String>,
+    /// Convert raw disks into this format on the way (only their data is sent); files of any
+    /// other format upload as they are. Not for clouds that want raw (Ceph copy-on-write).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub convert: Option<crate::convert::Format>,
 }
 
 impl UploadDefaults {
     pub fn is_empty(&self) -> bool {
-        self.visibility.is_none() && self.disk_format.is_none()
+        self.visibility.is_none() && self.disk_format.is_none() && self.convert.is_none()
     }
 }
 

@@ -71,6 +71,12 @@ pub async fn create_and_upload(
     path: &Path,
     opts: &UploadOptions,
 ) -> Result<Uploaded> {
+    if opts.convert.is_some() {
+        // Converted on the way: the fan-out's reader, to one target.
+        let one = [super::Target { label: String::new(), session, progress: opts.progress.clone() }];
+        let many = super::send_to_many(&one, spec, super::Source::File(path), opts, false);
+        return Box::pin(many).await.pop().expect("one result for one target");
+    }
     let started = Instant::now();
     // The file is opened and its headers read once, on the blocking pool; the first attempt
     // streams from that same handle, a retry opens it again.

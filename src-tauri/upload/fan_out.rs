@@ -74,11 +74,11 @@ pub async fn send_to_many(
                 r.as_ref().err().map(ToString::to_string).unwrap_or_default()
             );
             *r = match source {
-                Source::File(path) => {
+                Source::File(path) if opts.convert.is_none() => {
                     let opts = UploadOptions { progress: t.progress.clone(), ..opts.clone() };
                     create_and_upload(t.session, spec, path, &opts).await
                 }
-                Source::Image { .. } => {
+                _ => {
                     let mut once = shared_pass(std::slice::from_ref(t), spec, source, opts).await;
                     once.pop().expect("one result for one target")
                 }
@@ -110,6 +110,7 @@ struct Opened {
 
 async fn open_source(spec: &ImageSpec, source: Source<'_>, opts: &UploadOptions) -> Result<Opened> {
     match source {
+        Source::File(path) if opts.convert.is_some() => converted(spec, path, opts).await,
         Source::File(path) => {
             let (spec, local) = open_prepared(spec, path, opts).await?;
             let (len, modified, name) = (local.len, local.modified, local.path.display().to_string());
@@ -145,6 +146,39 @@ async fn open_source(spec: &ImageSpec, source: Source<'_>, opts: &UploadOptions)
             })
         }
     }
+}
+
+/// A raw disk, turned into qcow2 as it is read: its data clusters found first (one read of its
+/// allocated ranges), then the layout known, so that the length is.
+async fn converted(spec: &ImageSpec, path: &Path, opts: &UploadOptions) -> Result<Opened> {
+    // The data must be raw, whatever was declared for the result.
+    let raw = ImageSpec { disk_format: String::new(), ..spec.clone() };
+    let (mut spec, local) = open_prepared(&raw, path, opts).await?;
+    let name = local.path.display().to_string();
+    if spec.disk_format != "raw" {
+        return Err(Error::Refused {
+            path: name,
+            reasons: vec![format!(
+                "it is {}, not a raw disk: only a raw disk is converted on the way",
+                spec.disk_format
+            )],
+        });
+    }
+    let (len, modified) = (local.len, local.modified);
+    let fail = |e: std::io::Error| Error::File { path: name.clone(), detail: e.to_string() };
+    let watch = local.file.try_clone().map_err(fail)?;
+    let file = local.file;
+    let (plan, file) =
+        tokio::task::spawn_blocking(move || crate::convert::qcow2::Plan::scan(&file, len).map(|p| (p, file)))
+            .await
+            .map_err(|e| Error::File { path: name.clone(), detail: e.to_string() })?
+            .map_err(fail)?;
+    tracing::info!("{name}: {} of {} hold data; sending {} as qcow2", plan.data_bytes(), plan.virtual_size, plan.len());
+    spec.disk_format = "qcow2".into();
+    let len_sent = plan.len();
+    let reader = Box::new(crate::convert::qcow2::Qcow2Reader::new(plan, file));
+    let changed = Box::new(move || LocalFile::changed_since_open(&watch, len, modified));
+    Ok(Opened { spec, len: len_sent, name, reader, changed })
 }
 
 /// Every target from one read of the source.

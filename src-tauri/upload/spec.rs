@@ -29,6 +29,8 @@ pub struct UploadOptions {
     pub import: Option<import::Import>,
     /// Told about risks worth a person's attention (a token that may not last the upload).
     pub on_warning: Option<WarnFn>,
+    /// Turn a raw disk into this format while it streams (only its data is sent).
+    pub convert: Option<crate::convert::Format>,
 }
 
 impl Default for UploadOptions {
@@ -42,6 +44,7 @@ impl Default for UploadOptions {
             stall_timeout: Duration::from_secs(60),
             import: None,
             on_warning: None,
+            convert: None,
         }
     }
 }
