@@ -577,6 +577,34 @@ async fn the_whole_app_in_its_window() {
         clear_queue(&c).await;
     })
     .await;
+    sc.run("a mostly empty raw disk is offered as qcow2, its saving shown", async {
+        clear_queue(&c).await;
+        let sparse = unique("e2e-sparse");
+        let f = sparse_file(dir.path(), &format!("{sparse}.raw"), 64 << 20);
+        {
+            use std::io::{Seek, Write};
+            let mut w = std::fs::OpenOptions::new().write(true).open(&f).unwrap();
+            w.seek(std::io::SeekFrom::Start(8 << 20)).unwrap();
+            w.write_all(&vec![7u8; 1 << 20]).unwrap();
+        }
+        drag_onto_app(&f);
+        wait_present(&c, ".row", 15).await;
+        assert!(text(&c, ".row .file-meta").await.contains("of data"));
+        wait_present(&c, "#s-convert:not([hidden])", 5).await;
+        let saving = text(&c, "#s-convert-saving").await;
+        assert!(saving.contains("of data in 64.0 MiB"), "{saving}");
+        click(&c, "#settings [name=convert]").await;
+        shot(&c, "38-send-as-qcow2").await;
+        click(&c, "#upload-all").await;
+        wait_present(&c, ".row[data-state=done]", 90).await;
+        let img = s.images().get(&text(&c, ".row .image-id").await).await.unwrap();
+        assert_eq!(img.disk_format.as_ref().map(|f| f.as_str().to_owned()).as_deref(), Some("qcow2"));
+        assert_eq!(img.virtual_size, Some(64 << 20));
+        assert!(img.size().unwrap() < 2 << 20, "only the data was sent: {:?}", img.size());
+        s.images().delete(img.id()).await.unwrap();
+        clear_queue(&c).await;
+    })
+    .await;
     sc.run("the image manager: search, filter, sort, edit, share, download, bulk delete", async {
         image_manager(&c, &lab, dir.path()).await;
     })

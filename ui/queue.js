@@ -1,7 +1,7 @@
 // The upload queue on the page: one compact row per file, a side panel that edits the settings
 // of the selected rows at once, "Upload all", row actions, the batch's progress (header, OS
 // taskbar, screen reader). The rules live in lib/queue.js (tested without a window).
-import { describeFile, eta, percent, phaseLabel, rate } from './lib/format.js';
+import { bytes, describeFile, eta, percent, phaseLabel, rate } from './lib/format.js';
 import { CONTAINER_FORMATS, DISK_FORMATS, VISIBILITIES, toSpec } from './lib/form.js';
 import * as Q from './lib/queue.js';
 import { t } from './lib/i18n.js';
@@ -262,6 +262,7 @@ function drawSettings() {
   const el = form.elements;
   const active = document.activeElement;
   drawAlso(items, locked);
+  drawConvert(items);
   for (const field of ['name', ...Q.SHARED_FIELDS]) {
     const input = el[field];
     if (!input) continue; // "also" is drawn by drawAlso
@@ -284,6 +285,16 @@ function drawSettings() {
   }
   const problems = Q.blocked(items).map((b) => (one ? b.errors.join('; ') : `${b.item.settings.name}: ${b.errors[0]}`));
   setText($('.form-errors', form), problems.join(' · '));
+}
+
+/** "Send as qcow2": offered when every selected file is a raw disk, with what it would save. */
+function drawConvert(items) {
+  const raw = items.length > 0 && items.every(Q.isRaw);
+  $('#s-convert').hidden = !raw;
+  if (!raw) return;
+  const size = items.reduce((n, it) => n + it.file.size, 0);
+  const data = items.reduce((n, it) => n + (it.file.allocated ?? it.file.size), 0);
+  setText($('#s-convert-saving'), t('ui.card.convert_saving', { data: bytes(data), size: bytes(size) }));
 }
 
 /** "Also upload to": a box per other cloud, checked when every selected file goes there too. */
@@ -352,7 +363,7 @@ async function start(items) {
   announce(t('ui.queue.announce_start', { n: items.length }));
   ctx.remember(cloud, Q.remembered(items[items.length - 1].settings));
   for (const it of items) {
-    const { spec, errors, importChoice } = Q.specOf(it);
+    const { spec, errors, importChoice, convert } = Q.specOf(it);
     if (errors.length) continue;
     // The cloud in use and the ones ticked under "Also upload to" (on a retry: those that failed).
     const targets = Q.targetsToRun(it, cloud);
@@ -363,7 +374,7 @@ async function start(items) {
       drawItem(it, ev.event !== 'progress');
     };
     try {
-      it.upload = await invoke('upload_start', { cloud: targets[0], handle: it.handle, spec, import: importChoice, also: targets.slice(1), onEvent });
+      it.upload = await invoke('upload_start', { cloud: targets[0], handle: it.handle, spec, import: importChoice, also: targets.slice(1), convert, onEvent });
     } catch (e) {
       Q.onEvent(it, { event: 'failed', message: String(e) });
     }

@@ -28,6 +28,7 @@ pub async fn upload_start(
     spec: ImageSpec,
     import: Option<Import>,
     also: Option<Vec<String>>,
+    convert: Option<stackdrop::convert::Format>,
     on_event: Channel<UploadEvent>,
 ) -> CmdResult<String> {
     let path = state.files.path(&handle).ok_or("this file is no longer offered: drop it again")?;
@@ -49,6 +50,7 @@ pub async fn upload_start(
             let _ = warnings.send(UploadEvent::Warning { message: m.to_owned() });
         })),
         import,
+        convert,
         cancel: ticket.cancel.clone(),
         progress: Some(Arc::new(move |p| {
             let _ = events.send(UploadEvent::Progress(p.clone()));

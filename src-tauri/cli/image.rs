@@ -179,6 +179,7 @@ fn upload_options(args: &CreateArgs, progress: Option<stackdrop::upload::Progres
         progress,
         import,
         on_warning,
+        compress: args.compress,
         activation_timeout: Duration::from_secs(args.wait_timeout),
         ..Default::default()
     }

@@ -356,6 +356,11 @@ pub struct CreateArgs {
     /// copy-on-write clones)
     #[arg(long, value_name = "FORMAT", conflicts_with_all = ["import", "uri", "no_convert"])]
     pub convert: Option<stackdrop::convert::Format>,
+    /// With --convert: deflate each cluster as well (zlib, as `qemu-img convert -c` writes
+    /// them): fewer bytes to send, more CPU here (each cluster is deflated twice) and in the
+    /// cloud's hosts when they read it
+    #[arg(long, requires = "convert")]
+    pub compress: bool,
     /// Send a raw disk as it is, even when the profile converts raw disks
     #[arg(long)]
     pub no_convert: bool,

@@ -5,7 +5,8 @@
 //! (header, L1 table, refcounts, L2 tables, data) is known before the first byte, so its length
 //! can be announced (`Content-Length`) and it streams in one pass with no temporary file and
 //! memory that does not grow with the disk (one bit per 64 KiB of disk, one cluster of
-//! output at a time).
+//! output at a time). With compression each data cluster is deflated (as `qemu-img convert
+//! -c` does) twice: once up front to learn its size, once as it streams.
 
 pub mod qcow2;
 

@@ -39,16 +39,81 @@ pub struct Plan {
     /// For each L2 table, in order: its L1 index, and how many data clusters come before its
     /// first one.
     l2: Vec<(u64, u64)>,
+    /// Clusters of the file after the L2 tables: the data.
+    data_region: u64,
+    /// With compression: where each data cluster went, and the data region's refcounts.
+    packed: Option<Packed>,
+}
+
+/// The data region of a compressed qcow2: each data cluster (in the disk's order) either
+/// deflated and packed byte by byte after the one before, or, when deflate does not make it
+/// smaller, stored whole at the next cluster boundary (as `qemu-img convert -c` does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Packed {
+    /// Compressed length of each data cluster; 0: stored whole.
+    lens: Vec<u32>,
+    /// Byte offset of each in the data region.
+    offsets: Vec<u64>,
+    /// How many data clusters touch each cluster of the region.
+    refcounts: Vec<u16>,
+}
+
+impl Packed {
+    fn lay_out(lens: Vec<u32>) -> Packed {
+        let (mut at, mut offsets, mut refcounts) = (0u64, Vec::with_capacity(lens.len()), Vec::new());
+        for &l in &lens {
+            let size = if l == 0 {
+                at = at.next_multiple_of(CLUSTER);
+                CLUSTER
+            } else {
+                u64::from(l)
+            };
+            offsets.push(at);
+            let last = ((at + size - 1) / CLUSTER) as usize;
+            if refcounts.len() <= last {
+                refcounts.resize(last + 1, 0);
+            }
+            for r in &mut refcounts[(at / CLUSTER) as usize..=last] {
+                *r += 1;
+            }
+            at += size;
+        }
+        Packed { lens, offsets, refcounts }
+    }
+
+    fn clusters(&self) -> u64 {
+        self.refcounts.len() as u64
+    }
+}
+
+/// Deflate one cluster as qemu's qcow2 driver does (raw deflate, a 4 KiB window, the default
+/// level), into `out`; `None` when the result would not be smaller than the cluster.
+fn deflate(data: &[u8], out: &mut Vec<u8>) -> io::Result<Option<usize>> {
+    use flate2::{Compress, Compression, FlushCompress, Status};
+    let mut z = Compress::new_with_window_bits(Compression::default(), false, 12);
+    out.clear();
+    out.reserve(CLUSTER as usize);
+    match z.compress_vec(data, out, FlushCompress::Finish).map_err(io::Error::other)? {
+        Status::StreamEnd if out.len() < CLUSTER as usize => Ok(Some(out.len())),
+        _ => Ok(None),
+    }
 }
 
 impl Plan {
     /// Find the clusters of `file` (`len` bytes) that hold data: only its allocated ranges are
     /// read, and a cluster that reads as all zeros is left out.
     pub fn scan(file: &File, len: u64) -> io::Result<Plan> {
+        Plan::scan_with(file, len, false)
+    }
+
+    /// [`Plan::scan`], and with `compress` each data cluster deflated once to learn its size
+    /// (the stream deflates it again: the layout must be known before the first byte).
+    pub fn scan_with(file: &File, len: u64, compress: bool) -> io::Result<Plan> {
         let virtual_size = len.div_ceil(512) * 512;
         let guest_clusters = virtual_size.div_ceil(CLUSTER);
         let mut allocated = vec![0u64; guest_clusters.div_ceil(64) as usize];
         let mut buf = vec![0u8; CLUSTER as usize];
+        let (mut lens, mut out) = (Vec::new(), Vec::new());
         let mut last = None;
         for (start, end) in data_ranges(file, len)? {
             for c in start / CLUSTER..end.div_ceil(CLUSTER) {
@@ -59,14 +124,17 @@ impl Plan {
                 let n = read_cluster(file, len, c, &mut buf)?;
                 if buf[..n].iter().any(|b| *b != 0) {
                     allocated[(c / 64) as usize] |= 1 << (c % 64);
+                    if compress {
+                        lens.push(deflate(&buf, &mut out)?.unwrap_or(0) as u32);
+                    }
                 }
             }
         }
-        Ok(Plan::from_map(virtual_size, len, allocated))
+        Ok(Plan::from_map(virtual_size, len, allocated, compress.then(|| Packed::lay_out(lens))))
     }
 
     /// The layout for a disk of `raw_len` bytes whose data clusters are the bits of `allocated`.
-    fn from_map(virtual_size: u64, raw_len: u64, allocated: Vec<u64>) -> Plan {
+    fn from_map(virtual_size: u64, raw_len: u64, allocated: Vec<u64>, packed: Option<Packed>) -> Plan {
         let guest_clusters = virtual_size.div_ceil(CLUSTER);
         let l1_size = guest_clusters.div_ceil(L2_ENTRIES).max(1);
         let l1_clusters = (l1_size * 8).div_ceil(CLUSTER);
@@ -81,7 +149,8 @@ impl Plan {
             }
         }
         // The refcount blocks count every cluster, their own and their table's included.
-        let fixed = 1 + l1_clusters + l2.len() as u64 + data_clusters;
+        let data_region = packed.as_ref().map_or(data_clusters, Packed::clusters);
+        let fixed = 1 + l1_clusters + l2.len() as u64 + data_region;
         let (mut blocks, mut table) = (1, 1);
         loop {
             let total = fixed + table + blocks;
@@ -102,6 +171,8 @@ impl Plan {
             refcount_table_clusters: table,
             refcount_blocks: blocks,
             l2,
+            data_region,
+            packed,
         }
     }
 
@@ -123,7 +194,12 @@ impl Plan {
 
     /// Clusters in the qcow2 file.
     pub fn clusters(&self) -> u64 {
-        self.data_at() + self.data_clusters
+        self.data_at() + self.data_region
+    }
+
+    /// Whether the data clusters are deflated.
+    pub fn compressed(&self) -> bool {
+        self.packed.is_some()
     }
 
     /// The qcow2 file's length: what is sent.
@@ -171,7 +247,11 @@ impl Plan {
             let last = (first + REFCOUNTS_PER_BLOCK).min(self.clusters());
             for c in first..last {
                 let at = ((c - first) * 2) as usize;
-                out[at..at + 2].copy_from_slice(&1u16.to_be_bytes());
+                let count = match &self.packed {
+                    Some(p) if c >= self.data_at() => p.refcounts[(c - self.data_at()) as usize],
+                    _ => 1,
+                };
+                out[at..at + 2].copy_from_slice(&count.to_be_bytes());
             }
         } else if n < self.data_at() {
             let (table, mut rank) = self.l2[(n - self.l2_at()) as usize];
@@ -179,8 +259,7 @@ impl Plan {
             for g in table * L2_ENTRIES..((table + 1) * L2_ENTRIES).min(guest) {
                 if self.is_allocated(g) {
                     let at = ((g - table * L2_ENTRIES) * 8) as usize;
-                    let offset = (self.data_at() + rank) * CLUSTER;
-                    out[at..at + 8].copy_from_slice(&(offset | COPIED).to_be_bytes());
+                    out[at..at + 8].copy_from_slice(&self.l2_entry(rank).to_be_bytes());
                     rank += 1;
                 }
             }
@@ -192,6 +271,23 @@ impl Plan {
             *next_data += 1;
         }
         Ok(())
+    }
+
+    /// The L2 entry of the data cluster of rank `r`: a whole cluster (refcount 1, "copied"), or
+    /// a compressed one (its byte offset and the 512-byte sectors it spans after the first).
+    fn l2_entry(&self, r: u64) -> u64 {
+        let region = self.data_at() * CLUSTER;
+        match &self.packed {
+            None => (region + r * CLUSTER) | COPIED,
+            Some(p) => {
+                let (offset, len) = (region + p.offsets[r as usize], u64::from(p.lens[r as usize]));
+                if len == 0 {
+                    return offset | COPIED;
+                }
+                let sectors = ((offset + len - 1) >> 9) - (offset >> 9);
+                (1 << 62) | (sectors << (62 - (CLUSTER_BITS - 8))) | offset
+            }
+        }
     }
 
     fn header(&self, out: &mut [u8]) {
@@ -243,6 +339,12 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut at: u64) -> io::Result<()>
     Ok(())
 }
 
+/// Bytes of `file` in its allocated ranges (what the file system holds, not the holes): at
+/// most what a conversion sends as data. Cheap: no data is read.
+pub fn allocated_bytes(file: &File, len: u64) -> io::Result<u64> {
+    Ok(data_ranges(file, len)?.iter().map(|(a, b)| b - a).sum())
+}
+
 /// The ranges of `file` that may hold data, from `SEEK_DATA`/`SEEK_HOLE` where the file system
 /// answers them; else the whole file.
 #[cfg(target_os = "linux")]
@@ -291,11 +393,49 @@ pub struct Qcow2Reader {
     next_data: u64,
     buf: Vec<u8>,
     at: usize,
+    /// A compressed data region's bytes made and not yet given out, and the rank of the next
+    /// data cluster to deflate.
+    pending: Vec<u8>,
+    made: u64,
+    rank: usize,
 }
 
 impl Qcow2Reader {
     pub fn new(plan: Plan, disk: File) -> Qcow2Reader {
-        Qcow2Reader { plan, disk, next: 0, next_data: 0, buf: vec![0; CLUSTER as usize], at: CLUSTER as usize }
+        let at = CLUSTER as usize;
+        Qcow2Reader { plan, disk, next: 0, next_data: 0, buf: vec![0; at], at, pending: Vec::new(), made: 0, rank: 0 }
+    }
+
+    /// The next cluster of a compressed data region: data clusters deflated (or stored whole)
+    /// at the offsets the plan gave them, zeros between.
+    fn packed_cluster(&mut self) -> io::Result<()> {
+        let p = self.plan.packed.as_ref().expect("a compressed plan");
+        let (mut raw, mut z) = (vec![0u8; CLUSTER as usize], Vec::new());
+        while (self.pending.len() as u64) < CLUSTER && self.rank < p.lens.len() {
+            while !self.plan.is_allocated(self.next_data) {
+                self.next_data += 1;
+            }
+            read_cluster(&self.disk, self.plan.raw_len, self.next_data, &mut raw)?;
+            self.next_data += 1;
+            let (offset, len) = (p.offsets[self.rank], p.lens[self.rank] as usize);
+            let bytes: &[u8] = if len == 0 {
+                &raw
+            } else {
+                match deflate(&raw, &mut z)? {
+                    Some(n) if n == len => &z,
+                    _ => return Err(io::Error::other("the disk changed while it was being sent")),
+                }
+            };
+            self.pending.resize(self.pending.len() + (offset - self.made) as usize, 0);
+            self.pending.extend_from_slice(bytes);
+            self.made = offset + bytes.len() as u64;
+            self.rank += 1;
+        }
+        let n = self.pending.len().min(CLUSTER as usize);
+        self.buf.fill(0);
+        self.buf[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
+        Ok(())
     }
 }
 
@@ -305,7 +445,11 @@ impl Read for Qcow2Reader {
             if self.next == self.plan.clusters() {
                 return Ok(0);
             }
-            self.plan.cluster(self.next, &mut self.buf, &self.disk, &mut self.next_data)?;
+            if self.plan.compressed() && self.next >= self.plan.data_at() {
+                self.packed_cluster()?;
+            } else {
+                self.plan.cluster(self.next, &mut self.buf, &self.disk, &mut self.next_data)?;
+            }
             self.next += 1;
             self.at = 0;
         }
@@ -332,20 +476,45 @@ mod tests {
     fn the_layout_counts_every_cluster_once() {
         // 1 GiB with data in the first and the last cluster: two L2 tables (512 MiB each).
         let gib = 1u64 << 30;
-        let p = Plan::from_map(gib, gib, map(gib / CLUSTER, &[0, gib / CLUSTER - 1]));
+        let p = Plan::from_map(gib, gib, map(gib / CLUSTER, &[0, gib / CLUSTER - 1]), None);
         assert_eq!((p.l1_size, p.l1_clusters, p.l2.len(), p.data_clusters), (2, 1, 2, 2));
         assert_eq!((p.refcount_table_clusters, p.refcount_blocks), (1, 1));
         // header, L1, refcount table, refcount block, two L2 tables, two data clusters.
         assert_eq!(p.clusters(), 8);
         assert_eq!(p.l2, [(0, 0), (1, 1)]);
         // Nothing at all: still a header, an L1 table and the refcounts.
-        let empty = Plan::from_map(gib, gib, map(gib / CLUSTER, &[]));
+        let empty = Plan::from_map(gib, gib, map(gib / CLUSTER, &[]), None);
         assert_eq!(empty.clusters(), 4);
         // 64 GiB mostly empty: the map is 128 KiB, the file a few clusters.
         let big = 64 * gib;
-        let sparse = Plan::from_map(big, big, map(big / CLUSTER, &[5, 1 << 19]));
+        let sparse = Plan::from_map(big, big, map(big / CLUSTER, &[5, 1 << 19]), None);
         assert_eq!(sparse.allocated.len() * 8, 128 << 10);
         assert_eq!((sparse.l1_size, sparse.l2.len(), sparse.clusters()), (128, 2, 1 + 1 + 1 + 1 + 2 + 2));
+    }
+
+    #[test]
+    fn compressed_clusters_are_packed_and_whole_ones_aligned() {
+        // 100 and 200 bytes packed, then one stored whole at the next boundary, then 70 more.
+        let p = Packed::lay_out(vec![100, 200, 0, 70]);
+        assert_eq!(p.offsets, [0, 100, CLUSTER, 2 * CLUSTER]);
+        assert_eq!(p.refcounts, [2, 1, 1]);
+        // A compressed cluster across a boundary counts in both.
+        let p = Packed::lay_out(vec![(CLUSTER - 10) as u32, 100]);
+        assert_eq!(p.refcounts, [2, 1]);
+    }
+
+    #[test]
+    fn the_allocated_bytes_of_a_sparse_file() {
+        use std::io::{Seek, Write};
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = File::create(dir.path().join("s.raw")).unwrap();
+        f.set_len(64 << 20).unwrap();
+        f.seek(io::SeekFrom::Start(8 << 20)).unwrap();
+        f.write_all(&[1u8; 1 << 20]).unwrap();
+        f.sync_all().unwrap();
+        let got = allocated_bytes(&f, 64 << 20).unwrap();
+        // The file system allocates in its own blocks: about 1 MiB, far from 64.
+        assert!(((1 << 20)..(2 << 20)).contains(&got), "{got}");
     }
 
     #[test]
@@ -353,7 +522,7 @@ mod tests {
         // 4 GiB fully allocated: 65536 data clusters need three refcount blocks.
         let size = 4u64 << 30;
         let all: Vec<u64> = (0..size / CLUSTER).collect();
-        let p = Plan::from_map(size, size, map(size / CLUSTER, &all));
+        let p = Plan::from_map(size, size, map(size / CLUSTER, &all), None);
         assert!(p.refcount_blocks * REFCOUNTS_PER_BLOCK >= p.clusters());
         assert!((p.refcount_blocks - 1) * REFCOUNTS_PER_BLOCK < p.clusters());
         assert_eq!(p.data_clusters, 65536);

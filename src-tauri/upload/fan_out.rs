@@ -168,11 +168,13 @@ async fn converted(spec: &ImageSpec, path: &Path, opts: &UploadOptions) -> Resul
     let fail = |e: std::io::Error| Error::File { path: name.clone(), detail: e.to_string() };
     let watch = local.file.try_clone().map_err(fail)?;
     let file = local.file;
-    let (plan, file) =
-        tokio::task::spawn_blocking(move || crate::convert::qcow2::Plan::scan(&file, len).map(|p| (p, file)))
-            .await
-            .map_err(|e| Error::File { path: name.clone(), detail: e.to_string() })?
-            .map_err(fail)?;
+    let compress = opts.compress;
+    let (plan, file) = tokio::task::spawn_blocking(move || {
+        crate::convert::qcow2::Plan::scan_with(&file, len, compress).map(|p| (p, file))
+    })
+    .await
+    .map_err(|e| Error::File { path: name.clone(), detail: e.to_string() })?
+    .map_err(fail)?;
     tracing::info!("{name}: {} of {} hold data; sending {} as qcow2", plan.data_bytes(), plan.virtual_size, plan.len());
     spec.disk_format = "qcow2".into();
     let len_sent = plan.len();

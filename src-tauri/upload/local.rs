@@ -22,6 +22,9 @@ pub struct Described {
     pub virtual_size: Option<u64>,
     /// Why the file cannot be uploaded.
     pub refused: Option<String>,
+    /// For a raw disk: the bytes in its allocated ranges (the rest are holes), which is at
+    /// most what `--convert qcow2` sends as data.
+    pub allocated: Option<u64>,
 }
 
 /// File-name extensions of disk images, and the disk format each suggests.
@@ -74,11 +77,15 @@ pub fn describe(path: &Path) -> Described {
         path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
     let mut disk_format = format_from_extension(path).to_string();
     let mut virtual_size = None;
+    let mut allocated = None;
     let (size, refused) = match open_file(path) {
         Ok(f) => match crate::inspect::inspect_path(path) {
             Ok(found) => {
                 disk_format = found.format.clone();
                 virtual_size = found.virtual_size;
+                if found.format == "raw" {
+                    allocated = crate::convert::qcow2::allocated_bytes(&f.file, f.len).ok();
+                }
                 let why =
                     (!found.acceptable()).then(|| format!("Glance would refuse it: {}", found.refusals.join("; ")));
                 (f.len, why)
@@ -88,7 +95,7 @@ pub fn describe(path: &Path) -> Described {
         Err(super::Error::File { detail, .. }) => (0, Some(detail)),
         Err(e) => (0, Some(e.to_string())),
     };
-    Described { file_name, image_name: image_name(path), size, disk_format, virtual_size, refused }
+    Described { file_name, image_name: image_name(path), size, disk_format, virtual_size, refused, allocated }
 }
 
 #[cfg(test)]
@@ -102,6 +109,7 @@ mod tests {
         std::fs::write(&good, b"data").unwrap();
         let d = describe(&good);
         assert_eq!((d.size, d.refused, d.disk_format.as_str(), d.virtual_size), (4, None, "raw", Some(4)));
+        assert!(d.allocated.is_some_and(|a| a >= 4), "a raw disk's allocated bytes: {:?}", d.allocated);
         assert!(describe(dir.path()).refused.unwrap().contains("directory"));
         assert_eq!(describe(&dir.path().join("missing.img")).refused.as_deref(), Some("no such file"));
         let bad = dir.path().join("bad.qcow2");

@@ -31,6 +31,8 @@ pub struct UploadOptions {
     pub on_warning: Option<WarnFn>,
     /// Turn a raw disk into this format while it streams (only its data is sent).
     pub convert: Option<crate::convert::Format>,
+    /// With `convert`: deflate the data clusters too.
+    pub compress: bool,
 }
 
 impl Default for UploadOptions {
@@ -45,6 +47,7 @@ impl Default for UploadOptions {
             import: None,
             on_warning: None,
             convert: None,
+            compress: false,
         }
     }
 }

@@ -109,7 +109,21 @@ test('announcements every 10 %, once each', () => {
 
 test('remembered choices leave out the per-file ones', () => {
   const it = newItem(file(1), { tags: 't' });
-  assert.deepEqual(Object.keys(remembered(it.settings)).sort(), ['container_format', 'method', 'properties', 'protected', 'tags', 'visibility']);
+  assert.deepEqual(Object.keys(remembered(it.settings)).sort(), ['container_format', 'convert', 'method', 'properties', 'protected', 'tags', 'visibility']);
+});
+
+test('a raw disk can go as qcow2: the profile\'s default, the last choice, never for other formats', async () => {
+  const { isRaw } = await import('../../ui/lib/queue.js');
+  const raw = newItem(file(1, { disk_format: 'raw', allocated: 10 }), {}, { convert: 'qcow2' });
+  assert.ok(isRaw(raw));
+  assert.equal(raw.settings.convert, true, 'the profile converts raw disks');
+  assert.equal(specOf(raw).convert, 'qcow2');
+  assert.equal(newItem(file(2, { disk_format: 'raw' }), { convert: false }, { convert: 'qcow2' }).settings.convert, false, 'the last choice with this cloud wins');
+  const q = newItem(file(3), { convert: true });
+  assert.equal(isRaw(q), false);
+  assert.equal(specOf(q).convert, null, 'a qcow2 file goes as it is');
+  edit([raw], 'method', 'glance-direct');
+  assert.equal(specOf(raw).convert, null, 'glance-direct stages the file as it is');
 });
 
 test('selection: click, ctrl-click, shift-click', () => {

@@ -42,7 +42,9 @@ export function phaseLabel(phase) {
 /** "8.3 MiB · qcow2, 64.0 MiB virtual" for a file offered by the core. */
 export function describeFile(f) {
   const virtual = f.virtual_size != null && f.virtual_size !== f.size ? t('ui.file.virtual', { size: bytes(f.virtual_size) }) : '';
-  return `${bytes(f.size)} · ${f.disk_format}${virtual}`;
+  // A raw disk mostly made of holes: how much of it is data.
+  const data = f.allocated != null && f.allocated < f.size / 2 ? t('ui.file.data', { size: bytes(f.allocated) }) : '';
+  return `${bytes(f.size)} · ${f.disk_format}${virtual}${data}`;
 }
 
 /** Whole GiB that hold the virtual disk (Glance's min_disk unit), or null. */

@@ -14,9 +14,9 @@ import { apply, initial } from './upload-state.js';
 import { t } from './i18n.js';
 
 /** The settings a batch edit can change for several items (everything but the name). */
-export const SHARED_FIELDS = ['visibility', 'disk_format', 'container_format', 'min_disk', 'min_ram', 'protected', 'tags', 'properties', 'method', 'stores', 'also'];
+export const SHARED_FIELDS = ['visibility', 'disk_format', 'container_format', 'min_disk', 'min_ram', 'protected', 'tags', 'properties', 'method', 'stores', 'also', 'convert'];
 /** The settings remembered per profile for the next files. */
-export const REMEMBERED = ['visibility', 'container_format', 'method', 'protected', 'tags', 'properties'];
+export const REMEMBERED = ['visibility', 'container_format', 'method', 'protected', 'tags', 'properties', 'convert'];
 
 let serial = 0;
 
@@ -45,6 +45,8 @@ export function newItem(file, remembered = {}, profile = {}) {
       method: remembered.method ?? 'put',
       stores: '',
       also: '',
+      // Raw disks only: sent as qcow2, data only (the profile's default, or the last choice).
+      convert: Boolean(remembered.convert ?? profile.convert === 'qcow2'),
     },
     run: initial(),
     upload: null,
@@ -90,6 +92,11 @@ export function newCopyItem(job) {
     run: initial(),
     upload: null,
   };
+}
+
+/** A raw disk (which can be sent as qcow2, its data only). */
+export function isRaw(item) {
+  return !isJob(item) && item.file?.disk_format === 'raw';
 }
 
 /** A job the queue runs as it was asked (a URL, a copy), not a file with settings to edit. */
@@ -147,7 +154,8 @@ export function specOf(item) {
   const stores = String(s.stores ?? '').split(/[\s,]+/).filter(Boolean);
   const importChoice = s.method === 'glance-direct' ? { method: { name: 'glance-direct' }, stores, all_stores: false, allow_failure: false } : null;
   if (importChoice && alsoTo(item).length) errors.push(t('ui.form.err.import_one_cloud'));
-  return { spec, errors, importChoice };
+  const convert = s.convert && isRaw(item) && !importChoice ? 'qcow2' : null;
+  return { spec, errors, importChoice, convert };
 }
 
 /** Items "Upload all" would start now: never started, with valid settings. */
