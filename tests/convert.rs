@@ -142,6 +142,26 @@ fn compressed_clusters_as_qemu_writes_them() {
     assert!(!said.contains(" 0.00% compressed clusters"), "{said}");
 }
 
+/// Upload `raw` to the plain lab with `--convert qcow2` and `more` flags, download the image
+/// again, let qemu compare it with `raw`, delete it; the image as `image create` showed it.
+async fn round_trip(plain: &support::lab::Lab, raw: &Path, name: &str, more: &[&str]) -> Value {
+    let mut args = vec!["--os-cloud", "lab", "image", "create", "--file", raw.to_str().unwrap(), name];
+    args.extend(["--convert", "qcow2", "-f", "json"]);
+    args.extend(more);
+    let o = command(plain, &args).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let img: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let id = img["id"].as_str().unwrap().to_owned();
+    let back = raw.with_extension("back.qcow2");
+    let o = command(plain, &["--os-cloud", "lab", "image", "save", "--file", back.to_str().unwrap(), &id])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    qemu_agrees(raw, &back);
+    session(plain, "lab").images().delete(&id).await.unwrap();
+    img
+}
+
 #[tokio::test]
 #[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
 async fn the_lab_takes_a_converted_disk_and_gives_back_the_same_content() {
@@ -150,74 +170,18 @@ async fn the_lab_takes_a_converted_disk_and_gives_back_the_same_content() {
     let name = unique("convert");
     let raw =
         sparse_with(dir.path(), "disk.raw", 256 << 20, &[(1 << 20, &noise(3 << 20, 6)), (200 << 20, &noise(5000, 7))]);
-    let o = command(
-        &plain,
-        &[
-            "--os-cloud",
-            "lab",
-            "image",
-            "create",
-            "--file",
-            raw.to_str().unwrap(),
-            &name,
-            "--convert",
-            "qcow2",
-            "-f",
-            "json",
-        ],
-    )
-    .output()
-    .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    let img: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let img = round_trip(&plain, &raw, &name, &[]).await;
     // Glance's own inspector read it as qcow2 of the disk's size; only the data was sent.
     assert_eq!(img["disk_format"], "qcow2");
     assert_eq!(img["virtual_size"], 256 << 20);
     let sent = img["size"].as_u64().unwrap();
     assert!(sent < 4 << 20, "{sent} bytes sent for 3 MiB of data");
-    let id = img["id"].as_str().unwrap().to_owned();
-    let back = dir.path().join("back.qcow2");
-    let o = command(&plain, &["--os-cloud", "lab", "image", "save", "--file", back.to_str().unwrap(), &id])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    qemu_agrees(&raw, &back);
-    session(&plain, "lab").images().delete(&id).await.unwrap();
 
     // Compressed clusters too: fewer bytes still, and Glance reads them as well.
-    let packed = unique("convert-z");
     let pattern: Vec<u8> = b"compressible ".iter().cycle().take(2 << 20).copied().collect();
     let raw = sparse_with(dir.path(), "z.raw", 64 << 20, &[(4 << 20, &pattern)]);
-    let o = command(
-        &plain,
-        &[
-            "--os-cloud",
-            "lab",
-            "image",
-            "create",
-            "--file",
-            raw.to_str().unwrap(),
-            &packed,
-            "--convert",
-            "qcow2",
-            "--compress",
-            "-f",
-            "json",
-        ],
-    )
-    .output()
-    .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    let img: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let img = round_trip(&plain, &raw, &unique("convert-z"), &["--compress"]).await;
     assert!(img["size"].as_u64().unwrap() < 1 << 20, "2 MiB of a pattern deflated: {}", img["size"]);
-    let id = img["id"].as_str().unwrap().to_owned();
-    let back = dir.path().join("z-back.qcow2");
-    let o = command(&plain, &["--os-cloud", "lab", "image", "save", "--file", back.to_str().unwrap(), &id])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    qemu_agrees(&raw, &back);
-    session(&plain, "lab").images().delete(&id).await.unwrap();
 
     // A disk that is not raw is refused before anything is made.
     let q = support::lab::qcow2(dir.path(), "already", 1);

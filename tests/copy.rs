@@ -66,6 +66,17 @@ async fn named(s: &Session, name: &str) -> Vec<stackdrop::openstack::image::Imag
     s.images().list(&[("name", name)]).await.unwrap()
 }
 
+/// Delete the images of these names from each Glance.
+async fn remove_named(glances: &[Session], names: &[&str]) {
+    for s in glances {
+        for n in names {
+            for img in named(s, n).await {
+                s.images().delete(img.id()).await.unwrap();
+            }
+        }
+    }
+}
+
 #[tokio::test]
 #[ignore = "needs the lab: tests/run, or tests/labs start then cargo test -- --ignored"]
 async fn an_image_streams_to_another_cloud_and_region_with_its_metadata_and_is_not_copied_twice() {
@@ -148,13 +159,7 @@ async fn an_image_streams_to_another_cloud_and_region_with_its_metadata_and_is_n
     let img = glances[1].images().get(row["ID"].as_str().unwrap()).await.unwrap();
     assert_eq!((img.name(), img.visibility.as_deref()), (Some(renamed.as_str()), Some("private")));
 
-    for s in &glances {
-        for n in [&name, &renamed] {
-            for img in named(s, n).await {
-                s.images().delete(img.id()).await.unwrap();
-            }
-        }
-    }
+    remove_named(&glances, &[&name, &renamed]).await;
 }
 
 #[tokio::test]
@@ -211,9 +216,5 @@ async fn a_target_that_refuses_the_copy_is_cleaned_up_and_the_other_goes_on() {
     assert!(named(&glances[1], &name).await.is_empty());
     let copy = glances[2].images().get(got[1]["ID"].as_str().unwrap()).await.unwrap();
     assert_eq!(copy.checksum.as_deref(), Some(hex(md5::Md5::digest(std::fs::read(&f).unwrap())).as_str()));
-    for s in [&glances[0], &glances[2]] {
-        for img in named(s, &name).await {
-            s.images().delete(img.id()).await.unwrap();
-        }
-    }
+    remove_named(&glances, &[&name]).await;
 }

@@ -315,13 +315,33 @@ async fn create_everywhere(
             });
         }
     }
+    outcomes(
+        show,
+        out,
+        &["Target", "File", "ID", "Status", "Verified", "Error"],
+        &rows,
+        &args.output,
+        failed,
+        "uploads",
+    )
+}
+
+/// After a progress line per target: the table of outcomes, and exit 1 when any failed.
+fn outcomes(
+    show: bool,
+    out: &mut dyn Write,
+    headers: &[&str],
+    rows: &[Vec<Value>],
+    output: &OutputArgs,
+    failed: usize,
+    what: &'static str,
+) -> Result<(), Error> {
     if show {
         eprintln!();
     }
-    output::show_list(out, &["Target", "File", "ID", "Status", "Verified", "Error"], &rows, &args.output)
-        .map_err(io)?;
+    output::show_list(out, headers, rows, output).map_err(io)?;
     if failed > 0 {
-        return Err(Error::Partly { failed, total: rows.len(), what: "uploads" });
+        return Err(Error::Partly { failed, total: rows.len(), what });
     }
     Ok(())
 }
@@ -399,15 +419,15 @@ pub async fn copy(g: &GlobalArgs, args: CopyArgs, out: &mut dyn Write) -> Result
             }
         });
     }
-    if show {
-        eprintln!();
-    }
-    output::show_list(out, &["Target", "ID", "Status", "Verified", "Outcome", "Error"], &rows, &args.output)
-        .map_err(io)?;
-    if failed > 0 {
-        return Err(Error::Partly { failed, total: rows.len(), what: "copies" });
-    }
-    Ok(())
+    outcomes(
+        show,
+        out,
+        &["Target", "ID", "Status", "Verified", "Outcome", "Error"],
+        &rows,
+        &args.output,
+        failed,
+        "copies",
+    )
 }
 
 /// What was checked of an upload against its cloud's Glance.

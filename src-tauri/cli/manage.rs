@@ -193,7 +193,8 @@ pub struct SetArgs {
     pub visibility: Option<String>,
 }
 
-fn pick(options: &[(&str, bool)]) -> Option<String> {
+/// The value of the one flag set among mutually exclusive ones (`--public`/`--private`/…).
+pub(crate) fn pick(options: &[(&str, bool)]) -> Option<String> {
     options.iter().find(|(_, on)| *on).map(|(v, _)| v.to_string())
 }
 

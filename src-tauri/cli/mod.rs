@@ -431,10 +431,12 @@ pub struct CopyArgs {
 
 impl CopyArgs {
     pub fn visibility(&self) -> Option<String> {
-        [("public", self.public), ("private", self.private), ("community", self.community), ("shared", self.shared)]
-            .into_iter()
-            .find(|(_, on)| *on)
-            .map(|(v, _)| v.to_owned())
+        manage::pick(&[
+            ("public", self.public),
+            ("private", self.private),
+            ("community", self.community),
+            ("shared", self.shared),
+        ])
     }
 }
 
@@ -483,15 +485,12 @@ impl CreateArgs {
     }
 
     pub fn spec(&self) -> ImageSpec {
-        let visibility = [
+        let visibility = manage::pick(&[
             ("public", self.public),
             ("private", self.private),
             ("community", self.community),
             ("shared", self.shared),
-        ]
-        .into_iter()
-        .find(|(_, on)| *on)
-        .map(|(v, _)| v.to_owned());
+        ]);
         ImageSpec {
             name: self.name.clone().unwrap_or_default(),
             id: self.id.clone(),
