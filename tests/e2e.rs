@@ -709,7 +709,8 @@ async fn the_whole_app_in_its_window() {
         wait_present(c, "#profile-editor:not([hidden])", 5).await;
         js(c, &format!(
             "const f = document.querySelector('#profile-editor').elements; f.name.value = 'by-hand'; f.auth_url.value = '{}/v3';
-             f.username.value = '{user}'; f.project_name.value = 'admin'; f.ask_each_time.checked = true; return 1",
+             f.username.value = '{user}'; f.project_name.value = 'admin'; f.ask_each_time.checked = true;
+             f.convert.checked = true; return 1",
             lab.keystone
         ))
         .await;
@@ -719,6 +720,11 @@ async fn the_whole_app_in_its_window() {
         wait_text(c, "#profiles-status", "Saved by-hand.", 10).await;
         wait_text(c, "#profile-list [data-name='by-hand'] .p-secret", "this session only", 10).await;
         wait_text(c, "#cloud-status", &format!("Connected: {user} in project admin"), 30).await;
+        // Its upload default: raw disks go as qcow2 (the profile file keeps it).
+        assert_eq!(
+            js(c, "return document.querySelector(\"#detail-fields dd[data-key='ui.editor.convert']\")?.textContent").await,
+            json!("yes")
+        );
         // Restarting forgets it: the next window (by-hand is first in the list) asks for it.
         close_app(c.clone()).await;
         *c = connect(port, &caps).await;

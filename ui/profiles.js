@@ -278,7 +278,7 @@ async function saveEditor() {
   const form = $('#profile-editor');
   const f = form.elements;
   const values = { auth_type: f.auth_type.value, interface: f.interface.value, verify: f.verify.checked,
-    visibility: f.visibility.value, disk_format: f.disk_format.value };
+    visibility: f.visibility.value, disk_format: f.disk_format.value, convert: f.convert.checked };
   for (const { key } of shape.fields) values[key] = f[key].value;
   const { profile, errors } = toProfile(values, shape.fields);
   const errs = $('.form-errors', form);

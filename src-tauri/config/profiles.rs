@@ -348,12 +348,13 @@ mod tests {
             "region_name": "RegionTwo", "interface": "internal", "identity_api_version": 3,
             "image_endpoint_override": "https://g.example:9292", "cacert": "/etc/ca.pem", "verify": true,
             "compute_api_version": "2.1",
-            "stackdrop": {"visibility": "shared", "disk_format": "raw"}
+            "stackdrop": {"visibility": "shared", "disk_format": "raw", "convert": "qcow2"}
         });
         let (p, secret) = Profile::from_entry("prod", &entry).unwrap();
         assert_eq!(secret.unwrap().expose(), "pw-9z");
         assert_eq!(p.identity_api_version.as_deref(), Some("3"));
         assert_eq!(p.defaults.visibility.as_deref(), Some("shared"));
+        assert_eq!(p.defaults.convert, Some(crate::convert::Format::Qcow2));
         let out = p.to_entry();
         assert!(!out.to_string().contains("pw-9z"));
         assert!(out.get("compute_api_version").is_none(), "keys that do not matter are dropped");

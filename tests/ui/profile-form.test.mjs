@@ -47,6 +47,11 @@ test('profiles round-trip through the form', () => {
   const { profile } = toProfile({ ...lab, verify: false }, FIELDS);
   const again = toProfile(fromProfile(profile, FIELDS), FIELDS).profile;
   assert.deepEqual(again, profile);
+  // The upload defaults too: raw disks sent as qcow2.
+  const converting = toProfile({ ...lab, convert: true, visibility: 'shared' }, FIELDS).profile;
+  assert.deepEqual(converting.defaults, { visibility: 'shared', convert: 'qcow2' });
+  assert.deepEqual(toProfile(fromProfile(converting, FIELDS), FIELDS).profile, converting);
+  assert.equal(toProfile({ ...lab, convert: false }, FIELDS).profile.defaults.convert, undefined);
   assert.equal(secretLabel('v3applicationcredential'), 'Application credential secret');
 });
 

@@ -30,6 +30,7 @@ export function toProfile(f, fields) {
   for (const field of fields) if (!shownFor(field, p.auth_type)) p[field.key] = null;
   if (trimmed(f.visibility)) p.defaults.visibility = f.visibility;
   if (trimmed(f.disk_format)) p.defaults.disk_format = f.disk_format;
+  if (f.convert === true) p.defaults.convert = 'qcow2';
 
   if (!p.name) errors.push(t('ui.pf.err.name'));
   if (!p.auth_url) errors.push(t('ui.pf.err.auth_url'));
@@ -51,7 +52,7 @@ export function toProfile(f, fields) {
 /** A Profile from the core -> form values. */
 export function fromProfile(p, fields) {
   const f = { auth_type: p.auth_type ?? 'password', interface: p.interface ?? 'public', verify: p.verify !== false,
-    visibility: p.defaults?.visibility ?? '', disk_format: p.defaults?.disk_format ?? '' };
+    visibility: p.defaults?.visibility ?? '', disk_format: p.defaults?.disk_format ?? '', convert: p.defaults?.convert === 'qcow2' };
   for (const { key } of fields) f[key] = p[key] ?? '';
   if (!f.user_domain_name && p.user_domain_id) f.user_domain_name = '';
   return f;
@@ -101,6 +102,7 @@ export function detailRows(p) {
     ['ui.editor.verify', p.verify === false ? t('ui.common.no') : null],
     ['ui.editor.default_visibility', p.defaults?.visibility],
     ['ui.editor.default_disk_format', p.defaults?.disk_format],
+    ['ui.editor.convert', p.defaults?.convert === 'qcow2' ? t('ui.common.yes') : null],
     ['ui.col.secret', p.secret ? secretState(p.secret) : null],
   ];
   return rows.filter(([, v]) => v !== null && v !== undefined && v !== '');
