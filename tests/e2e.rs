@@ -503,19 +503,27 @@ async fn the_whole_app_in_its_window() {
         click(&c, "#d-copy-cloud").await;
         wait_present(&c, "#copy-cloud-dialog[open]", 5).await;
         // Every other cloud is offered, not the one in use; the name is the source's.
-        let offered =
-            js(&c, "return [...document.querySelector('#copy-cloud-form [name=to]').options].map((o) => o.value)")
-                .await;
+        let offered = js(&c, "return [...document.querySelectorAll('#copy-cloud-form [name=to]')].map((o) => o.value)").await;
         assert!(offered.as_array().unwrap().contains(&json!("lab-demo")), "{offered}");
         assert!(!offered.as_array().unwrap().contains(&json!("lab")), "{offered}");
         assert_eq!(js(&c, "return document.querySelector('#copy-cloud-form [name=name]').value").await, json!(copied));
-        c.find(Locator::Css("#copy-cloud-form [name=to]")).await.unwrap().select_by_value("lab-demo").await.unwrap();
+        // Two clouds at once: lab-demo, and lab-badpass, whose password Keystone refuses.
+        click(&c, "#copy-cloud-form [name=to][value=lab-demo]").await;
+        click(&c, "#copy-cloud-form [name=to][value=lab-badpass]").await;
         shot(&c, "34-copy-to-cloud").await;
         click(&c, "#copy-cloud-form button[type=submit]").await;
-        // The upload tab shows the job; it ends active, verified, in lab-demo's project.
-        wait_present(&c, "#upload-view:not([hidden]) .row[data-state=done]", 60).await;
-        assert!(text(&c, ".row .file-meta").await.starts_with("copy from lab to lab-demo"));
-        let id = text(&c, ".row .image-id").await;
+        // The upload tab shows the job, a line per cloud: lab-demo's copy active and verified
+        // in its project, lab-badpass's line failed; the row says so.
+        wait_present(&c, "#upload-view:not([hidden]) .row[data-state=failed]", 60).await;
+        // The clouds in the order the dialog lists them.
+        assert!(text(&c, ".row .file-meta").await.starts_with("copy from lab to lab-badpass, lab-demo"));
+        let lines = js(&c, "return [...document.querySelectorAll('.row .targets li')].map((l) => [l.dataset.target, l.dataset.state, l.textContent])").await;
+        let lines = lines.as_array().unwrap();
+        assert_eq!((&lines[0][0], &lines[0][1]), (&json!("lab-badpass"), &json!("failed")), "{lines:?}");
+        assert_eq!((&lines[1][0], &lines[1][1]), (&json!("lab-demo"), &json!("done")), "{lines:?}");
+        let line = lines[1][2].as_str().unwrap();
+        let id = line.rsplit(' ').next().unwrap().to_owned();
+        assert_eq!(id.len(), 36, "{line}");
         assert_ne!(id, source.id());
         shot(&c, "35-copy-done").await;
         let demo = session(&lab, "lab-demo");
@@ -529,9 +537,9 @@ async fn the_whole_app_in_its_window() {
         wait_text(&c, "#details-title", &copied, 10).await;
         click(&c, "#d-copy-cloud").await;
         wait_present(&c, "#copy-cloud-dialog[open]", 5).await;
-        c.find(Locator::Css("#copy-cloud-form [name=to]")).await.unwrap().select_by_value("lab-demo").await.unwrap();
+        click(&c, "#copy-cloud-form [name=to][value=lab-demo]").await;
         click(&c, "#copy-cloud-form button[type=submit]").await;
-        wait_for_count(&c, ".row[data-state=done]", 2, 60).await;
+        wait_for_count(&c, ".row[data-state=done]", 1, 60).await;
         let sums = js(&c, "return document.querySelector('.row:last-child .sums').textContent").await;
         assert!(sums.as_str().unwrap().contains("already in lab-demo with the same data"), "{sums}");
         assert_eq!(js(&c, "return document.querySelector('.row:last-child .image-id').textContent").await, json!(id));

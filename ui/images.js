@@ -458,8 +458,9 @@ async function copyToStores() {
 
 // ---------------------------------------------------------------- copy to another cloud
 /**
- * "Copy to another cloud…": choose the cloud (any other profile or clouds.yaml cloud), the
- * copy's name and visibility; the copy joins the upload queue (`copyToCloud(job)`).
+ * "Copy to another cloud…": choose the clouds (any other profile or clouds.yaml cloud; several
+ * get the data from one download), the copy's name and visibility; the copy joins the upload
+ * queue (`copyToCloud(job)`).
  */
 function initCopyDialog(clouds, copyToCloud) {
   const dialog = $('#copy-cloud-dialog');
@@ -470,7 +471,12 @@ function initCopyDialog(clouds, copyToCloud) {
     opener = document.activeElement;
     const img = open;
     const others = clouds().filter((c) => c.name !== getCloud());
-    form.elements.to.replaceChildren(...others.map((c) => new Option(c.label, c.name)));
+    $('#copy-cloud-to .also-list').replaceChildren(...others.map((c) => {
+      const label = Object.assign(document.createElement('label'), { className: 'check' });
+      const input = Object.assign(document.createElement('input'), { type: 'checkbox', name: 'to', value: c.name });
+      label.append(input, ` ${c.label}`);
+      return label;
+    }));
     form.elements.name.value = img.name ?? '';
     form.elements.visibility.replaceChildren(
       new Option(t('ui.copycloud.same_visibility', { visibility: img.visibility ?? '' }), ''),
@@ -480,7 +486,7 @@ function initCopyDialog(clouds, copyToCloud) {
     $('#copy-cloud-errors').textContent = others.length ? '' : t('ui.copycloud.no_other');
     form.querySelector('[type=submit]').disabled = !others.length;
     dialog.showModal();
-    form.elements.to.focus();
+    form.querySelector('[name=to]')?.focus();
   });
   $('#copy-cloud-cancel').addEventListener('click', () => dialog.close());
   dialog.addEventListener('close', () => opener?.focus());
@@ -489,8 +495,10 @@ function initCopyDialog(clouds, copyToCloud) {
     // One job per opening of the dialog (a double click adds nothing more).
     if (!dialog.open || !open) return;
     const f = form.elements;
+    const to = [...form.querySelectorAll('[name=to]:checked')].map((i) => i.value);
+    if (!to.length) { $('#copy-cloud-errors').textContent = t('ui.copycloud.no_target'); return; }
     if (!f.name.value.trim()) { $('#copy-cloud-errors').textContent = t('ui.copycloud.no_name'); return; }
-    const job = { cloud: getCloud(), image: open, to: f.to.value, name: f.name.value.trim(), visibility: f.visibility.value };
+    const job = { cloud: getCloud(), image: open, to, name: f.name.value.trim(), visibility: f.visibility.value };
     opener = null;
     dialog.close();
     copyToCloud(job);

@@ -120,7 +120,7 @@ function newRow(it) {
   const name = it.file.file_name;
   $('.file-name', li).textContent = name;
   $('.file-meta', li).textContent = it.kind === 'url' ? t('ui.url.meta', { uri: it.uri })
-    : it.kind === 'copy' ? t('ui.copycloud.meta', { from: it.copy.cloud, to: it.copy.to, size: describeFile(it.file) }) : describeFile(it.file);
+    : it.kind === 'copy' ? t('ui.copycloud.meta', { from: it.copy.cloud, to: it.copy.to.join(', '), size: describeFile(it.file) }) : describeFile(it.file);
   // A copy's image lives in the other cloud: the Images tab shows the connected one.
   $('.show', li).hidden = it.kind === 'copy';
   $('.sel', li).setAttribute('aria-label', t('ui.row.select', { name }));
@@ -191,7 +191,7 @@ function drawRow(it, li) {
   if (s.state === 'done' && $('.image-id', li).textContent !== s.result.image_id) {
     $('.image-id', li).textContent = s.result.image_id;
     const verified = s.result.verified_os_hash ? t('ui.upload.verified_os_hash', { algo: s.result.verified_os_hash }) : t('ui.upload.verified_md5');
-    const rows = s.result.already_there ? [['md5', s.result.md5], [t('ui.copycloud.outcome'), t('ui.copycloud.already_there', { to: it.copy.to })]]
+    const rows = s.result.already_there ? [['md5', s.result.md5], [t('ui.copycloud.outcome'), t('ui.copycloud.already_there', { to: it.targets?.[0]?.name ?? '' })]]
       : s.result.md5 ? [['md5', s.result.md5], ['sha256', s.result.sha256], ['sha512', s.result.sha512], [t('ui.upload.verified'), verified]]
       : [[t('ui.upload.verified'), t('ui.url.verified_by_glance')]];
     $('.sums', li).replaceChildren(...rows.flatMap(([k, v]) => {
@@ -299,6 +299,8 @@ function drawConvert(items) {
 
 /** "Also upload to": a box per other cloud, checked when every selected file goes there too. */
 function drawAlso(items, locked) {
+  // A URL or a copy says where it goes on its row.
+  $('#s-also').hidden = items.some(Q.isJob);
   const box = $('#s-also .also-list');
   const current = ctx.cloud();
   const names = (ctx.clouds?.() ?? []).map((c) => c.name).filter((n) => n !== current);
@@ -371,7 +373,7 @@ async function start(items) {
     const onEvent = new Channel();
     onEvent.onmessage = (ev) => {
       Q.onEvent(it, ev);
-      drawItem(it, ev.event !== 'progress');
+      drawItem(it, Q.isFinal(ev));
     };
     try {
       it.upload = await invoke('upload_start', { cloud: targets[0], handle: it.handle, spec, import: importChoice, also: targets.slice(1), convert, onEvent });
@@ -469,15 +471,17 @@ export function addCopy(job) {
 async function runCopy(it) {
   const j = it.copy;
   it.cancelRequested = false;
+  const to = Q.targetsToRun(it, j.to[0]);
   Q.onEvent(it, { event: 'progress', phase: 'queued', sent: 0, total: it.file.size, rate: 0, eta_secs: null });
   drawItem(it);
   const onEvent = new Channel();
   onEvent.onmessage = (ev) => {
     Q.onEvent(it, ev);
-    drawItem(it, ev.event !== 'progress');
+    drawItem(it, Q.isFinal(ev));
   };
+  // Every cloud at first; on a retry, those that did not get it (see targetsToRun above).
   try {
-    it.upload = await invoke('image_copy_to_cloud', { cloud: j.cloud, id: j.image.id, to: j.to, name: j.name || null, visibility: j.visibility || null, onEvent });
+    it.upload = await invoke('image_copy_to_cloud', { cloud: j.cloud, id: j.image.id, to, name: j.name || null, visibility: j.visibility || null, onEvent });
     if (it.cancelRequested) invoke('upload_cancel', { upload: it.upload });
   } catch (e) {
     Q.onEvent(it, { event: 'failed', message: String(e) });

@@ -83,16 +83,7 @@ pub async fn upload_start(
         // Several clouds: one read, each its own image, progress and outcome.
         let mut all = vec![(&session, cloud.clone())];
         all.extend(others.iter().map(|(s, n)| (s, n.clone())));
-        let targets: Vec<Target> = all
-            .iter()
-            .map(|(s, name)| {
-                let (events, label) = (on_event.clone(), name.clone());
-                let progress: stackdrop::upload::ProgressFn = Arc::new(move |p| {
-                    let _ = events.send(UploadEvent::target(&label, UploadEvent::Progress(p.clone())));
-                });
-                Target { label: name.clone(), session: s, progress: Some(progress) }
-            })
-            .collect();
+        let targets = named_targets(all.iter().map(|(s, n)| (&***s, n.as_str())), &on_event);
         let many = async { Ok(create_and_upload_to_many(&targets, &spec, &path, &opts, false).await) };
         let results = match queue.run(&ticket, many).await {
             Ok(r) => r,
@@ -108,17 +99,34 @@ pub async fn upload_start(
     Ok(id)
 }
 
+/// A fan-out target per named cloud, its progress sent as that cloud's `target` events.
+fn named_targets<'a>(
+    clouds: impl Iterator<Item = (&'a stackdrop::openstack::Session, &'a str)>,
+    on_event: &Channel<UploadEvent>,
+) -> Vec<Target<'a>> {
+    clouds
+        .map(|(session, name)| {
+            let (events, label) = (on_event.clone(), name.to_owned());
+            let progress: stackdrop::upload::ProgressFn = Arc::new(move |p| {
+                let _ = events.send(UploadEvent::target(&label, UploadEvent::Progress(p.clone())));
+            });
+            Target { label: name.to_owned(), session, progress: Some(progress) }
+        })
+        .collect()
+}
+
 /// Ok, or the first target's error (for the notification).
-fn first_error(results: &[Result<Uploaded, Error>]) -> Result<(), Error> {
+fn first_error<T>(results: &[Result<T, Error>]) -> Result<(), Error> {
     match results.iter().find_map(|r| r.as_ref().err()) {
         Some(e) => Err(Error::Invalid(e.localized())),
         None => Ok(()),
     }
 }
 
-/// Copy image `id` of `cloud` into the cloud `to` (the image drawer's "Copy to another
-/// cloud…"), streamed Glance to Glance: in the upload queue like an upload, its progress and
-/// outcome on `on_event`; returns the job's id for cancel.
+/// Copy image `id` of `cloud` into every cloud in `to` at once (the image drawer's "Copy to
+/// another cloud…"), streamed Glance to Glance: in the upload queue like an upload, each
+/// cloud's progress and outcome as `target` events on `on_event`; returns the job's id for
+/// cancel.
 #[allow(clippy::too_many_arguments)]
 #[tauri::command]
 pub async fn image_copy_to_cloud(
@@ -126,19 +134,22 @@ pub async fn image_copy_to_cloud(
     state: State<'_, AppState>,
     cloud: String,
     id: String,
-    to: String,
+    to: Vec<String>,
     name: Option<String>,
     visibility: Option<String>,
     on_event: Channel<UploadEvent>,
 ) -> CmdResult<String> {
     let source = state.sessions.get(&cloud).await.map_err(shown)?;
-    let target = state.sessions.get(&to).await.map_err(shown)?;
     let image = source.images().get(&id).await.map_err(|e| shown(Error::from(e)))?;
+    // A cloud that cannot be reached fails its own line; the others go on.
+    let (mut reached, mut unreachable) = (Vec::new(), Vec::new());
+    for name in to {
+        match state.sessions.get(&name).await {
+            Ok(s) => reached.push((s, name)),
+            Err(e) => unreachable.push((name, shown(e))),
+        }
+    }
     let ticket = state.uploads.enter(None);
-    let events = on_event.clone();
-    let progress: stackdrop::upload::ProgressFn = Arc::new(move |p| {
-        let _ = events.send(UploadEvent::Progress(p.clone()));
-    });
     let opts = UploadOptions { cancel: ticket.cancel.clone(), ..Default::default() };
     let copy = CopyOptions {
         name: name.filter(|n| !n.is_empty()),
@@ -148,26 +159,31 @@ pub async fn image_copy_to_cloud(
     let job = ticket.id.clone();
     let started = std::time::Instant::now();
     tauri::async_runtime::spawn(async move {
-        let _ = on_event.send(UploadEvent::Progress(Progress {
-            phase: Phase::Queued,
-            image_id: None,
-            sent: 0,
-            total: image.size().unwrap_or(0),
-            rate: 0.0,
-            eta_secs: None,
-            server_status: None,
-        }));
+        for (name, message) in unreachable {
+            let _ = on_event.send(UploadEvent::target(&name, UploadEvent::Failed { message }));
+        }
+        if reached.is_empty() {
+            return;
+        }
+        let targets = named_targets(reached.iter().map(|(s, n)| (&**s, n.as_str())), &on_event);
         let queue = &app.state::<AppState>().uploads;
-        let targets = [Target { label: to.clone(), session: &target, progress: Some(progress) }];
-        let copying = async { copy_to_many(&source, &image, &targets, &copy, &opts).await.pop().expect("one target") };
-        let result = queue.run(&ticket, copying).await;
+        let copying = async { Ok(copy_to_many(&source, &image, &targets, &copy, &opts).await) };
+        let results = match queue.run(&ticket, copying).await {
+            Ok(r) => r,
+            // Cancelled while it waited for a slot: every target was.
+            Err(e) => targets.iter().map(|_| Err(Error::Invalid(e.to_string()))).collect(),
+        };
         let label = image.name().unwrap_or(image.id()).to_owned();
-        tell_if_away(&app, started.elapsed(), &label, &to, &result);
-        let _ = on_event.send(match &result {
-            Ok(Copied::AlreadyThere(there)) => UploadEvent::already_there(there),
-            Ok(Copied::Made(u)) => UploadEvent::done(u),
-            Err(e) => UploadEvent::ended(e),
-        });
+        let names: Vec<&str> = reached.iter().map(|(_, n)| n.as_str()).collect();
+        tell_if_away(&app, started.elapsed(), &label, &names.join(", "), &first_error(&results));
+        for ((_, name), r) in reached.iter().zip(&results) {
+            let event = match r {
+                Ok(Copied::AlreadyThere(there)) => UploadEvent::already_there(there),
+                Ok(Copied::Made(u)) => UploadEvent::done(u),
+                Err(e) => UploadEvent::ended(e),
+            };
+            let _ = on_event.send(UploadEvent::target(name, event));
+        }
     });
     Ok(job)
 }

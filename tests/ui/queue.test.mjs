@@ -150,27 +150,35 @@ test('a web-download joins the queue as a job that is never edited, and a URL su
 });
 
 test('a copy to another cloud is a job: never edited, not in Upload all, named as asked, and an outcome like an upload', async () => {
-  const { isJob, newCopyItem } = await import('../../ui/lib/queue.js');
+  const { isFinal, isJob, newCopyItem, targetsToRun } = await import('../../ui/lib/queue.js');
   const image = { id: 'i1', name: 'cirros', size: 4096, disk_format: 'qcow2', container_format: 'bare', visibility: 'public' };
-  const it = newCopyItem({ cloud: 'lab', image, to: 'other', name: '', visibility: '' });
+  const it = newCopyItem({ cloud: 'lab', image, to: ['other'], name: '', visibility: '' });
   assert.ok(isJob(it));
   assert.equal(it.file.file_name, 'cirros', 'no name given: the source keeps its name');
   assert.equal(it.settings.visibility, 'public', 'no visibility given: the source\'s');
   assert.equal(edit([it], 'visibility', 'private'), 0);
   assert.equal(startable([it, newItem(file(1))]).length, 1, 'only the file waits for Upload all');
   assert.deepEqual(blocked([it]), []);
-  const renamed = newCopyItem({ cloud: 'lab', image, to: 'other', name: 'c2', visibility: 'private' });
+  const renamed = newCopyItem({ cloud: 'lab', image, to: ['other', 'far'], name: 'c2', visibility: 'private' });
   assert.equal(renamed.file.file_name, 'c2');
   assert.equal(renamed.settings.visibility, 'private');
-  // Its run follows the core's events as an upload's does: to done, or to failed and retried.
-  onEvent(it, { event: 'progress', phase: 'uploading', sent: 1024, total: 4096, rate: 1, eta_secs: 3 });
+  // A run per target cloud, as for a file sent to several: to done, or to failed and retried.
+  assert.deepEqual(targetsToRun(it, 'other'), ['other']);
+  onEvent(it, { event: 'target', target: 'other', inner: { event: 'progress', phase: 'uploading', sent: 1024, total: 4096, rate: 1, eta_secs: 3 } });
   assert.equal(status(it), 'uploading');
   assert.deepEqual(actions(it), { cancel: true, retry: false, remove: true });
-  onEvent(it, { event: 'done', image_id: 'i9', size: 4096, md5: 'm', already_there: true });
+  const done = { event: 'target', target: 'other', inner: { event: 'done', image_id: 'i9', size: 4096, md5: 'm', already_there: true } };
+  assert.ok(isFinal(done));
+  assert.ok(!isFinal({ event: 'target', target: 'other', inner: { event: 'progress' } }));
+  onEvent(it, done);
   assert.equal(status(it), 'active');
   assert.equal(it.run.result.already_there, true);
-  onEvent(renamed, { event: 'failed', message: 'Glance refused the size' });
+  assert.deepEqual(targetsToRun(renamed, 'other'), ['other', 'far']);
+  onEvent(renamed, { event: 'target', target: 'other', inner: { event: 'done', image_id: 'a', size: 1 } });
+  onEvent(renamed, { event: 'target', target: 'far', inner: { event: 'failed', message: 'Glance refused the size' } });
   assert.deepEqual(actions(renamed), { cancel: false, retry: true, remove: true });
+  reset(renamed);
+  assert.deepEqual(targetsToRun(renamed, 'other'), ['far'], 'a retry copies only to the cloud that did not get it');
 });
 
 test('a file to several clouds: a run per cloud, the row sums them up, and a retry sends only to those that failed', async () => {

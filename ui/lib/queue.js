@@ -74,21 +74,23 @@ export function newUrlItem(uri, spec) {
 }
 
 /**
- * A copy of an image of one cloud into another (`job`: `{ cloud, image, to, name, visibility }`,
- * `image` as Glance shows it). Like a URL job it starts at once and has no settings to edit.
+ * A copy of an image of one cloud into others (`job`: `{ cloud, image, to: [clouds], name,
+ * visibility }`, `image` as Glance shows it). Like a URL job it starts at once and has no
+ * settings to edit; it has a run per target cloud, as a file sent to several has.
  */
 export function newCopyItem(job) {
   serial += 1;
   const img = job.image;
   const name = job.name || img.name || img.id;
   return {
+    targets: job.to.map((cloud) => ({ name: cloud, run: initial() })),
     key: `q${serial}`,
     kind: 'copy',
     copy: job,
     handle: null,
     file: { file_name: name, size: img.size ?? 0, disk_format: img.disk_format, virtual_size: img.virtual_size ?? null },
     settings: { name, disk_format: img.disk_format, container_format: img.container_format, visibility: job.visibility || img.visibility,
-      min_disk: '', min_ram: '', protected: false, tags: '', properties: '', method: 'put', stores: '' },
+      min_disk: '', min_ram: '', protected: false, tags: '', properties: '', method: 'put', stores: '', also: job.to.slice(1).join(',') },
     run: initial(),
     upload: null,
   };
@@ -193,6 +195,11 @@ export function onEvent(item, ev) {
   }
   item.run = overall(item.targets, item.run);
   return item;
+}
+
+/** Whether an event from the core ends an upload (or one cloud's part of it). */
+export function isFinal(ev) {
+  return ev.event === 'target' ? isFinal(ev.inner) : !['progress', 'warning'].includes(ev.event);
 }
 
 /** The clouds a file goes to besides the one in use (`settings.also`, comma-separated). */
