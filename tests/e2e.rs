@@ -795,7 +795,7 @@ async fn the_whole_app_in_its_window() {
                 "identity:name,auth_url,auth_type,username,user_id,user_domain_name,secret,ask_each_time",
                 "scope:project_name,project_id,project_domain_name",
                 "endpoint:region_name,interface,image_endpoint_override",
-                "defaults:visibility,disk_format",
+                "defaults:visibility,disk_format,convert",
                 "advanced:verify,cacert,cert,key",
             ])
         );
@@ -1262,6 +1262,11 @@ async fn start_big_upload(c: &Client, dir: &Path, name: &str) {
     let big = sparse_file(dir, &format!("{name}.raw"), 600 << 20);
     drag_onto_app(&big);
     wait_text(c, ".row .file-name", name, 15).await;
+    // Every byte sent, even with a profile that sends raw disks as qcow2 (this one is all
+    // holes: converted, it would be done at once).
+    if js(c, "return document.querySelector('#settings [name=convert]').checked").await == json!(true) {
+        click(c, "#settings [name=convert]").await;
+    }
     click(c, "#upload-all").await;
     let end = Instant::now() + Duration::from_secs(30);
     while js(c, "return document.querySelector('.row progress').value").await.as_f64().unwrap_or(0.0) < 1.0 {
