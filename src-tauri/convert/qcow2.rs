@@ -207,6 +207,7 @@ impl Plan {
         self.clusters() * CLUSTER
     }
 
+    /// Never: a qcow2 holds at least its header, tables and refcounts.
     pub fn is_empty(&self) -> bool {
         false
     }
@@ -217,7 +218,18 @@ impl Plan {
     }
 
     fn is_allocated(&self, c: u64) -> bool {
-        self.allocated.get((c / 64) as usize).is_some_and(|w| w & (1 << (c % 64)) != 0)
+        bit(&self.allocated, c)
+    }
+
+    /// The next guest cluster holding data, from `*next` on, read into `buf`; `*next` moves
+    /// past it.
+    fn read_next_data(&self, disk: &File, next: &mut u64, buf: &mut [u8]) -> io::Result<()> {
+        while !self.is_allocated(*next) {
+            *next += 1;
+        }
+        read_cluster(disk, self.raw_len, *next, buf)?;
+        *next += 1;
+        Ok(())
     }
 
     /// Cluster `n` of the qcow2 file into `out` (`CLUSTER` bytes); for a data cluster, `disk`
@@ -230,7 +242,7 @@ impl Plan {
             // The L1 table: an entry for each 512 MiB of disk; its L2 table's offset, or 0.
             let first = (n - 1) * L2_ENTRIES;
             for (i, (table, _)) in self.l2.iter().enumerate() {
-                if (first..first + L2_ENTRIES).contains(table) && *table < self.l1_size {
+                if (first..first + L2_ENTRIES).contains(table) {
                     let at = ((table - first) * 8) as usize;
                     let offset = (self.l2_at() + i as u64) * CLUSTER;
                     out[at..at + 8].copy_from_slice(&(offset | COPIED).to_be_bytes());
@@ -264,11 +276,7 @@ impl Plan {
                 }
             }
         } else {
-            while !self.is_allocated(*next_data) {
-                *next_data += 1;
-            }
-            read_cluster(disk, self.raw_len, *next_data, out)?;
-            *next_data += 1;
+            self.read_next_data(disk, next_data, out)?;
         }
         Ok(())
     }
@@ -306,8 +314,13 @@ impl Plan {
     }
 }
 
+/// Is bit `c` of the cluster map set?
+fn bit(words: &[u64], c: u64) -> bool {
+    words.get((c / 64) as usize).is_some_and(|w| w & (1 << (c % 64)) != 0)
+}
+
 fn count_bits(words: &[u64], from: u64, to: u64) -> u64 {
-    (from..to).filter(|c| words.get((c / 64) as usize).is_some_and(|w| w & (1 << (c % 64)) != 0)).count() as u64
+    (from..to).filter(|&c| bit(words, c)).count() as u64
 }
 
 /// Read guest cluster `c` of the raw disk into `buf` (zeros past its end); returns the bytes
@@ -398,31 +411,42 @@ pub struct Qcow2Reader {
     pending: Vec<u8>,
     made: u64,
     rank: usize,
+    /// A data cluster as read, and deflated: kept between calls (one cluster each).
+    raw: Vec<u8>,
+    deflated: Vec<u8>,
 }
 
 impl Qcow2Reader {
     pub fn new(plan: Plan, disk: File) -> Qcow2Reader {
         let at = CLUSTER as usize;
-        Qcow2Reader { plan, disk, next: 0, next_data: 0, buf: vec![0; at], at, pending: Vec::new(), made: 0, rank: 0 }
+        let raw = if plan.compressed() { vec![0; at] } else { Vec::new() };
+        Qcow2Reader {
+            plan,
+            disk,
+            next: 0,
+            next_data: 0,
+            buf: vec![0; at],
+            at,
+            pending: Vec::new(),
+            made: 0,
+            rank: 0,
+            raw,
+            deflated: Vec::new(),
+        }
     }
 
     /// The next cluster of a compressed data region: data clusters deflated (or stored whole)
     /// at the offsets the plan gave them, zeros between.
     fn packed_cluster(&mut self) -> io::Result<()> {
         let p = self.plan.packed.as_ref().expect("a compressed plan");
-        let (mut raw, mut z) = (vec![0u8; CLUSTER as usize], Vec::new());
         while (self.pending.len() as u64) < CLUSTER && self.rank < p.lens.len() {
-            while !self.plan.is_allocated(self.next_data) {
-                self.next_data += 1;
-            }
-            read_cluster(&self.disk, self.plan.raw_len, self.next_data, &mut raw)?;
-            self.next_data += 1;
+            self.plan.read_next_data(&self.disk, &mut self.next_data, &mut self.raw)?;
             let (offset, len) = (p.offsets[self.rank], p.lens[self.rank] as usize);
             let bytes: &[u8] = if len == 0 {
-                &raw
+                &self.raw
             } else {
-                match deflate(&raw, &mut z)? {
-                    Some(n) if n == len => &z,
+                match deflate(&self.raw, &mut self.deflated)? {
+                    Some(n) if n == len => &self.deflated,
                     _ => return Err(io::Error::other("the disk changed while it was being sent")),
                 }
             };
