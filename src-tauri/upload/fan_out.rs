@@ -113,16 +113,13 @@ async fn open_source(spec: &ImageSpec, source: Source<'_>, opts: &UploadOptions)
         Source::File(path) if opts.convert.is_some() => converted(spec, path, opts).await,
         Source::File(path) => {
             let (spec, local) = open_prepared(spec, path, opts).await?;
-            let (len, modified, name) = (local.len, local.modified, local.path.display().to_string());
-            let fail = |e: std::io::Error| Error::File { path: name.clone(), detail: e.to_string() };
-            let watch = local.file.try_clone().map_err(fail)?;
+            let (name, changed) = watched(&local)?;
+            let len = local.len;
             // From the start, whatever reads came before (Windows' positioned reads move the
             // cursor).
             let mut file = local.file;
-            std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).map_err(fail)?;
-            let reader = Box::new(file);
-            let changed = Box::new(move || LocalFile::changed_since_open(&watch, len, modified));
-            Ok(Opened { spec, len, name, reader, changed })
+            std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).map_err(|e| file_error(&name, e))?;
+            Ok(Opened { spec, len, name, reader: Box::new(file), changed })
         }
         Source::Image { image, .. } => {
             if image.status != crate::openstack::image::ImageStatus::Active {
@@ -154,7 +151,7 @@ async fn converted(spec: &ImageSpec, path: &Path, opts: &UploadOptions) -> Resul
     // The data must be raw, whatever was declared for the result.
     let raw = ImageSpec { disk_format: String::new(), ..spec.clone() };
     let (mut spec, local) = open_prepared(&raw, path, opts).await?;
-    let name = local.path.display().to_string();
+    let (name, changed) = watched(&local)?;
     if spec.disk_format != "raw" {
         return Err(Error::Refused {
             path: name,
@@ -164,23 +161,32 @@ async fn converted(spec: &ImageSpec, path: &Path, opts: &UploadOptions) -> Resul
             )],
         });
     }
-    let (len, modified) = (local.len, local.modified);
-    let fail = |e: std::io::Error| Error::File { path: name.clone(), detail: e.to_string() };
-    let watch = local.file.try_clone().map_err(fail)?;
-    let file = local.file;
+    let (len, file) = (local.len, local.file);
     let compress = opts.compress;
     let (plan, file) = tokio::task::spawn_blocking(move || {
         crate::convert::qcow2::Plan::scan_with(&file, len, compress).map(|p| (p, file))
     })
     .await
     .map_err(|e| Error::File { path: name.clone(), detail: e.to_string() })?
-    .map_err(fail)?;
+    .map_err(|e| file_error(&name, e))?;
     tracing::info!("{name}: {} of {} hold data; sending {} as qcow2", plan.data_bytes(), plan.virtual_size, plan.len());
     spec.disk_format = "qcow2".into();
     let len_sent = plan.len();
     let reader = Box::new(crate::convert::qcow2::Qcow2Reader::new(plan, file));
-    let changed = Box::new(move || LocalFile::changed_since_open(&watch, len, modified));
     Ok(Opened { spec, len: len_sent, name, reader, changed })
+}
+
+/// A local file's name for errors, and the check, asked afterwards of a second handle on the
+/// same open file, whether it changed meanwhile (its size or modification time).
+fn watched(local: &LocalFile) -> Result<(String, Box<dyn FnOnce() -> bool + Send>)> {
+    let name = local.path.display().to_string();
+    let watch = local.file.try_clone().map_err(|e| file_error(&name, e))?;
+    let (len, modified) = (local.len, local.modified);
+    Ok((name, Box::new(move || LocalFile::changed_since_open(&watch, len, modified))))
+}
+
+fn file_error(name: &str, e: std::io::Error) -> Error {
+    Error::File { path: name.to_owned(), detail: e.to_string() }
 }
 
 /// Every target from one read of the source.
