@@ -33,15 +33,7 @@ pub async fn upload_start(
 ) -> CmdResult<String> {
     let path = state.files.path(&handle).ok_or("this file is no longer offered: drop it again")?;
     let session = state.sessions.get(&cloud).await.map_err(shown)?;
-    // A cloud that cannot be reached (a wrong password, no image service) fails on its own
-    // line; the others go on.
-    let (mut others, mut unreachable) = (Vec::new(), Vec::new());
-    for name in also.unwrap_or_default().into_iter().filter(|n| *n != cloud) {
-        match state.sessions.get(&name).await {
-            Ok(s) => others.push((s, name)),
-            Err(e) => unreachable.push((name, shown(e))),
-        }
-    }
+    let (others, unreachable) = reach(&state, also.unwrap_or_default().into_iter().filter(|n| *n != cloud)).await;
     let ticket = state.uploads.enter(None);
     let events = on_event.clone();
     let warnings = on_event.clone();
@@ -71,9 +63,7 @@ pub async fn upload_start(
         };
         let _ = on_event.send(UploadEvent::Progress(queued));
         let queue = &app.state::<AppState>().uploads;
-        for (name, message) in unreachable {
-            let _ = on_event.send(UploadEvent::target(&name, UploadEvent::Failed { message }));
-        }
+        fail_lines(&on_event, unreachable);
         if others.is_empty() {
             let result = queue.run(&ticket, create_and_upload(&session, &spec, &path, &opts)).await;
             tell_if_away(&app, started.elapsed(), &spec.name, &cloud, &result);
@@ -97,6 +87,29 @@ pub async fn upload_start(
         }
     });
     Ok(id)
+}
+
+/// A session for each named cloud that can be reached, and for each that cannot (a wrong
+/// password, no image service) why: such a cloud fails its own line and the others go on.
+async fn reach(
+    state: &AppState,
+    names: impl Iterator<Item = String>,
+) -> (Vec<(Arc<stackdrop::openstack::Session>, String)>, Vec<(String, String)>) {
+    let (mut reached, mut unreachable) = (Vec::new(), Vec::new());
+    for name in names {
+        match state.sessions.get(&name).await {
+            Ok(s) => reached.push((s, name)),
+            Err(e) => unreachable.push((name, shown(e))),
+        }
+    }
+    (reached, unreachable)
+}
+
+/// The lines of the clouds that could not be reached, failed.
+fn fail_lines(on_event: &Channel<UploadEvent>, unreachable: Vec<(String, String)>) {
+    for (name, message) in unreachable {
+        let _ = on_event.send(UploadEvent::target(&name, UploadEvent::Failed { message }));
+    }
 }
 
 /// A fan-out target per named cloud, its progress sent as that cloud's `target` events.
@@ -141,14 +154,7 @@ pub async fn image_copy_to_cloud(
 ) -> CmdResult<String> {
     let source = state.sessions.get(&cloud).await.map_err(shown)?;
     let image = source.images().get(&id).await.map_err(|e| shown(Error::from(e)))?;
-    // A cloud that cannot be reached fails its own line; the others go on.
-    let (mut reached, mut unreachable) = (Vec::new(), Vec::new());
-    for name in to {
-        match state.sessions.get(&name).await {
-            Ok(s) => reached.push((s, name)),
-            Err(e) => unreachable.push((name, shown(e))),
-        }
-    }
+    let (reached, unreachable) = reach(&state, to.into_iter()).await;
     let ticket = state.uploads.enter(None);
     let opts = UploadOptions { cancel: ticket.cancel.clone(), ..Default::default() };
     let copy = CopyOptions {
@@ -159,9 +165,7 @@ pub async fn image_copy_to_cloud(
     let job = ticket.id.clone();
     let started = std::time::Instant::now();
     tauri::async_runtime::spawn(async move {
-        for (name, message) in unreachable {
-            let _ = on_event.send(UploadEvent::target(&name, UploadEvent::Failed { message }));
-        }
+        fail_lines(&on_event, unreachable);
         if reached.is_empty() {
             return;
         }
